@@ -1,0 +1,21 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { formatTable, type BenchRow, type BenchSuite } from './lib.js';
+import { toolchain } from './toolchain.js';
+
+/**
+ * `npm run bench [suite…]`: runs the suites (all by default), prints a table and writes
+ * the rows to bench/results.json (or $COVE_BENCH_OUT).
+ */
+const suites: BenchSuite[] = [toolchain];
+const wanted = process.argv.slice(2);
+const rows: BenchRow[] = [];
+for (const suite of suites) {
+  if (wanted.length > 0 && !wanted.includes(suite.name)) continue;
+  process.stderr.write(`bench: ${suite.name}…\n`);
+  rows.push(...(await suite.run()));
+}
+const out = process.env.COVE_BENCH_OUT ?? new URL('./results.json', import.meta.url).pathname;
+await mkdir(new URL('.', `file://${out}`).pathname, { recursive: true });
+await writeFile(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
+console.log(formatTable(rows));
+console.log(`\nwritten to ${out}`);

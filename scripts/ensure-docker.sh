@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers. Quiet when one does; on Debian/Ubuntu as root,
+# installs docker.io and starts dockerd in the background; otherwise says what to do.
+set -euo pipefail
+
+engine_up() { docker info >/dev/null 2>&1; }
+
+engine_up && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "cove: no Docker engine answers. Install Docker (https://docs.docker.com/engine/install/)," >&2
+  echo "      start it, and make sure this user may use it (docker info must succeed)." >&2
+  exit 1
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "cove: installing docker.io from apt..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq docker.io >/dev/null
+fi
+
+if ! pgrep -x dockerd >/dev/null 2>&1; then
+  echo "cove: starting dockerd..." >&2
+  log=/var/log/cove-dockerd.log
+  nohup dockerd >"$log" 2>&1 </dev/null &
+  disown || true
+fi
+
+for _ in $(seq 1 60); do
+  engine_up && exit 0
+  sleep 1
+done
+echo "cove: dockerd did not answer within 60 s; see /var/log/cove-dockerd.log" >&2
+exit 1

@@ -1,0 +1,1 @@
+export { startAnvil, ANVIL_DEFAULT_KEYS, type Anvil, type AnvilParameters } from './devnet/anvil.js';
