@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+const intFromEnv = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean));
+
+/** One compute environment offered by the provider: its resource limits and runtime images. */
+export const EnvironmentSchema = z.strictObject({
+  id: z.string().min(1),
+  /** CPU cores per job. */
+  cpus: z.number().positive().default(1),
+  memoryBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+  maxSeconds: z.number().int().positive().default(600),
+  maxOutputBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Image references or IDs this environment runs; empty = any image an asset's policy allows. */
+  images: z.array(z.string().min(1)).default([]),
+});
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+/**
+ * The provider's whole configuration, read from `COVE_*` variables. Each key names its
+ * variable; every value has a default fit for a local devnet except the contract addresses.
+ */
+export const EnvSchema = z.object({
+  COVE_PROVIDER_HOST: z.string().default('127.0.0.1'),
+  COVE_PROVIDER_PORT: intFromEnv(8030),
+  /** URL under which buyers reach this provider (registered in ProviderRegistry). */
+  COVE_PROVIDER_PUBLIC_URL: z.string().url().optional(),
+  COVE_PROVIDER_DATA_DIR: z.string().default('.cove/provider'),
+  /** 0x-hex secp256k1 key; when absent the key file (created on first start) is used. */
+  COVE_PROVIDER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/).optional(),
+  /** Defaults to `<data dir>/evm.key` and `<data dir>/x25519.json`. */
+  COVE_PROVIDER_KEY_FILE: z.string().optional(),
+  COVE_PROVIDER_X25519_KEY_FILE: z.string().optional(),
+  COVE_PROVIDER_REGISTER: z.stringbool().default(true),
+  COVE_RPC_URL: z.string().url().default('http://127.0.0.1:8545'),
+  COVE_DATA_NFT_ADDRESS: address,
+  COVE_COMPUTE_RECEIPTS_ADDRESS: address,
+  COVE_PROVIDER_REGISTRY_ADDRESS: address,
+  /** Multiaddrs the provider's IPFS node listens on. */
+  COVE_IPFS_LISTEN: list.default(['/ip4/127.0.0.1/tcp/0']),
+  /** Multiaddrs of peers to dial at start (e.g. the publisher's node). */
+  COVE_IPFS_PEERS: list,
+  COVE_JOB_CONCURRENCY: intFromEnv(2, 1),
+  COVE_JOB_QUEUE_MAX: intFromEnv(32, 0),
+  COVE_BODY_LIMIT_BYTES: intFromEnv(512 * 1024, 1024),
+  COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
+  COVE_RATE_LIMIT_PER_SECOND: intFromEnv(50, 1),
+  COVE_RATE_LIMIT_BURST: intFromEnv(100, 1),
+  /** Longest a signed request may stay valid, in seconds. */
+  COVE_MAX_SIGNATURE_TTL_SECONDS: intFromEnv(3600, 1),
+  /** JSON array of environments; see {@link EnvironmentSchema}. */
+  COVE_ENVIRONMENTS: z
+    .string()
+    .default('[{"id":"default"}]')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(EnvironmentSchema).min(1)),
+  COVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The environment, parsed into the shape the provider uses. */
+export const ConfigSchema = EnvSchema.transform((e) => ({
+  host: e.COVE_PROVIDER_HOST,
+  port: e.COVE_PROVIDER_PORT,
+  publicUrl: e.COVE_PROVIDER_PUBLIC_URL,
+  dataDir: e.COVE_PROVIDER_DATA_DIR,
+  privateKey: e.COVE_PROVIDER_PRIVATE_KEY,
+  keyFile: e.COVE_PROVIDER_KEY_FILE,
+  x25519KeyFile: e.COVE_PROVIDER_X25519_KEY_FILE,
+  register: e.COVE_PROVIDER_REGISTER,
+  rpcUrl: e.COVE_RPC_URL,
+  contracts: {
+    dataNft: e.COVE_DATA_NFT_ADDRESS,
+    computeReceipts: e.COVE_COMPUTE_RECEIPTS_ADDRESS,
+    providerRegistry: e.COVE_PROVIDER_REGISTRY_ADDRESS,
+  },
+  ipfs: { listen: e.COVE_IPFS_LISTEN, peers: e.COVE_IPFS_PEERS },
+  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX },
+  limits: {
+    bodyBytes: e.COVE_BODY_LIMIT_BYTES,
+    inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,
+    ratePerSecond: e.COVE_RATE_LIMIT_PER_SECOND,
+    rateBurst: e.COVE_RATE_LIMIT_BURST,
+    maxSignatureTtlSeconds: e.COVE_MAX_SIGNATURE_TTL_SECONDS,
+  },
+  environments: e.COVE_ENVIRONMENTS,
+  logLevel: e.COVE_LOG_LEVEL,
+}));
+
+export type ProviderConfig = z.output<typeof ConfigSchema>;
+
+/** Thrown by {@link loadConfig}; `issues` lists each invalid variable as `path: message`. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly issues: string[]) {
+    super(`invalid provider configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+/**
+ * Parses the configuration once, failing fast with every problem as `path: message`.
+ * The only place that reads the environment.
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): ProviderConfig {
+  const res = ConfigSchema.safeParse(env);
+  if (!res.success) throw new ConfigError(res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  return res.data;
+}
