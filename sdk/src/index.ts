@@ -6,3 +6,5 @@ export { encryptFile, decryptFile, type EncryptFileParameters, type DecryptFileP
 export { DEFAULT_CHUNK_SIZE, DEFAULT_ALGORITHM, envelopeSize, type EnvelopeAlgorithm, type EnvelopeParams } from './crypto/envelope-format.js';
 export { generateContentKey, generateKeyPair, keyPairFromSecretKey, encodeKey, decodeKey, serializeKeyPair, parseKeyPair, saveKeyPair, loadKeyPair, type KeyPair, type SerializedKeyPair, type SaveKeyPairParameters } from './crypto/keys.js';
 export { sealKey, openSealedKey, SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters } from './crypto/seal.js';
+export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type CreateStorageNodeParameters, type AddParameters, type CatParameters, type StorageProgress } from './storage/helia.js';
+export { parseCid, type CidInput } from './storage/cat.js';

@@ -1,0 +1,188 @@
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { withBitswap } from '@helia/bitswap';
+import { withLibp2pLight } from '@helia/libp2p';
+import { unixfs } from '@helia/unixfs';
+import { identify } from '@libp2p/identify';
+import { tcp } from '@libp2p/tcp';
+import { multiaddr } from '@multiformats/multiaddr';
+import { FsBlockstore } from 'blockstore-fs';
+import { FsDatastore } from 'datastore-fs';
+import { createHeliaLight, type Helia } from 'helia';
+import { join } from 'node:path';
+import { DataPlaneError, abortedError, throwIfAborted } from '../crypto/errors.js';
+import type { ByteSource } from '../crypto/bytes.js';
+import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat.js';
+
+/** Default longest wait for the next block of a `cat`. */
+export const DEFAULT_CAT_TIMEOUT_MS = 30_000;
+
+export type StorageProgress = { bytes: number };
+
+export type CreateStorageNodeParameters = {
+  /** Directory holding `blocks/` and `datastore/`; content and the peer id survive restarts. */
+  directory: string;
+  /** `true` listens on TCP 127.0.0.1, port 0; a list gives explicit multiaddrs. Default: no listener. */
+  listen?: boolean | string[];
+  signal?: AbortSignal;
+};
+
+export type AddParameters = { signal?: AbortSignal; onProgress?: (p: StorageProgress) => void };
+export type CatParameters = {
+  signal?: AbortSignal;
+  /** Longest wait for the next block, local or remote (`CID_NOT_FOUND` after it). Default 30 s. */
+  timeoutMs?: number;
+  onProgress?: (p: StorageProgress) => void;
+};
+
+/** An embedded IPFS node: content-addressed, on disk, offline unless told to dial. */
+export type StorageNode = {
+  /** The libp2p peer id, as text. */
+  peerId: string;
+  /** Imports bytes as a UnixFS file (CIDv1, raw 1 MiB leaves) and returns its CID. */
+  add(source: ByteSource, params?: AddParameters): Promise<string>;
+  /** Streams a UnixFS file's bytes, from disk or from connected peers. */
+  cat(cid: CidInput, params?: CatParameters): AsyncGenerator<Uint8Array>;
+  /** Pins a DAG (fetching missing blocks) so garbage collection keeps it. */
+  pin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
+  unpin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
+  /** True when the root block is stored locally (no network lookup). */
+  has(cid: CidInput): Promise<boolean>;
+  /** Addresses other nodes can `dial`, each ending in /p2p/<peerId>; empty when not listening. */
+  multiaddrs(): string[];
+  /** Connects to a peer so blocks can be exchanged with it (bitswap). */
+  dial(address: string, params?: { signal?: AbortSignal }): Promise<void>;
+  stop(): Promise<void>;
+  /** The underlying Helia node, for advanced use. */
+  helia: Helia;
+};
+
+function listenAddresses(listen: CreateStorageNodeParameters['listen']): string[] {
+  if (listen === true) return ['/ip4/127.0.0.1/tcp/0'];
+  return Array.isArray(listen) ? listen : [];
+}
+
+/**
+ * Starts an embedded IPFS node on `directory`. Its libp2p stack is only TCP + noise +
+ * yamux + identify + bitswap: no bootstrap, DHT, mDNS, relay, websockets or webrtc, so it
+ * talks to no one unless `dial` is called (or a peer dials its listener).
+ *
+ * @example
+ * const node = await createStorageNode({ directory: '/var/lib/cove/ipfs', listen: true });
+ * const cid = await node.add(encryptStream(createReadStream('data.csv'), { key }));
+ * for await (const bytes of node.cat(cid, { timeoutMs: 10_000 })) process.stdout.write(bytes);
+ * await node.stop();
+ */
+export async function createStorageNode(params: CreateStorageNodeParameters): Promise<StorageNode> {
+  const { directory, signal } = params;
+  throwIfAborted(signal);
+  const blockstore = new FsBlockstore(join(directory, 'blocks'));
+  const datastore = new FsDatastore(join(directory, 'datastore'));
+  await blockstore.open();
+  await datastore.open();
+  const base = createHeliaLight({ blockstore, datastore });
+  const helia = withBitswap(
+    withLibp2pLight(base, {
+      addresses: { listen: listenAddresses(params.listen) },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      // larger windows let 1 MiB blocks flow without stalling on window updates
+      streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 16 * 1024 * 1024 } })],
+      services: { identify: identify() },
+    }),
+  );
+  const close = async () => {
+    await helia.stop().catch(() => undefined);
+    await blockstore.close();
+    await datastore.close();
+  };
+  try {
+    await helia.start();
+  } catch (cause) {
+    await close();
+    throw storageError('STORAGE_FAILED', `cannot start the storage node in ${directory}`, cause);
+  }
+  if (signal?.aborted === true) {
+    await close();
+    throw abortedError(signal);
+  }
+  const fs = unixfs(helia);
+
+  return {
+    helia,
+    peerId: helia.libp2p.peerId.toString(),
+
+    async add(source, { signal, onProgress } = {}) {
+      throwIfAborted(signal);
+      let bytes = 0;
+      const counted = (async function* () {
+        for await (const piece of source) {
+          throwIfAborted(signal);
+          bytes += piece.byteLength;
+          onProgress?.({ bytes });
+          yield piece;
+        }
+      })();
+      try {
+        const cid = await fs.addByteStream(counted, { profile: 'unixfs-v1-2025', signal });
+        return cid.toString();
+      } catch (cause) {
+        if (signal?.aborted === true) throw abortedError(signal);
+        if (cause instanceof DataPlaneError) throw cause;
+        throw storageError('STORAGE_FAILED', 'adding content failed', cause);
+      }
+    },
+
+    cat(cid, { signal, timeoutMs = DEFAULT_CAT_TIMEOUT_MS, onProgress } = {}) {
+      return catWithIdleTimeout({ fs, cid: parseCid(cid), signal, timeoutMs, onProgress });
+    },
+
+    async pin(cid, { signal } = {}) {
+      const parsed = parseCid(cid);
+      try {
+        if (await helia.pins.isPinned(parsed, { signal })) return;
+        for await (const _ of helia.pins.add(parsed, { signal })) void _;
+      } catch (cause) {
+        if (signal?.aborted === true) throw abortedError(signal);
+        throw storageError('STORAGE_FAILED', `pinning ${parsed} failed`, cause);
+      }
+    },
+
+    async unpin(cid, { signal } = {}) {
+      const parsed = parseCid(cid);
+      try {
+        if (!(await helia.pins.isPinned(parsed, { signal }))) return;
+        for await (const _ of helia.pins.rm(parsed, { signal })) void _;
+      } catch (cause) {
+        if (signal?.aborted === true) throw abortedError(signal);
+        throw storageError('STORAGE_FAILED', `unpinning ${parsed} failed`, cause);
+      }
+    },
+
+    async has(cid) {
+      return blockstore.has(parseCid(cid));
+    },
+
+    multiaddrs() {
+      return helia.libp2p.getMultiaddrs().map((ma) => ma.toString());
+    },
+
+    async dial(address, { signal } = {}) {
+      throwIfAborted(signal);
+      let ma;
+      try {
+        ma = multiaddr(address);
+      } catch (cause) {
+        throw storageError('STORAGE_DIAL_FAILED', `not a multiaddr: ${address}`, cause);
+      }
+      try {
+        await helia.libp2p.dial(ma, { signal });
+      } catch (cause) {
+        if (signal?.aborted === true) throw abortedError(signal);
+        throw storageError('STORAGE_DIAL_FAILED', `cannot dial ${address}`, cause);
+      }
+    },
+
+    stop: close,
+  };
+}
