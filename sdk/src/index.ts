@@ -8,3 +8,6 @@ export { generateContentKey, generateKeyPair, keyPairFromSecretKey, encodeKey, d
 export { sealKey, openSealedKey, SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters } from './crypto/seal.js';
 export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type CreateStorageNodeParameters, type AddParameters, type CatParameters, type StorageProgress } from './storage/helia.js';
 export { parseCid, type CidInput } from './storage/cat.js';
+export { assetDocumentSchema, ASSET_DOCUMENT_VERSION, type AssetDocument, type AssetDocumentInput } from './asset/schema.js';
+export { parseAssetDocument, serializeDocument, hashDocument, storeDocument, loadDocument, MAX_DOCUMENT_BYTES, type StoreDocumentReturnType, type LoadDocumentParameters, type LoadDocumentReturnType } from './asset/document.js';
+export { canonicalJson, sha256Hex } from './asset/canonical.js';

@@ -1,0 +1,125 @@
+import { CID } from 'multiformats/cid';
+import { z } from 'zod';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../crypto/envelope-format.js';
+
+/** Version of the asset document schema this SDK writes and reads. */
+export const ASSET_DOCUMENT_VERSION = 1;
+
+const sha256Hex = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x followed by 64 lowercase hex digits');
+const bytes32Hex = sha256Hex;
+const imageId = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected an image ID sha256:<64 hex>');
+const evmAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected an EVM address');
+const x25519PublicKey = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected a 32-byte key as 0x + 64 lowercase hex');
+const cid = z.string().refine((s) => {
+  try {
+    return CID.parse(s).version === 1;
+  } catch {
+    return false;
+  }
+}, 'expected a CIDv1');
+const positiveInt = z.int().positive();
+const safeSize = z.int().nonnegative();
+
+export const envelopeParamsSchema = z.strictObject({
+  version: z.literal(1),
+  algorithm: z.enum(['aes-256-gcm', 'chacha20-poly1305']),
+  chunkSize: z.int().min(MIN_CHUNK_SIZE).max(MAX_CHUNK_SIZE),
+});
+
+export const contentSchema = z.strictObject({
+  /** MIME type of the plaintext. */
+  type: z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'expected a MIME type'),
+  /** Plaintext size in bytes. */
+  size: safeSize,
+  /** sha256 of the plaintext. */
+  contentHash: sha256Hex,
+  encryptedContentCid: cid,
+  /** The content key sealed to the provider's X25519 key (`sealKey`). */
+  sealedKey: z.string().regex(/^cove-seal-v1:[A-Za-z0-9_-]+$/, 'expected a cove-seal-v1 sealed key'),
+  envelope: envelopeParamsSchema,
+});
+
+export const providerSchema = z.strictObject({
+  address: evmAddress,
+  url: z.url({ protocol: /^https?$/ }),
+  x25519PublicKey,
+});
+
+export const priceSchema = z.strictObject({
+  /** ERC-20 token paid, or the zero address for the native coin. */
+  token: evmAddress,
+  /** Amount in the token's base units, as a decimal integer string (no float rounding). */
+  amount: z.string().regex(/^(0|[1-9][0-9]*)$/, 'expected a decimal integer string'),
+});
+
+export const serviceSchema = z.strictObject({
+  /** Matches the on-chain service id used in `startOrder`. */
+  id: z.int().nonnegative(),
+  type: z.enum(['access', 'compute']),
+  timeoutSeconds: positiveInt,
+  price: priceSchema.optional(),
+});
+
+export const outputPolicySchema = z.strictObject({
+  maxBytes: positiveInt,
+  /** Globs matched against output paths, e.g. `*.pkl`. */
+  allowedPatterns: z.array(z.string().min(1)),
+  logs: z.union([z.literal('none'), z.string().regex(/^tail:[1-9][0-9]*$/, "expected 'none' or 'tail:N'")]),
+  leakGuard: z.strictObject({
+    enabled: z.boolean(),
+    /** Shortest run of dataset bytes that counts as a verbatim leak. */
+    minRunBytes: positiveInt.default(64),
+  }),
+});
+
+export const computePolicySchema = z
+  .strictObject({
+    allowedImages: z.array(imageId),
+    allowedCodeHashes: z.array(sha256Hex).min(1).optional(),
+    allowAnyAlgorithm: z.literal(true).optional(),
+    limits: z.strictObject({
+      cpus: z.number().positive().max(1024),
+      memoryBytes: positiveInt,
+      timeoutSeconds: positiveInt,
+      pidsLimit: positiveInt,
+      outputBytes: positiveInt,
+    }),
+    outputPolicy: outputPolicySchema,
+  })
+  .refine((p) => (p.allowAnyAlgorithm === true) !== (p.allowedCodeHashes !== undefined), {
+    message: 'give either allowedCodeHashes or allowAnyAlgorithm: true, not both and not neither',
+    path: ['allowedCodeHashes'],
+  });
+
+export const assetDocumentSchema = z
+  .strictObject({
+    version: z.literal(ASSET_DOCUMENT_VERSION),
+    name: z.string().min(1).max(256),
+    description: z.string().max(10_000),
+    tags: z.array(z.string().min(1).max(64)).max(64),
+    /** SPDX identifier or a URL. */
+    license: z.string().min(1).max(256),
+    kind: z.enum(['dataset', 'algorithm', 'model']),
+    content: contentSchema,
+    provider: providerSchema,
+    services: z.array(serviceSchema).min(1),
+    computePolicy: computePolicySchema.optional(),
+    lineage: z.strictObject({ parentJobIds: z.array(bytes32Hex).min(1) }).optional(),
+    /** ISO 8601 UTC timestamp. */
+    created: z.iso.datetime(),
+  })
+  .superRefine((doc, ctx) => {
+    const ids = doc.services.map((s) => s.id);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: 'custom', message: 'service ids must be unique', path: ['services'] });
+    if (doc.services.some((s) => s.type === 'compute') && doc.computePolicy === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a compute service needs a computePolicy', path: ['computePolicy'] });
+    }
+    if (doc.lineage !== undefined && doc.kind !== 'model') {
+      ctx.addIssue({ code: 'custom', message: 'lineage is only for models', path: ['lineage'] });
+    }
+  });
+
+/** A validated asset document (defaults filled in). */
+export type AssetDocument = z.output<typeof assetDocumentSchema>;
+/** What callers may write (defaults optional). */
+export type AssetDocumentInput = z.input<typeof assetDocumentSchema>;
