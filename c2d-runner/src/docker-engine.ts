@@ -1,0 +1,376 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { containerName, containerOptions, LABEL_ENGINE, LABEL_JOB } from './container.js';
+import { engineUnavailable, isNotFound, killQuietly, registerWait, removeQuietly, type DockerApi, type ExitStatus } from './docker-api.js';
+import { RunnerError } from './errors.js';
+import { listingHash, sha256Hex } from './hashing.js';
+import { demuxLogs, tailLogs } from './logs.js';
+import { applyOutputPolicy } from './output-policy.js';
+import { createJobQueue } from './queue.js';
+import { normalizeSpec, type NormalizedSpec } from './spec.js';
+import { canTransition, isTerminal } from './state.js';
+import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, RecoveredJob, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
+import { createWorkspace, destroyWorkspace, readPersistedJob, systemMounter, workspacePaths, type Mounter, type PersistedJob, type Workspace } from './workspace.js';
+
+export type DockerEngineOptions = {
+  /** dockerode or anything with the same few methods; a local `new Docker()` by default. */
+  docker?: DockerApi;
+  /** Host directory for job workspaces; this instance uses `<workRoot>/<instanceId>/`. */
+  workRoot: string;
+  /** Names this engine's containers (label `cove.engine`); stable across restarts so `recover()` finds them. */
+  instanceId: string;
+  /** Jobs running at once. */
+  concurrency: number;
+  /** Jobs allowed to wait; more is `QUEUE_FULL`. Unlimited by default. */
+  queueLimit?: number;
+  /** Host mounts for the size-capped outputs tmpfs; the system's `mount` by default. */
+  mounter?: Mounter;
+  /** The uid/gid jobs run as (1000:1000 by default). */
+  user?: { uid: number; gid: number };
+  onTransition?: TransitionListener;
+};
+
+type Outcome = { state: TerminalState; info: TransitionInfo; outputs?: ReleasedOutputs };
+
+type Rec = {
+  status: JobStatus;
+  spec: NormalizedSpec;
+  files: Array<{ name: string; content: Uint8Array }> | null;
+  stopRequested: boolean;
+  timedOut: boolean;
+  kill?: () => Promise<void>;
+  result?: JobResult;
+  done: Promise<JobResult>;
+  settle: (r: JobResult) => void;
+};
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const withPrefix = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+/**
+ * The Docker compute engine: a FIFO queue of hardened, network-less containers whose
+ * outputs are released only through the output policy (see docs/runner.md).
+ *
+ * @example
+ * const engine = createDockerEngine({ workRoot: '/var/lib/cove/jobs', instanceId: 'provider-1', concurrency: 2 })
+ * await engine.start({ jobId: 'j1', image: 'sha256:…', allowedImageIds: ['sha256:…'], command: ['node', '/data/transformations/algorithm/main.js'],
+ *   inputs: [{ assetId: 'a1', files: ['/plain/a1/data.csv'] }], algorithm: [{ name: 'main.js', content: src }],
+ *   outputPolicy: { maxBytes: 1 << 20, allowedPatterns: ['*.json'], logs: 'none', leakGuard: { enabled: true } } })
+ * const result = await engine.wait('j1') // result.outputs?.manifest.outputsHash
+ * engine.release('j1')
+ */
+export function createDockerEngine(options: DockerEngineOptions): ComputeEngine {
+  if (!ID.test(options.instanceId)) throw new RunnerError('INVALID_SPEC', `instanceId must match ${ID.source}`, { details: { field: 'instanceId' } });
+  const docker: DockerApi = options.docker ?? new Docker();
+  const mounter = options.mounter ?? systemMounter();
+  const user = options.user ?? { uid: 1000, gid: 1000 };
+  const root = join(options.workRoot, options.instanceId);
+  const instanceId = options.instanceId;
+  const listeners = new Set<TransitionListener>(options.onTransition ? [options.onTransition] : []);
+  const jobs = new Map<string, Rec>();
+  const reserved = new Set<string>();
+  let closed = false;
+  const queue = createJobQueue({ concurrency: options.concurrency, ...(options.queueLimit !== undefined && { limit: options.queueLimit }), run: runQueued });
+
+  function transition(rec: Rec, to: JobState, info: TransitionInfo = {}, at = Date.now()): void {
+    const from = jobs.get(rec.status.jobId) === rec && rec.status.state !== undefined ? rec.status.state : null;
+    if (!canTransition(from, to)) throw new RunnerError('INVALID_SPEC', `illegal transition ${from} → ${to}`, { details: { jobId: rec.status.jobId } });
+    rec.status = { ...rec.status, state: to, ...info };
+    if (to === 'running') rec.status.startedAt = at;
+    if (isTerminal(to)) rec.status.finishedAt = at;
+    for (const l of listeners) {
+      try {
+        l({ jobId: rec.status.jobId, from, to, at, info });
+      } catch {
+        // a listener's failure must not derail the job
+      }
+    }
+  }
+
+  function get(jobId: string): Rec {
+    const rec = jobs.get(jobId);
+    if (!rec) throw new RunnerError('JOB_NOT_FOUND', `no job ${jobId}`, { details: { jobId } });
+    return rec;
+  }
+
+  function newRec(spec: NormalizedSpec, job: Omit<PersistedJob, 'spec'>, files: Rec['files']): Rec {
+    let settle!: (r: JobResult) => void;
+    const done = new Promise<JobResult>((r) => (settle = r));
+    const status = { jobId: spec.jobId, imageId: job.imageId, codeHash: job.codeHash, queuedAt: job.queuedAt } as JobStatus;
+    return { status, spec, files, stopRequested: false, timedOut: false, done, settle };
+  }
+
+  async function resolveImage(ref: string, allowed: string[]): Promise<string> {
+    let id: string;
+    try {
+      id = (await docker.getImage(ref).inspect()).Id;
+    } catch (err) {
+      if (isNotFound(err)) throw new RunnerError('IMAGE_NOT_FOUND', `image ${ref} is not on this host`, { details: { image: ref }, cause: err });
+      throw engineUnavailable(err, 'resolving the image');
+    }
+    if (!allowed.map(withPrefix).includes(id)) {
+      throw new RunnerError('IMAGE_NOT_ALLOWED', `image ${ref} (${id}) is not among the allowed image IDs`, { details: { image: ref, imageId: id, allowed } });
+    }
+    return id;
+  }
+
+  async function loadAlgorithm(spec: NormalizedSpec): Promise<Array<{ name: string; content: Uint8Array }>> {
+    return Promise.all(
+      spec.algorithm.map(async (f) => {
+        if (f.content) return { name: f.name, content: f.content };
+        try {
+          return { name: f.name, content: await readFile(f.path!) };
+        } catch (err) {
+          throw new RunnerError('INVALID_SPEC', `algorithm file ${f.path} cannot be read`, { details: { field: 'algorithm', path: f.path }, cause: err });
+        }
+      }),
+    );
+  }
+
+  /** Watches a started container to its end and decides the outcome (collecting outputs on success). */
+  async function supervise(rec: Rec, container: Docker.Container, ws: Workspace, exited: Promise<ExitStatus>, startedAt: number): Promise<Outcome> {
+    transition(rec, 'running', {}, startedAt);
+    rec.kill = () => killQuietly(container);
+    const timer = setTimeout(() => {
+      rec.timedOut = true;
+      void rec.kill?.().catch(() => {});
+    }, Math.max(0, rec.spec.limits.timeoutMs - (Date.now() - startedAt)));
+    if (rec.stopRequested) void rec.kill().catch(() => {});
+    let exit: ExitStatus;
+    try {
+      exit = await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+    const state = (await container.inspect()).State;
+    const exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : exit.StatusCode;
+    if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
+    if (rec.timedOut) return { state: 'timed_out', info: { exitCode, reason: `wall-clock limit of ${rec.spec.limits.timeoutMs} ms` } };
+    if (state.OOMKilled) return { state: 'oom_killed', info: { exitCode, reason: `memory limit of ${rec.spec.limits.memoryBytes} bytes` } };
+    if (exitCode !== 0) return { state: 'failed', info: { exitCode } };
+
+    transition(rec, 'collecting', { exitCode });
+    const policy = rec.spec.outputPolicy;
+    const logs =
+      policy.logs === 'none'
+        ? undefined
+        : tailLogs(demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false, tail: policy.logs.tail })), policy.logs);
+    const verdict = await applyOutputPolicy({ outputsDir: ws.outputsDir, spec: rec.spec, ...(logs && { logs }) });
+    if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
+    if (verdict.verdict === 'rejected') return { state: 'output_rejected', info: { exitCode, reason: verdict.reason } };
+    return { state: 'succeeded', info: { exitCode }, outputs: verdict.outputs };
+  }
+
+  /** Removes the container and the workspace, then records the terminal state. */
+  async function finish(rec: Rec, container: Docker.Container | undefined, ws: Workspace | undefined, outcome: Outcome): Promise<void> {
+    try {
+      if (container) await removeQuietly(container);
+      if (ws) await destroyWorkspace(ws, mounter);
+    } catch (err) {
+      outcome = { state: 'engine_error', info: { error: `cleanup failed: ${(err as Error).message}` } };
+    }
+    rec.kill = undefined;
+    transition(rec, outcome.state, outcome.info);
+    rec.result = { ...rec.status, ...(outcome.outputs && { outputs: outcome.outputs }) };
+    rec.settle(rec.result);
+  }
+
+  const errorOutcome = (err: unknown): Outcome => ({ state: 'engine_error', info: { error: (err as Error).message ?? String(err) } });
+
+  async function runQueued(jobId: string): Promise<void> {
+    const rec = jobs.get(jobId);
+    if (!rec || rec.status.state !== 'queued') return;
+    transition(rec, 'starting');
+    let ws: Workspace | undefined;
+    let container: Docker.Container | undefined;
+    let outcome: Outcome;
+    try {
+      const { algorithm, ...rest } = rec.spec;
+      const job: PersistedJob = { spec: { ...rest, algorithm: algorithm.map((f) => ({ name: f.name })) }, imageId: rec.status.imageId, codeHash: rec.status.codeHash, queuedAt: rec.status.queuedAt };
+      ws = await createWorkspace({ root, job, files: rec.files ?? [], mounter, uid: user.uid, gid: user.gid });
+      rec.files = null;
+      if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
+      else {
+        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user }));
+        container = c;
+        if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
+        else {
+          const { exited } = await registerWait(docker, c.id, 'next-exit');
+          await c.start();
+          outcome = await supervise(rec, c, ws, exited, Date.now());
+        }
+      }
+    } catch (err) {
+      outcome = errorOutcome(err);
+    }
+    await finish(rec, container, ws, outcome);
+  }
+
+  const engine: ComputeEngine = {
+    instanceId,
+
+    async start(input: JobSpec) {
+      if (closed) throw new RunnerError('ENGINE_CLOSED', 'the engine is closed');
+      const spec = normalizeSpec(input);
+      const jobId = spec.jobId;
+      if (jobs.has(jobId) || reserved.has(jobId)) throw new RunnerError('JOB_EXISTS', `job ${jobId} already exists`, { details: { jobId } });
+      reserved.add(jobId);
+      try {
+        if (await exists(workspacePaths(root, jobId).dir)) {
+          throw new RunnerError('JOB_EXISTS', `job ${jobId} has a workspace left by an earlier process; adopt or discard it`, { details: { jobId } });
+        }
+        const imageId = await resolveImage(spec.image, spec.allowedImageIds);
+        const files = await loadAlgorithm(spec);
+        const codeHash = listingHash(files.map((f) => ({ path: f.name, sha256: sha256Hex(f.content) })));
+        if (options.queueLimit !== undefined && queue.waiting.length >= options.queueLimit) {
+          throw new RunnerError('QUEUE_FULL', `the queue already holds ${options.queueLimit} jobs`, { details: { limit: options.queueLimit } });
+        }
+        const rec = newRec(spec, { imageId, codeHash, queuedAt: Date.now() }, files);
+        jobs.set(jobId, rec);
+        transition(rec, 'queued', {}, rec.status.queuedAt);
+        queue.enqueue(jobId);
+        return { ...rec.status };
+      } finally {
+        reserved.delete(jobId);
+      }
+    },
+
+    status(jobId) {
+      return { ...get(jobId).status };
+    },
+
+    async wait(jobId, opts = {}) {
+      const rec = get(jobId);
+      if (!opts.signal) return rec.done;
+      const signal = opts.signal;
+      signal.throwIfAborted();
+      return new Promise<JobResult>((resolve, reject) => {
+        const onAbort = () => reject(new RunnerError('ABORTED', `stopped waiting for job ${jobId}`, { cause: signal.reason }));
+        signal.addEventListener('abort', onAbort, { once: true });
+        void rec.done.then((r) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(r);
+        });
+      });
+    },
+
+    async stop(jobId) {
+      const rec = get(jobId);
+      if (isTerminal(rec.status.state)) return { ...rec.status };
+      rec.stopRequested = true;
+      if (rec.status.state === 'queued' && queue.remove(jobId)) {
+        transition(rec, 'stopped');
+        rec.result = { ...rec.status };
+        rec.settle(rec.result);
+      } else if (rec.kill) await rec.kill();
+      return { ...(await rec.done) };
+    },
+
+    collect(jobId) {
+      const rec = get(jobId);
+      if (!rec.result) throw new RunnerError('JOB_NOT_FINISHED', `job ${jobId} is ${rec.status.state}`, { details: { jobId, state: rec.status.state } });
+      return rec.result;
+    },
+
+    release(jobId) {
+      const rec = get(jobId);
+      if (!rec.result) throw new RunnerError('JOB_NOT_FINISHED', `job ${jobId} is ${rec.status.state}`, { details: { jobId, state: rec.status.state } });
+      jobs.delete(jobId);
+    },
+
+    async recover() {
+      let listed: Docker.ContainerInfo[];
+      try {
+        listed = await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENGINE}=${instanceId}`] } });
+      } catch (err) {
+        throw engineUnavailable(err, 'listing containers');
+      }
+      const found: RecoveredJob[] = [];
+      const seen = new Set<string>();
+      for (const c of listed) {
+        const jobId = c.Labels?.[LABEL_JOB];
+        if (!jobId || jobs.has(jobId)) continue;
+        seen.add(jobId);
+        const known = ['running', 'exited', 'created'].includes(c.State) ? (c.State as 'running' | 'exited' | 'created') : 'other';
+        const entry: RecoveredJob = { jobId, containerId: c.Id, container: known, workspace: await exists(workspacePaths(root, jobId).dir) };
+        if (known === 'exited') {
+          const s = (await docker.getContainer(c.Id).inspect()).State;
+          entry.exitCode = s.ExitCode;
+          entry.oomKilled = s.OOMKilled;
+        }
+        found.push(entry);
+      }
+      const dirs = await readdir(root).catch(() => [] as string[]);
+      for (const jobId of dirs) {
+        if (!seen.has(jobId) && !jobs.has(jobId) && !reserved.has(jobId)) found.push({ jobId, containerId: null, container: 'missing', workspace: true });
+      }
+      return found;
+    },
+
+    async adopt({ jobId }) {
+      if (jobs.has(jobId) || reserved.has(jobId)) throw new RunnerError('JOB_EXISTS', `job ${jobId} is already managed by this engine`, { details: { jobId } });
+      const ws = workspacePaths(root, jobId);
+      const job = await readPersistedJob(ws);
+      if (!job) throw new RunnerError('WORKSPACE_MISSING', `job ${jobId} has no workspace to collect from; discard it`, { details: { jobId } });
+      const spec = job.spec as NormalizedSpec;
+      const rec = newRec(spec, job, null);
+      jobs.set(jobId, rec);
+      const container = docker.getContainer(containerName(instanceId, jobId));
+      let info: Docker.ContainerInspectInfo | undefined;
+      try {
+        info = await container.inspect();
+      } catch (err) {
+        if (!isNotFound(err)) {
+          jobs.delete(jobId);
+          throw engineUnavailable(err, 'inspecting the container');
+        }
+      }
+      const startedAt = info ? Date.parse(info.State.StartedAt) || Date.now() : Date.now();
+      void (async () => {
+        let outcome: Outcome;
+        try {
+          if (!info) {
+            transition(rec, 'running', {}, startedAt);
+            outcome = { state: 'engine_error', info: { error: 'the container was lost while the engine was down' } };
+          } else {
+            const { exited } = await registerWait(docker, container.id, 'not-running');
+            outcome = await supervise(rec, container, ws, exited, startedAt);
+          }
+        } catch (err) {
+          outcome = errorOutcome(err);
+        }
+        await finish(rec, info ? container : undefined, ws, outcome);
+      })();
+      return { ...rec.status };
+    },
+
+    async discard({ jobId }) {
+      if (jobs.has(jobId)) throw new RunnerError('JOB_EXISTS', `job ${jobId} is managed by this engine; stop it instead`, { details: { jobId } });
+      try {
+        await removeQuietly(docker.getContainer(containerName(instanceId, jobId)));
+      } catch (err) {
+        throw engineUnavailable(err, 'removing the container');
+      }
+      await destroyWorkspace(workspacePaths(root, jobId), mounter);
+    },
+
+    onTransition(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      closed = true;
+      await Promise.all([...jobs.keys()].map((id) => engine.stop(id)));
+    },
+  };
+  return engine;
+}
+
+/** A fresh instance id for tests and one-off engines (`recover()` needs a stable one in production). */
+export function randomInstanceId(prefix = 'cove'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
