@@ -157,7 +157,8 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     const logs =
       policy.logs === 'none'
         ? undefined
-        : tailLogs(demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false, tail: policy.logs.tail })), policy.logs);
+        : // The whole (size-bounded) log, tailed per stream here: Docker's own tail mixes the streams.
+          tailLogs(demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false })), policy.logs);
     const verdict = await applyOutputPolicy({ outputsDir: ws.outputsDir, spec: rec.spec, ...(logs && { logs }) });
     if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
     if (verdict.verdict === 'rejected') return { state: 'output_rejected', info: { exitCode, reason: verdict.reason } };

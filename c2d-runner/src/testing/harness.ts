@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+import { TEST_IMAGES } from '../../../test/lib/images.js';
+import { createDockerEngine, randomInstanceId } from '../docker-engine.js';
+import type { ComputeEngine, JobResult, JobSpec, OutputPolicy, ResourceLimits } from '../types.js';
+
+const sh = promisify(execFile);
+export const docker = new Docker();
+
+/** Image IDs of the test images, resolved once. */
+export async function imageIds(): Promise<{ node: string; python: string }> {
+  const [node, python] = await Promise.all([docker.getImage(TEST_IMAGES.node).inspect(), docker.getImage(TEST_IMAGES.python).inspect()]);
+  return { node: node.Id, python: python.Id };
+}
+
+export type Harness = {
+  engine: ComputeEngine;
+  workRoot: string;
+  ids: { node: string; python: string };
+  /** A host dir (0700) holding one input file, readable by the job's user. */
+  input(name: string, content: string | Uint8Array): Promise<string>;
+  /** Runs `code` (JavaScript for node, Python for python) as the algorithm and waits for the end. */
+  run(params: {
+    image?: 'node' | 'python';
+    code: string;
+    inputs?: JobSpec['inputs'];
+    limits?: Partial<ResourceLimits>;
+    policy?: Partial<OutputPolicy>;
+    jobId?: string;
+  }): Promise<JobResult>;
+  /** Asserts no container, mount or workspace of this engine remains. */
+  assertClean(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export const DEFAULT_POLICY: OutputPolicy = { maxBytes: 1 << 20, allowedPatterns: ['*.json'], logs: 'none', leakGuard: { enabled: true } };
+
+let counter = 0;
+
+/**
+ * A real engine on the local Docker engine with its own instance id and work root.
+ *
+ * @example
+ * const h = await createHarness(); const r = await h.run({ code: 'process.exit(3)' }); await h.close()
+ */
+export async function createHarness(params: { concurrency?: number } = {}): Promise<Harness> {
+  const ids = await imageIds();
+  const workRoot = await mkdtemp(join(tmpdir(), 'cove-runner-'));
+  const dataRoot = await mkdtemp(join(tmpdir(), 'cove-inputs-'));
+  const instanceId = randomInstanceId('test');
+  const engine = createDockerEngine({ workRoot, instanceId, concurrency: params.concurrency ?? 2 });
+  const h: Harness = {
+    engine,
+    workRoot,
+    ids,
+    async input(name, content) {
+      const dir = join(dataRoot, `in-${++counter}`);
+      await mkdir(dir, { mode: 0o700 });
+      const file = join(dir, name);
+      await writeFile(file, content);
+      await chmod(file, 0o644);
+      return file;
+    },
+    async run({ image = 'node', code, inputs = [], limits, policy, jobId }) {
+      const id = jobId ?? `job-${++counter}`;
+      const main = image === 'node' ? 'main.js' : 'main.py';
+      await engine.start({
+        jobId: id,
+        image: TEST_IMAGES[image],
+        allowedImageIds: [ids[image]],
+        command: [image === 'node' ? 'node' : 'python3', `/data/transformations/algorithm/${main}`],
+        inputs,
+        algorithm: [{ name: main, content: code }],
+        limits: { timeoutMs: 60_000, memoryBytes: 256 << 20, outputBytes: 4 << 20, tmpBytes: 4 << 20, pidsLimit: 64, ...limits },
+        outputPolicy: { ...DEFAULT_POLICY, ...policy },
+      });
+      return engine.wait(id);
+    },
+    async assertClean() {
+      const { stdout } = await sh('docker', ['ps', '-aq', '--filter', `label=cove.engine=${instanceId}`]);
+      assert.equal(stdout.trim(), '', 'containers left behind');
+      const mounts = await readFile('/proc/mounts', 'utf8');
+      assert.ok(!mounts.includes(workRoot), 'mounts left behind');
+      const left = await sh('find', [workRoot, '-mindepth', '2']);
+      assert.equal(left.stdout.trim(), '', 'workspace files left behind');
+    },
+    async close() {
+      await engine.close();
+      await rm(workRoot, { recursive: true, force: true });
+      await rm(dataRoot, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** The JSON file an algorithm wrote to report what it observed. */
+export function observed(result: JobResult, name = 'obs.json'): Record<string, unknown> {
+  const bytes = result.outputs?.files.get(name);
+  assert.ok(bytes, `no ${name} released (state ${result.state}${result.reason ? `: ${result.reason}` : ''}${result.error ? `: ${result.error}` : ''})`);
+  return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+}
