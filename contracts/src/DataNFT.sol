@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IDataNFT} from "./interfaces/IDataNFT.sol";
+import {IComputeReceipts} from "./interfaces/IComputeReceipts.sol";
+import {CidCodec} from "./libraries/CidCodec.sol";
+
+/// @title DataNFT
+/// @notice The single ERC-721 collection of Cove assets. See {IDataNFT}.
+/// @dev Per asset: one packed slot (datatoken, kind, CID header), the CID digest and the metadata hash. The CID is
+/// stored in binary (see {CidCodec}) to save a slot per publish.
+contract DataNFT is ERC721, IDataNFT {
+    /// @notice The most parents a model can name.
+    uint256 public constant MAX_PARENTS = 16;
+
+    /// @dev Packed into one slot: 160 + 8 + 8 + 64 + 8 bits. `hashIsCidDigest` marks documents whose sha256 is the
+    /// CID's own digest (raw or JSON codec blocks): the hash is then not stored a second time.
+    struct AssetRecord {
+        address datatoken;
+        AssetKind kind;
+        uint8 cidPrefixLength;
+        bytes8 cidPrefix;
+        bool hashIsCidDigest;
+    }
+
+    address private immutable _factory;
+    address private immutable _computeReceipts;
+
+    uint256 private _nextAssetId = 1;
+    mapping(uint256 assetId => AssetRecord) private _assets;
+    mapping(uint256 assetId => bytes32) private _cidDigests;
+    mapping(uint256 assetId => bytes32) private _metadataHashes;
+    mapping(uint256 assetId => address) private _managers;
+    mapping(uint256 assetId => bytes32[]) private _parents;
+
+    /// @param factory_ The AssetFactory (the only minter).
+    /// @param computeReceipts_ The ComputeReceipts contract lineage is checked against.
+    constructor(address factory_, address computeReceipts_) ERC721("Cove Data", "COVE") {
+        _factory = factory_;
+        _computeReceipts = computeReceipts_;
+    }
+
+    /// @inheritdoc IDataNFT
+    function mint(MintParams calldata params) external returns (uint256 assetId) {
+        if (msg.sender != _factory) revert DataNFTOnlyFactory(msg.sender);
+        if (params.datatoken == address(0)) revert DataNFTInvalidDatatoken();
+        assetId = _nextAssetId;
+        // One asset per publish transaction: the counter cannot reach 2**256.
+        unchecked {
+            _nextAssetId = assetId + 1;
+        }
+        _storeDocument(assetId, params.cid, params.metadataHash, params.kind, params.datatoken);
+        uint256 parents = params.parentJobIds.length;
+        if (parents > 0) {
+            if (params.kind != AssetKind.Model) revert DataNFTLineageOnlyForModels(params.kind);
+            if (parents > MAX_PARENTS) revert DataNFTTooManyParents(parents, MAX_PARENTS);
+            IComputeReceipts receipts = IComputeReceipts(_computeReceipts);
+            for (uint256 i; i < parents; ++i) {
+                if (!receipts.exists(params.parentJobIds[i])) revert DataNFTUnknownParentJob(params.parentJobIds[i]);
+            }
+            _parents[assetId] = params.parentJobIds;
+            emit LineageRecorded(assetId, params.parentJobIds);
+        }
+        _mint(params.to, assetId);
+    }
+
+    /// @inheritdoc IDataNFT
+    function setMetadata(uint256 assetId, string calldata cid, bytes32 metadataHash_) external {
+        address owner = _requireOwned(assetId);
+        if (msg.sender != owner && msg.sender != _managers[assetId]) revert DataNFTUnauthorized(assetId, msg.sender);
+        AssetRecord storage record = _assets[assetId];
+        _storeDocument(assetId, cid, metadataHash_, record.kind, record.datatoken);
+        emit MetadataUpdate(assetId);
+        emit MetadataDocumentUpdated(assetId, metadataHash_, cid, msg.sender);
+    }
+
+    /// @inheritdoc IDataNFT
+    function setMetadataManager(uint256 assetId, address manager) external {
+        address owner = _requireOwned(assetId);
+        if (msg.sender != owner) revert DataNFTUnauthorized(assetId, msg.sender);
+        _managers[assetId] = manager;
+        emit MetadataManagerSet(assetId, manager);
+    }
+
+    /// @inheritdoc IDataNFT
+    function factory() external view returns (address) {
+        return _factory;
+    }
+
+    /// @inheritdoc IDataNFT
+    function computeReceipts() external view returns (address) {
+        return _computeReceipts;
+    }
+
+    /// @inheritdoc IDataNFT
+    function nextAssetId() external view returns (uint256) {
+        return _nextAssetId;
+    }
+
+    /// @inheritdoc IDataNFT
+    function cidOf(uint256 assetId) public view returns (string memory) {
+        _requireAsset(assetId);
+        AssetRecord storage record = _assets[assetId];
+        return CidCodec.encode(record.cidPrefix, record.cidPrefixLength, _cidDigests[assetId]);
+    }
+
+    /// @notice `ipfs://<cid>` of the asset document.
+    function tokenURI(uint256 assetId) public view override returns (string memory) {
+        return string.concat("ipfs://", cidOf(assetId));
+    }
+
+    /// @inheritdoc IDataNFT
+    function metadataHash(uint256 assetId) external view returns (bytes32) {
+        _requireAsset(assetId);
+        return _assets[assetId].hashIsCidDigest ? _cidDigests[assetId] : _metadataHashes[assetId];
+    }
+
+    /// @inheritdoc IDataNFT
+    function kindOf(uint256 assetId) external view returns (AssetKind) {
+        _requireAsset(assetId);
+        return _assets[assetId].kind;
+    }
+
+    /// @inheritdoc IDataNFT
+    function datatokenOf(uint256 assetId) external view returns (address datatoken) {
+        datatoken = _assets[assetId].datatoken;
+        if (datatoken == address(0)) revert DataNFTUnknownAsset(assetId);
+    }
+
+    /// @inheritdoc IDataNFT
+    function metadataManager(uint256 assetId) external view returns (address) {
+        return _managers[assetId];
+    }
+
+    /// @inheritdoc IDataNFT
+    function parentJobsOf(uint256 assetId) external view returns (bytes32[] memory) {
+        _requireAsset(assetId);
+        return _parents[assetId];
+    }
+
+    /// @notice ERC-165: ERC-721, its metadata extension and ERC-4906.
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, IERC165) returns (bool) {
+        return interfaceId == bytes4(0x49064906) || super.supportsInterface(interfaceId);
+    }
+
+    /// @dev Clears the metadata manager when the token changes hands, so a new owner never inherits one.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        from = super._update(to, tokenId, auth);
+        if (from != address(0) && from != to && _managers[tokenId] != address(0)) {
+            delete _managers[tokenId];
+            emit MetadataManagerSet(tokenId, address(0));
+        }
+    }
+
+    function _storeDocument(uint256 assetId, string calldata cid, bytes32 hash, AssetKind kind, address datatoken)
+        private
+    {
+        if (hash == bytes32(0)) revert DataNFTInvalidMetadataHash();
+        (bool ok, bytes8 prefix, uint8 prefixLength, bytes32 digest) = CidCodec.decode(cid);
+        if (!ok) revert DataNFTInvalidCid(cid);
+        bool sameHash = hash == digest && _isSha256(prefix, prefixLength);
+        _assets[assetId] = AssetRecord({
+            datatoken: datatoken,
+            kind: kind,
+            cidPrefixLength: prefixLength,
+            cidPrefix: prefix,
+            hashIsCidDigest: sameHash
+        });
+        _cidDigests[assetId] = digest;
+        if (!sameHash) _metadataHashes[assetId] = hash;
+    }
+
+    /// @dev Whether the CID header ends with the sha2-256 multihash code and length (0x12 0x20).
+    function _isSha256(bytes8 prefix, uint8 prefixLength) private pure returns (bool) {
+        // The header is left-aligned in 8 bytes: shift its last two bytes down and keep them.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return prefixLength >= 2 && uint16(uint64(prefix) >> (8 * (8 - prefixLength))) == 0x1220;
+    }
+
+    function _requireAsset(uint256 assetId) private view {
+        if (_assets[assetId].datatoken == address(0)) revert DataNFTUnknownAsset(assetId);
+    }
+}

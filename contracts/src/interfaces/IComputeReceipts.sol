@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+/// @title Compute job receipts
+/// @notice Immutable, provider-signed records of compute jobs. A receipt binds the orders spent (one per dataset),
+/// the datasets' content hashes, the algorithm's image digest and code hash, and the outputs' hash. It is EIP-712
+/// signed (domain "Cove ComputeReceipts", version "1", this chain, this contract) by a provider registered in
+/// ProviderRegistry, and every order must name that provider. Anyone may submit it.
+///
+/// Status codes (`status`): 0 succeeded, 1 failed (non-zero exit), 2 timed_out, 3 oom_killed, 4 stopped (by the
+/// consumer), 5 output_rejected (output policy), 6 engine_error.
+interface IComputeReceipts {
+    /// @notice How a job ended.
+    enum JobStatus {
+        Succeeded,
+        Failed,
+        TimedOut,
+        OomKilled,
+        Stopped,
+        OutputRejected,
+        EngineError
+    }
+
+    /// @notice A job receipt. `orderIds[i]` is the order spent on dataset `assetIds[i]`, whose plaintext hashes to
+    /// `datasetContentHashes[i]`; the three arrays have equal lengths in `1 .. MAX_DATASETS`.
+    struct Receipt {
+        bytes32 jobId;
+        bytes32[] orderIds;
+        uint256[] assetIds;
+        bytes32[] datasetContentHashes;
+        bytes32 algorithmImageDigest;
+        bytes32 algorithmCodeHash;
+        bytes32 outputsHash;
+        string resultCid;
+        uint8 status;
+        uint64 startedAt;
+        uint64 finishedAt;
+    }
+
+    /// @notice The job id must not be zero.
+    error ComputeReceiptsInvalidJobId();
+    /// @notice A receipt for this job id exists already.
+    error ComputeReceiptsJobExists(bytes32 jobId);
+    /// @notice Array lengths differ, are zero or exceed `MAX_DATASETS`.
+    error ComputeReceiptsInvalidDatasets(uint256 orders, uint256 assets, uint256 hashes);
+    /// @notice Unknown status code.
+    error ComputeReceiptsInvalidStatus(uint8 status);
+    /// @notice `finishedAt` precedes `startedAt`.
+    error ComputeReceiptsInvalidTimes(uint64 startedAt, uint64 finishedAt);
+    /// @notice The signature does not recover to an address.
+    error ComputeReceiptsInvalidSignature();
+    /// @notice The signer is not a registered provider.
+    error ComputeReceiptsUnregisteredProvider(address signer);
+    /// @notice The order does not exist on the asset's datatoken.
+    error ComputeReceiptsUnknownOrder(bytes32 orderId, uint256 assetId);
+    /// @notice The order names another provider.
+    error ComputeReceiptsProviderMismatch(bytes32 orderId, address orderProvider, address signer);
+    /// @notice The job started after the order expired.
+    error ComputeReceiptsOrderExpired(bytes32 orderId, uint64 validUntil, uint64 startedAt);
+    /// @notice The order already has a receipt.
+    error ComputeReceiptsOrderAlreadyUsed(bytes32 orderId, bytes32 jobId);
+
+    /// @notice A receipt was recorded.
+    event JobRecorded(
+        bytes32 indexed jobId,
+        address indexed provider,
+        bytes32 outputsHash,
+        string resultCid,
+        uint8 status,
+        bytes32 algorithmImageDigest,
+        bytes32 algorithmCodeHash
+    );
+    /// @notice An order was spent by a job (one per dataset), so clients can find receipts by order or asset.
+    event OrderConsumed(bytes32 indexed orderId, bytes32 indexed jobId, uint256 indexed assetId, bytes32 contentHash);
+
+    /// @notice Verifies and stores a receipt signed by a registered provider.
+    function recordJob(Receipt calldata receipt, bytes calldata signature) external;
+
+    /// @notice The stored receipt (all fields zero when unknown).
+    function getReceipt(bytes32 jobId) external view returns (Receipt memory);
+    /// @notice The job that spent `orderId` (zero when none).
+    function jobIdOf(bytes32 orderId) external view returns (bytes32);
+    /// @notice The provider that signed the receipt (zero when none).
+    function providerOf(bytes32 jobId) external view returns (address);
+    /// @notice Whether a receipt exists for `jobId`.
+    function exists(bytes32 jobId) external view returns (bool);
+    /// @notice The EIP-712 digest the provider signs for `receipt`.
+    function hashReceipt(Receipt calldata receipt) external view returns (bytes32);
+    /// @notice The EIP-712 type hash of `Receipt`.
+    function RECEIPT_TYPEHASH() external view returns (bytes32);
+    /// @notice The largest number of datasets (orders) per receipt.
+    function MAX_DATASETS() external view returns (uint256);
+    /// @notice The provider registry.
+    function providerRegistry() external view returns (address);
+    /// @notice The DataNFT collection used to find each asset's datatoken.
+    function dataNFT() external view returns (address);
+}

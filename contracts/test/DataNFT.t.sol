@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {vm} from "./utils/Vm.sol";
+import {CoveFixture} from "./utils/CoveFixture.sol";
+import {DataNFT} from "../src/DataNFT.sol";
+import {Datatoken} from "../src/Datatoken.sol";
+import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
+import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+
+contract DataNFTTest is CoveFixture {
+    event MetadataDocumentUpdated(uint256 indexed assetId, bytes32 indexed metadataHash, string cid, address updater);
+    event MetadataManagerSet(uint256 indexed assetId, address indexed manager);
+    event LineageRecorded(uint256 indexed assetId, bytes32[] parentJobIds);
+    event MetadataUpdate(uint256 _tokenId);
+
+    address internal manager = address(0xA11CE);
+
+    function test_constructor_setsWiring() public view {
+        vm.assertEq(dataNFT.factory(), address(factory));
+        vm.assertEq(dataNFT.computeReceipts(), address(receipts));
+        vm.assertEq(dataNFT.name(), "Cove Data");
+        vm.assertEq(dataNFT.symbol(), "COVE");
+    }
+
+    function test_mint_storesDocumentKindAndDatatoken() public {
+        (uint256 assetId, Datatoken datatoken) = _publishDataset();
+        vm.assertEq(assetId, 1);
+        vm.assertEq(dataNFT.nextAssetId(), 2);
+        vm.assertEq(dataNFT.ownerOf(assetId), publisher);
+        vm.assertEq(dataNFT.tokenURI(assetId), string.concat("ipfs://", CID));
+        vm.assertEq(dataNFT.cidOf(assetId), CID);
+        vm.assertEq(dataNFT.metadataHash(assetId), DOC_HASH);
+        vm.assertEq(uint256(dataNFT.kindOf(assetId)), uint256(IDataNFT.AssetKind.Dataset));
+        vm.assertEq(dataNFT.datatokenOf(assetId), address(datatoken));
+        vm.assertEq(dataNFT.parentJobsOf(assetId).length, 0);
+    }
+
+    function test_mint_storesAHashThatDiffersFromTheCidDigest() public {
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        p.cid = CID_DAG_PB;
+        p.metadataHash = keccak256("other");
+        (uint256 assetId,,) = _publish(p);
+        vm.assertEq(dataNFT.metadataHash(assetId), keccak256("other"));
+        vm.assertEq(dataNFT.cidOf(assetId), CID_DAG_PB);
+    }
+
+    function test_mint_revertsIfNotFactory() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTOnlyFactory.selector, address(this)));
+        dataNFT.mint(m);
+    }
+
+    function test_mint_revertsIfZeroDatatoken() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.datatoken = address(0);
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTInvalidDatatoken.selector));
+        dataNFT.mint(m);
+    }
+
+    function test_mint_revertsIfInvalidCid() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.cid = "QmNotBase32";
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTInvalidCid.selector, "QmNotBase32"));
+        dataNFT.mint(m);
+    }
+
+    function test_mint_revertsIfZeroMetadataHash() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.metadataHash = bytes32(0);
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTInvalidMetadataHash.selector));
+        dataNFT.mint(m);
+    }
+
+    function test_mint_recordsLineageOfAModel() public {
+        _recordedJob(keccak256("job-1"));
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parentJobIds = new bytes32[](1);
+        m.parentJobIds[0] = keccak256("job-1");
+        uint256 expectedId = dataNFT.nextAssetId();
+        vm.expectEmit(address(dataNFT));
+        emit LineageRecorded(expectedId, m.parentJobIds);
+        vm.prank(address(factory));
+        uint256 assetId = dataNFT.mint(m);
+        vm.assertEq(dataNFT.parentJobsOf(assetId), m.parentJobIds);
+        vm.assertEq(uint256(dataNFT.kindOf(assetId)), uint256(IDataNFT.AssetKind.Model));
+    }
+
+    function test_mint_revertsIfLineageOnANonModel() public {
+        _recordedJob(keccak256("job-1"));
+        IDataNFT.MintParams memory m = _mintParams();
+        m.parentJobIds = new bytes32[](1);
+        m.parentJobIds[0] = keccak256("job-1");
+        vm.prank(address(factory));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDataNFT.DataNFTLineageOnlyForModels.selector, IDataNFT.AssetKind.Dataset)
+        );
+        dataNFT.mint(m);
+    }
+
+    function test_mint_revertsIfTooManyParents() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parentJobIds = new bytes32[](17);
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTTooManyParents.selector, 17, 16));
+        dataNFT.mint(m);
+    }
+
+    function test_mint_revertsIfAParentJobHasNoReceipt() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parentJobIds = new bytes32[](1);
+        m.parentJobIds[0] = keccak256("never recorded");
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, keccak256("never recorded")));
+        dataNFT.mint(m);
+    }
+
+    function test_setMetadata_byOwnerEmitsBothEvents() public {
+        (uint256 assetId,) = _publishDataset();
+        bytes32 newHash = keccak256("v2");
+        vm.expectEmit(address(dataNFT));
+        emit MetadataUpdate(assetId);
+        vm.expectEmit(address(dataNFT));
+        emit MetadataDocumentUpdated(assetId, newHash, CID_DAG_PB, publisher);
+        vm.prank(publisher);
+        dataNFT.setMetadata(assetId, CID_DAG_PB, newHash);
+        vm.assertEq(dataNFT.cidOf(assetId), CID_DAG_PB);
+        vm.assertEq(dataNFT.metadataHash(assetId), newHash);
+    }
+
+    function test_setMetadata_byManager() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(publisher);
+        dataNFT.setMetadataManager(assetId, manager);
+        vm.prank(manager);
+        dataNFT.setMetadata(assetId, CID_DAG_PB, keccak256("v2"));
+        vm.assertEq(dataNFT.metadataHash(assetId), keccak256("v2"));
+    }
+
+    function test_setMetadata_revertsIfStranger() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnauthorized.selector, assetId, stranger));
+        dataNFT.setMetadata(assetId, CID_DAG_PB, keccak256("v2"));
+    }
+
+    function test_setMetadata_revertsIfUnknownAsset() public {
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 7));
+        dataNFT.setMetadata(7, CID, DOC_HASH);
+    }
+
+    function test_setMetadata_revertsIfInvalidCid() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTInvalidCid.selector, "bad"));
+        dataNFT.setMetadata(assetId, "bad", keccak256("v2"));
+    }
+
+    function test_setMetadataManager_emitsAndIsReadable() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.expectEmit(address(dataNFT));
+        emit MetadataManagerSet(assetId, manager);
+        vm.prank(publisher);
+        dataNFT.setMetadataManager(assetId, manager);
+        vm.assertEq(dataNFT.metadataManager(assetId), manager);
+    }
+
+    function test_setMetadataManager_revertsIfNotOwner() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(manager);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnauthorized.selector, assetId, manager));
+        dataNFT.setMetadataManager(assetId, manager);
+    }
+
+    function test_transfer_clearsTheMetadataManager() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.startPrank(publisher);
+        dataNFT.setMetadataManager(assetId, manager);
+        vm.expectEmit(address(dataNFT));
+        emit MetadataManagerSet(assetId, address(0));
+        dataNFT.transferFrom(publisher, buyer, assetId);
+        vm.stopPrank();
+        vm.assertEq(dataNFT.metadataManager(assetId), address(0));
+        vm.prank(manager);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnauthorized.selector, assetId, manager));
+        dataNFT.setMetadata(assetId, CID_DAG_PB, keccak256("v2"));
+    }
+
+    function test_views_revertIfUnknownAsset() public {
+        bytes memory err = abi.encodeWithSelector(IDataNFT.DataNFTUnknownAsset.selector, 9);
+        vm.expectRevert(err);
+        dataNFT.cidOf(9);
+        vm.expectRevert(err);
+        dataNFT.tokenURI(9);
+        vm.expectRevert(err);
+        dataNFT.metadataHash(9);
+        vm.expectRevert(err);
+        dataNFT.kindOf(9);
+        vm.expectRevert(err);
+        dataNFT.datatokenOf(9);
+        vm.expectRevert(err);
+        dataNFT.parentJobsOf(9);
+    }
+
+    function test_supportsInterface_erc721AndErc4906() public view {
+        vm.assertTrue(dataNFT.supportsInterface(0x80ac58cd));
+        vm.assertTrue(dataNFT.supportsInterface(0x5b5e139f));
+        vm.assertTrue(dataNFT.supportsInterface(0x49064906));
+        vm.assertFalse(dataNFT.supportsInterface(0xdeadbeef));
+    }
+
+    function _mintParams() internal view returns (IDataNFT.MintParams memory m) {
+        m.to = publisher;
+        m.kind = IDataNFT.AssetKind.Dataset;
+        m.datatoken = address(0xD7);
+        m.cid = CID;
+        m.metadataHash = DOC_HASH;
+    }
+}

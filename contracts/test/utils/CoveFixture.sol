@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {Test} from "./Test.sol";
+import {vm} from "./Vm.sol";
+import {CoveDeployer} from "../../script/CoveDeployer.sol";
+import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
+import {DataNFT} from "../../src/DataNFT.sol";
+import {ComputeReceipts} from "../../src/ComputeReceipts.sol";
+import {Datatoken} from "../../src/Datatoken.sol";
+import {FixedRateExchange} from "../../src/FixedRateExchange.sol";
+import {Dispenser} from "../../src/Dispenser.sol";
+import {AssetFactory} from "../../src/AssetFactory.sol";
+import {IAssetFactory} from "../../src/interfaces/IAssetFactory.sol";
+import {IComputeReceipts} from "../../src/interfaces/IComputeReceipts.sol";
+import {IDataNFT} from "../../src/interfaces/IDataNFT.sol";
+import {CidCodec} from "../../src/libraries/CidCodec.sol";
+import {MockERC20} from "../mocks/MockERC20.sol";
+
+/// @notice Shared setup: the whole deployment, actors, a base token and helpers to publish, order and sign receipts.
+abstract contract CoveFixture is Test, CoveDeployer {
+    /// @dev The asset document and its sha256.
+    bytes internal constant DOC = bytes('{"name":"Iris","contentHash":"0x01","services":[{"type":"compute"}]}');
+    /// @dev A realistic 59-character CIDv1 of a document stored as a raw block (its digest is the document's sha256).
+    string internal CID;
+    bytes32 internal DOC_HASH;
+    /// @dev A dag-pb (UnixFS) CIDv1, whose digest is not the document's sha256.
+    string internal constant CID_DAG_PB = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+    /// @dev Raw CIDv1 header: version 1, codec raw (0x55), sha2-256 (0x12), 32 bytes (0x20).
+    bytes8 internal constant RAW_PREFIX = bytes8(0x0155122000000000);
+    uint32 internal constant COMPUTE_TIMEOUT = 1 days;
+    uint32 internal constant ACCESS_TIMEOUT = 1 hours;
+    uint256 internal constant ONE = 1e18;
+
+    ProviderRegistry internal registry;
+    DataNFT internal dataNFT;
+    ComputeReceipts internal receipts;
+    Datatoken internal datatokenImplementation;
+    FixedRateExchange internal exchange;
+    Dispenser internal dispenser;
+    AssetFactory internal factory;
+    MockERC20 internal baseToken;
+
+    address internal publisher;
+    address internal buyer;
+    address internal consumer;
+    address internal marketplace;
+    address internal provider;
+    uint256 internal providerKey;
+    address internal stranger;
+    uint256 internal strangerKey;
+
+    function setUp() public virtual {
+        DOC_HASH = sha256(DOC);
+        CID = CidCodec.encode(RAW_PREFIX, 4, DOC_HASH);
+        CoveDeployment memory d = _deployCove(address(this));
+        registry = d.registry;
+        dataNFT = d.dataNFT;
+        receipts = d.receipts;
+        datatokenImplementation = d.datatokenImplementation;
+        exchange = d.exchange;
+        dispenser = d.dispenser;
+        factory = d.factory;
+        baseToken = new MockERC20("Base", "BASE", 18);
+
+        publisher = makeAddr("publisher");
+        buyer = makeAddr("buyer");
+        consumer = makeAddr("consumer");
+        marketplace = makeAddr("marketplace");
+        (provider, providerKey) = makeAddrAndKey("provider");
+        (stranger, strangerKey) = makeAddrAndKey("stranger");
+        vm.warp(1_750_000_000);
+    }
+
+    // ------------------------------------------------------------ publishing
+
+    /// @dev Services: 0 = compute (1 day), 1 = access (1 hour). No pricing; supply to the publisher.
+    function _params(uint256 initialSupply) internal view returns (IAssetFactory.PublishParams memory p) {
+        uint32[] memory timeouts = new uint32[](2);
+        timeouts[0] = COMPUTE_TIMEOUT;
+        timeouts[1] = ACCESS_TIMEOUT;
+        p.kind = IDataNFT.AssetKind.Dataset;
+        p.cid = CID;
+        p.metadataHash = DOC_HASH;
+        p.name = "Cove Iris Dataset";
+        p.symbol = "IRIS";
+        p.serviceTimeouts = timeouts;
+        p.initialSupply = initialSupply;
+    }
+
+    function _fixedRateParams(uint256 supply, uint256 rate, uint16 feeBps)
+        internal
+        view
+        returns (IAssetFactory.PublishParams memory p)
+    {
+        p = _params(supply);
+        p.pricing = IAssetFactory.Pricing.FixedRate;
+        p.fixedRate = IAssetFactory.FixedRateParams({
+            baseToken: address(baseToken),
+            rate: rate,
+            feeCollector: feeBps > 0 ? marketplace : address(0),
+            feeBps: feeBps
+        });
+    }
+
+    function _publish(IAssetFactory.PublishParams memory p)
+        internal
+        returns (uint256 assetId, Datatoken datatoken, uint256 pricingId)
+    {
+        vm.prank(publisher);
+        address dt;
+        (assetId, dt, pricingId) = factory.publish(p);
+        datatoken = Datatoken(dt);
+    }
+
+    /// @dev Publishes a plain dataset with 100 tokens held by the publisher.
+    function _publishDataset() internal returns (uint256 assetId, Datatoken datatoken) {
+        (assetId, datatoken,) = _publish(_params(100 * ONE));
+    }
+
+    // ------------------------------------------------------------ orders and receipts
+
+    /// @dev Gives `payer` one token and starts a compute order naming `provider_`.
+    function _order(Datatoken datatoken, address payer, address provider_) internal returns (bytes32 orderId) {
+        vm.prank(publisher);
+        datatoken.transfer(payer, ONE);
+        vm.prank(payer);
+        orderId = datatoken.startOrder(consumer, 0, provider_);
+    }
+
+    function _registerProvider() internal {
+        vm.prank(provider);
+        registry.register("https://provider.example", keccak256("x25519"));
+    }
+
+    function _receipt(bytes32 jobId, bytes32 orderId, uint256 assetId)
+        internal
+        view
+        returns (IComputeReceipts.Receipt memory r)
+    {
+        r.jobId = jobId;
+        r.orderIds = new bytes32[](1);
+        r.orderIds[0] = orderId;
+        r.assetIds = new uint256[](1);
+        r.assetIds[0] = assetId;
+        r.datasetContentHashes = new bytes32[](1);
+        r.datasetContentHashes[0] = keccak256("dataset plaintext");
+        r.algorithmImageDigest = keccak256("image");
+        r.algorithmCodeHash = keccak256("code");
+        r.outputsHash = keccak256("outputs");
+        r.resultCid = CID_DAG_PB;
+        r.status = uint8(IComputeReceipts.JobStatus.Succeeded);
+        r.startedAt = uint64(block.timestamp);
+        r.finishedAt = uint64(block.timestamp + 60);
+    }
+
+    function _sign(uint256 key, IComputeReceipts.Receipt memory r) internal view returns (bytes memory) {
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, receipts.hashReceipt(r));
+        return abi.encodePacked(rr, s, v);
+    }
+
+    /// @dev Registers the provider, publishes, orders and records a succeeded job; returns its ids.
+    function _recordedJob(bytes32 jobId) internal returns (uint256 assetId, bytes32 orderId) {
+        Datatoken datatoken;
+        (assetId, datatoken) = _publishDataset();
+        _registerProvider();
+        orderId = _order(datatoken, buyer, provider);
+        IComputeReceipts.Receipt memory r = _receipt(jobId, orderId, assetId);
+        receipts.recordJob(r, _sign(providerKey, r));
+    }
+}
