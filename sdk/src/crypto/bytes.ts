@@ -5,10 +5,15 @@ export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /**
  * Re-cuts `source` into blocks of exactly `size` bytes (the last one shorter, never empty).
- * Each yielded block is a fresh buffer owned by the caller. Holds at most one block.
+ * With `reuse = 0` each block is a fresh buffer the caller owns; with `reuse = n` the
+ * blocks cycle through `n` buffers, so the caller must be done with a block `n` yields later
+ * (saves an allocation per block on hot paths).
  */
-export async function* rechunk(source: ByteSource, size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  let block = Buffer.allocUnsafe(size);
+export async function* rechunk(source: ByteSource, size: number, signal?: AbortSignal, reuse = 0): AsyncGenerator<Uint8Array> {
+  const ring = Array.from({ length: reuse }, () => Buffer.allocUnsafe(size));
+  let turn = 0;
+  const next = () => (reuse === 0 ? Buffer.allocUnsafe(size) : ring[turn++ % reuse]!);
+  let block = next();
   let filled = 0;
   for await (const piece of source) {
     throwIfAborted(signal);
@@ -20,7 +25,7 @@ export async function* rechunk(source: ByteSource, size: number, signal?: AbortS
       offset += n;
       if (filled === size) {
         yield block;
-        block = Buffer.allocUnsafe(size);
+        block = next();
         filled = 0;
       }
     }

@@ -1,4 +1,4 @@
-import { createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, hkdfSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DataPlaneError } from './errors.js';
 
@@ -45,7 +45,8 @@ export type EnvelopeParams = { version: 1; algorithm: EnvelopeAlgorithm; chunkSi
 export type EnvelopeKeys = {
   params: EnvelopeParams;
   header: Buffer;
-  chunkKey: Buffer;
+  /** Built once per envelope: a raw key would be re-imported for every chunk. */
+  chunkKey: KeyObject;
   noncePrefix: Buffer;
   headerDigest: Buffer;
 };
@@ -71,9 +72,9 @@ export function assertParams(p: { algorithm: string; chunkSize: number }): asser
   }
 }
 
-function derive(key: Uint8Array, salt: Uint8Array, fixed: Uint8Array): { chunkKey: Buffer; noncePrefix: Buffer; keyCheck: Buffer } {
+function derive(key: Uint8Array, salt: Uint8Array, fixed: Uint8Array): { chunkKey: KeyObject; noncePrefix: Buffer; keyCheck: Buffer } {
   const okm = Buffer.from(hkdfSync('sha256', key, salt, Buffer.concat([INFO, fixed]), 32 + 4 + 16));
-  return { chunkKey: okm.subarray(0, 32), noncePrefix: okm.subarray(32, 36), keyCheck: okm.subarray(36, 52) };
+  return { chunkKey: createSecretKey(okm.subarray(0, 32)), noncePrefix: okm.subarray(32, 36), keyCheck: okm.subarray(36, 52) };
 }
 
 /** Builds a fresh header (random salt) for `params` under `key`. */

@@ -120,7 +120,8 @@ export function encryptStream(source: ByteSource, params: EncryptStreamParameter
       throwIfAborted(signal);
       yield keys.header;
       // one chunk of look-ahead: a chunk is final only if the source ends right after it
-      for await (const chunk of rechunk(source, envelopeParams.chunkSize, signal)) {
+      // two blocks alternate: `pending` is sealed before rechunk refills its buffer
+      for await (const chunk of rechunk(source, envelopeParams.chunkSize, signal, 2)) {
         hash.update(chunk);
         if (pending !== undefined) yield* emit(false, pending);
         pending = chunk;
@@ -194,11 +195,13 @@ export async function* decryptStream(source: ByteSource, params: DecryptStreamPa
         });
       }
       const prefixCopy = Buffer.from(prefix);
-      const sealed = await reader.read(length + TAG_BYTES);
-      if (sealed.byteLength < length + TAG_BYTES) {
+      // body and tag are read apart so pieces that already line up are never copied
+      const body = await reader.read(length);
+      const tag = body.byteLength === length ? await reader.read(TAG_BYTES) : new Uint8Array(0);
+      if (tag.byteLength < TAG_BYTES) {
         throw new DataPlaneError('ENVELOPE_TRUNCATED', `envelope ends inside chunk ${index}`, { details: { chunk: index } });
       }
-      const plaintext = openChunk(keys, index, prefixCopy, sealed.subarray(0, length), sealed.subarray(length));
+      const plaintext = openChunk(keys, index, prefixCopy, body, tag);
       hash?.update(plaintext);
       plaintextBytes += length;
       ciphertextBytes += RECORD_PREFIX_BYTES + length + TAG_BYTES;

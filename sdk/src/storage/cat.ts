@@ -1,4 +1,4 @@
-import type { UnixFS } from '@helia/unixfs';
+import type { CatOptions, UnixFS } from '@helia/unixfs';
 import { CID } from 'multiformats/cid';
 import { DataPlaneError, abortedError, type DataPlaneErrorCode } from '../crypto/errors.js';
 
@@ -29,6 +29,8 @@ type CatInternal = {
   signal: AbortSignal | undefined;
   timeoutMs: number;
   onProgress: ((p: { bytes: number }) => void) | undefined;
+  /** Blocks fetched ahead in parallel; bounds memory (the exporter's default is unbounded). */
+  concurrency: number;
 };
 
 /**
@@ -36,7 +38,7 @@ type CatInternal = {
  * large file over a slow link must not time out while it is still flowing). The clock is
  * paused while the consumer holds a chunk, so slow consumers never trigger it either.
  */
-export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgress }: CatInternal): AsyncGenerator<Uint8Array> {
+export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgress, concurrency }: CatInternal): AsyncGenerator<Uint8Array> {
   const controller = new AbortController();
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
@@ -51,7 +53,9 @@ export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgre
   let bytes = 0;
   arm();
   try {
-    for await (const chunk of fs.cat(cid, { signal: combined, onProgress: () => arm() })) {
+    // the exporter reads blockReadConcurrency from the options cat passes through
+    const options: CatOptions & { blockReadConcurrency: number } = { signal: combined, onProgress: () => arm(), blockReadConcurrency: concurrency };
+    for await (const chunk of fs.cat(cid, options)) {
       clearTimeout(timer);
       bytes += chunk.byteLength;
       onProgress?.({ bytes });

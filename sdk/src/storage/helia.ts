@@ -14,6 +14,9 @@ import { DataPlaneError, abortedError, throwIfAborted } from '../crypto/errors.j
 import type { ByteSource } from '../crypto/bytes.js';
 import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat.js';
 
+/** Blocks a `cat` fetches ahead: memory stays near this many MiB however large the file. */
+export const CAT_READ_AHEAD_BLOCKS = 8;
+
 /** Default longest wait for the next block of a `cat`. */
 export const DEFAULT_CAT_TIMEOUT_MS = 30_000;
 
@@ -134,7 +137,7 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
     },
 
     cat(cid, { signal, timeoutMs = DEFAULT_CAT_TIMEOUT_MS, onProgress } = {}) {
-      return catWithIdleTimeout({ fs, cid: parseCid(cid), signal, timeoutMs, onProgress });
+      return catWithIdleTimeout({ fs, cid: parseCid(cid), signal, timeoutMs, onProgress, concurrency: CAT_READ_AHEAD_BLOCKS });
     },
 
     async pin(cid, { signal } = {}) {
