@@ -179,7 +179,10 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     rec.settle(rec.result);
   }
 
-  const errorOutcome = (err: unknown): Outcome => ({ state: 'engine_error', info: { error: (err as Error).message ?? String(err) } });
+  const errorOutcome = (err: unknown): Outcome => ({
+    state: 'engine_error',
+    info: { error: (err as Error).message ?? String(err), ...(err instanceof RunnerError && { errorCode: err.code }) },
+  });
 
   async function runQueued(jobId: string): Promise<void> {
     const rec = jobs.get(jobId);

@@ -67,8 +67,11 @@ export type NonTerminalState = (typeof NON_TERMINAL_STATES)[number];
 export type TerminalState = (typeof TERMINAL_STATES)[number];
 export type JobState = NonTerminalState | TerminalState;
 
-/** Why a job is in its state: the exit code (`failed`), the policy reason (`output_rejected`), the error (`engine_error`). */
-export type TransitionInfo = { exitCode?: number; reason?: string; error?: string };
+/**
+ * Why a job is in its state: the exit code (`failed`), the policy reason (`output_rejected`),
+ * the error and, when it is a RunnerError, its code (`engine_error`, e.g. `MOUNT_NOT_PERMITTED`).
+ */
+export type TransitionInfo = { exitCode?: number; reason?: string; error?: string; errorCode?: string };
 
 export type TransitionEvent = { jobId: string; from: JobState | null; to: JobState; at: number; info: TransitionInfo };
 export type TransitionListener = (event: TransitionEvent) => void;
