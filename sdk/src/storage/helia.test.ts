@@ -131,6 +131,18 @@ describe('storage node', () => {
     assert.ok(hits.length > 0);
   });
 
+  it('writes nothing to its directory after stop, so a removed directory stays removed', async () => {
+    const a = await createStorageNode({ directory: join(dir, 'late-a'), listen: true });
+    const b = await createStorageNode({ directory: join(dir, 'late-b'), listen: true });
+    await b.dial(a.multiaddrs()[0]!);
+    await b.stop();
+    await a.stop();
+    await rm(join(dir, 'late-a'), { recursive: true });
+    await rm(join(dir, 'late-b'), { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // past libp2p's 1 s address debounce
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('late-')), []);
+  });
+
   it('moves a 20 MiB encrypted dataset between two nodes over loopback after a dial', async () => {
     const provider = await createStorageNode({ directory: join(dir, 'provider'), listen: true });
     const consumer = await createStorageNode({ directory: join(dir, 'consumer'), listen: true });

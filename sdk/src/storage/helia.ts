@@ -60,6 +60,26 @@ export type StorageNode = {
   helia: Helia;
 };
 
+/**
+ * The datastore, ignoring writes once `stopped` is set: libp2p's address manager updates
+ * the self peer record on a 1 s debounce that `stop()` does not cancel, and that late write
+ * would recreate a directory the caller has already removed.
+ */
+function writesUntil(datastore: FsDatastore, stopped: { value: boolean }): FsDatastore {
+  const writes = new Set<PropertyKey>(['put', 'delete', 'batch', 'putMany', 'deleteMany']);
+  return new Proxy(datastore, {
+    get(target, prop) {
+      if (stopped.value && writes.has(prop)) {
+        if (prop === 'batch') return () => ({ put: () => undefined, delete: () => undefined, commit: async () => undefined });
+        if (prop === 'putMany' || prop === 'deleteMany') return async function* () {};
+        return async () => undefined;
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 function listenAddresses(listen: CreateStorageNodeParameters['listen']): string[] {
   if (listen === true) return ['/ip4/127.0.0.1/tcp/0'];
   return Array.isArray(listen) ? listen : [];
@@ -83,7 +103,8 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
   const datastore = new FsDatastore(join(directory, 'datastore'));
   await blockstore.open();
   await datastore.open();
-  const base = createHeliaLight({ blockstore, datastore });
+  const stopped = { value: false };
+  const base = createHeliaLight({ blockstore, datastore: writesUntil(datastore, stopped) });
   const helia = withBitswap(
     withLibp2pLight(base, {
       addresses: { listen: listenAddresses(params.listen) },
@@ -96,6 +117,7 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
   );
   const close = async () => {
     await helia.stop().catch(() => undefined);
+    stopped.value = true;
     await blockstore.close();
     await datastore.close();
   };
