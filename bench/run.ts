@@ -2,12 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { formatTable, type BenchRow, type BenchSuite } from './lib.js';
 import { toolchain } from './toolchain.js';
 import { dataplane } from './dataplane.js';
+import { runner } from './runner.js';
 
 /**
  * `npm run bench [suite…]`: runs the suites (all by default), prints a table and writes
  * the rows to bench/results.json (or $COVE_BENCH_OUT).
  */
-const suites: BenchSuite[] = [toolchain, dataplane];
+const suites: BenchSuite[] = [toolchain, dataplane, runner];
 const wanted = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const suite of suites) {
