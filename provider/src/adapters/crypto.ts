@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decodeKey, decryptStream, encryptStream, generateContentKey, openSealedKey, sealKey, type KeyPair } from '@cove/sdk';
+import type { CryptoPort } from '../ports.js';
+
+/**
+ * The provider's data-plane crypto over the SDK: envelope streams and key sealing with
+ * the provider's X25519 key pair.
+ * @example
+ * const crypto = createCryptoAdapter({ keyPair: identity.x25519 });
+ */
+export function createCryptoAdapter(params: { keyPair: KeyPair }): CryptoPort {
+  return {
+    openKey: (sealed) => openSealedKey({ sealed, secretKey: params.keyPair.secretKey }),
+    sealKey: (key, recipient) => sealKey({ key, recipientPublicKey: decodeKey(recipient) }),
+
+    async decryptToFile({ source, key, path, signal }) {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const partial = `${path}.partial`;
+      async function* hashed() {
+        for await (const chunk of decryptStream(source, { key, ...(signal ? { signal } : {}) })) {
+          hash.update(chunk);
+          bytes += chunk.byteLength;
+          yield chunk;
+        }
+      }
+      try {
+        await pipeline(Readable.from(hashed()), createWriteStream(partial, { mode: 0o644 }), ...(signal ? [{ signal }] : []));
+        await rename(partial, path);
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+      return { sha256: '0x' + hash.digest('hex'), bytes };
+    },
+
+    encryptFile({ path, signal }) {
+      const key = generateContentKey();
+      const ciphertext = encryptStream(createReadStream(path, { highWaterMark: 1024 * 1024 }), { key, ...(signal ? { signal } : {}) });
+      return { key, ciphertext };
+    },
+  };
+}

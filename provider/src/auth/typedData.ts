@@ -1,0 +1,88 @@
+import type { TypedDataDomain, TypedDataField } from 'ethers';
+
+/**
+ * EIP-712 domain of every message a buyer signs for a provider. `verifyingContract` is the
+ * provider's own address: a signed request is bound to one provider on one chain, so it
+ * cannot be replayed against another provider (whose address differs) nor another chain.
+ * @example
+ * const domain = providerDomain({ chainId: 31337n, provider: '0x…' });
+ */
+export function providerDomain(params: { chainId: bigint; provider: string }): TypedDataDomain {
+  return { name: 'Cove Provider', version: '1', chainId: params.chainId, verifyingContract: params.provider };
+}
+
+const DatasetOrder: TypedDataField[] = [
+  { name: 'assetId', type: 'uint256' },
+  { name: 'serviceId', type: 'string' },
+  { name: 'orderTxHash', type: 'bytes32' },
+];
+
+const Algorithm: TypedDataField[] = [
+  { name: 'image', type: 'string' },
+  { name: 'codeCid', type: 'string' },
+  { name: 'codeHash', type: 'bytes32' },
+  { name: 'entrypoint', type: 'string[]' },
+];
+
+/** Types of the signed `POST /v1/compute` request: the whole request, nothing left out. */
+export const COMPUTE_REQUEST_TYPES: Record<string, TypedDataField[]> = {
+  ComputeRequest: [
+    { name: 'consumer', type: 'address' },
+    { name: 'datasets', type: 'DatasetOrder[]' },
+    { name: 'algorithm', type: 'Algorithm' },
+    { name: 'environment', type: 'string' },
+    { name: 'consumerX25519', type: 'bytes32' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+  Algorithm,
+  DatasetOrder,
+};
+
+/** Types of the signed `POST /v1/download` request. */
+export const DOWNLOAD_REQUEST_TYPES: Record<string, TypedDataField[]> = {
+  DownloadRequest: [
+    { name: 'consumer', type: 'address' },
+    { name: 'datasets', type: 'DatasetOrder[]' },
+    { name: 'consumerX25519', type: 'bytes32' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+  DatasetOrder,
+};
+
+/**
+ * Types of the light message that authorises reads and the stop of one job. No nonce:
+ * it is a bearer token valid until `expiry` (bounded by the provider), so it can be
+ * verified once and cached; `action` keeps a read token from stopping the job.
+ */
+export const JOB_ACCESS_TYPES: Record<string, TypedDataField[]> = {
+  JobAccess: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'action', type: 'string' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+};
+
+export type DatasetOrderMessage = { assetId: string; serviceId: string; orderTxHash: string };
+
+export type ComputeRequestMessage = {
+  consumer: string;
+  datasets: DatasetOrderMessage[];
+  algorithm: { image: string; codeCid: string; codeHash: string; entrypoint: string[] };
+  environment: string;
+  consumerX25519: string;
+  nonce: string;
+  expiry: number;
+};
+
+export type DownloadRequestMessage = {
+  consumer: string;
+  datasets: DatasetOrderMessage[];
+  consumerX25519: string;
+  nonce: string;
+  expiry: number;
+};
+
+export type JobAction = 'read' | 'stop';
+export type JobAccessMessage = { jobId: string; action: JobAction; expiry: number };

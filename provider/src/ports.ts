@@ -1,0 +1,129 @@
+/**
+ * The narrow interfaces the use cases depend on. Adapters (ethers, Helia, the Docker
+ * engine, the SDK's crypto) implement them; unit tests pass small fakes.
+ */
+import type { TerminalStatus } from './db/store.js';
+
+/** One `OrderStarted` log, decoded. Addresses are checksummed or lower-case hex. */
+export type OrderEvent = {
+  /** The contract that emitted the log (must be the asset's datatoken). */
+  emitter: string;
+  orderId: string;
+  assetId: bigint;
+  consumer: string;
+  payer: string;
+  serviceId: string;
+  provider: string;
+  /** Unix seconds. */
+  validUntil: bigint;
+};
+
+/** What the DataNFT holds for one asset. */
+export type AssetRecord = { documentCid: string; metadataHash: string; datatoken: string };
+
+/** The receipt posted on-chain for every job that reaches a terminal state. */
+export type JobReceipt = {
+  jobId: string;
+  orderIds: string[];
+  assetIds: bigint[];
+  datasetContentHashes: string[];
+  algorithmImageDigest: string;
+  algorithmCodeHash: string;
+  outputsHash: string;
+  resultCid: string;
+  status: TerminalStatus;
+  startedAt: number;
+  finishedAt: number;
+};
+
+export interface ChainPort {
+  readonly chainId: bigint;
+  /** The DataNFT record of `assetId`, or undefined when no such token exists. */
+  getAsset(assetId: bigint): Promise<AssetRecord | undefined>;
+  /** Every `OrderStarted` log of a mined transaction; undefined when the tx is unknown. */
+  getOrderEvents(txHash: string): Promise<OrderEvent[] | undefined>;
+  /** Timestamp of the latest block, unix seconds. */
+  latestTimestamp(): Promise<bigint>;
+  /** Signs `receipt` with the provider key, posts it and waits for it to be mined. */
+  recordReceipt(receipt: JobReceipt): Promise<{ txHash: string }>;
+}
+
+/** The parts of an asset document the provider acts upon. */
+export type AssetView = {
+  services: { id: string; type: 'access' | 'compute'; timeoutSeconds?: number | undefined }[];
+  compute?:
+    | {
+        allowedImages: string[];
+        allowedCodeHashes: string[];
+        allowAnyAlgorithm: boolean;
+        limits?: { cpus?: number | undefined; memoryBytes?: number | undefined; maxSeconds?: number | undefined } | undefined;
+        output: { maxBytes?: number | undefined; allowedPatterns?: string[] | undefined; logs: 'none' | { tail: number }; leakGuard?: boolean | undefined };
+      }
+    | undefined;
+  content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string };
+};
+
+export interface DocumentsPort {
+  /**
+   * Loads the asset document at `cid` and checks its sha256 against `expectedHash`
+   * (throwing ASSET_DOCUMENT_MISMATCH) before any of it is trusted.
+   */
+  load(params: { cid: string; expectedHash: string; signal?: AbortSignal }): Promise<AssetView>;
+}
+
+export interface StoragePort {
+  cat(cid: string, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+  add(source: AsyncIterable<Uint8Array> | Uint8Array, options?: { signal?: AbortSignal }): Promise<string>;
+}
+
+export interface CryptoPort {
+  /** Opens a content key sealed to the provider's X25519 key. */
+  openKey(sealed: string): Uint8Array;
+  /** Seals a content key to a recipient's X25519 public key (0x-hex). */
+  sealKey(key: Uint8Array, recipientPublicKey: string): string;
+  /** Decrypts an envelope stream with `key` into `path`; returns the plaintext's sha256 (0x-hex). */
+  decryptToFile(params: { source: AsyncIterable<Uint8Array>; key: Uint8Array; path: string; signal?: AbortSignal }): Promise<{ sha256: string; bytes: number }>;
+  /** Encrypts the file at `path` with a fresh key; returns the ciphertext stream and the key. */
+  encryptFile(params: { path: string; signal?: AbortSignal }): { key: Uint8Array; ciphertext: AsyncIterable<Uint8Array> };
+}
+
+export type OutputManifest = { files: { path: string; size: number; sha256: string }[]; outputsHash: string };
+
+export type EngineJobSpec = {
+  jobId: string;
+  image: string;
+  entrypoint: string[];
+  /** Host directory holding `inputs/<assetId>/…` and `algorithm/…`. */
+  workspace: string;
+  limits: { cpus: number; memoryBytes: number; maxSeconds: number; maxOutputBytes: number };
+  output: { allowedPatterns?: string[] | undefined; logs: 'none' | { tail: number }; leakGuard?: boolean | undefined };
+};
+
+export type EngineOutcome = {
+  status: TerminalStatus;
+  reason?: string | undefined;
+  /** Present when outputs were collected (status succeeded). */
+  manifest?: OutputManifest | undefined;
+  /** A file holding the released outputs as one bundle (tar), when collected. */
+  bundlePath?: string | undefined;
+  /** Logs as released by the output policy. */
+  logs?: string | undefined;
+  imageDigest: string;
+  startedAt: number;
+  finishedAt: number;
+};
+
+/** A job the engine found (by container label) after a restart. */
+export type RecoveredJob = { jobId: string; state: 'running' | 'exited' };
+
+export interface EnginePort {
+  /** Starts the job's container; resolves once it runs. */
+  start(spec: EngineJobSpec, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Resolves when the job reaches a terminal state, outputs collected and policy applied. */
+  wait(jobId: string): Promise<EngineOutcome>;
+  stop(jobId: string): Promise<void>;
+  /** Jobs whose containers survived a provider restart; `wait` works for each afterwards. */
+  recover(): Promise<RecoveredJob[]>;
+  /** The image ID (sha256:…) of a local image reference, or undefined when absent. */
+  resolveImage(ref: string): Promise<string | undefined>;
+}

@@ -1,0 +1,147 @@
+/** Small in-memory stand-ins for the ports, for unit tests only. */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ProviderError } from '../errors.js';
+import type { AssetRecord, AssetView, ChainPort, CryptoPort, DocumentsPort, EngineJobSpec, EngineOutcome, EnginePort, JobReceipt, OrderEvent, RecoveredJob, StoragePort } from '../ports.js';
+
+const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).digest('hex');
+
+export function createFakeChain(chainId = 31337n) {
+  const assets = new Map<bigint, AssetRecord>();
+  const txs = new Map<string, OrderEvent[]>();
+  const receipts: JobReceipt[] = [];
+  const state = { now: 1_000_000n, failReceipts: 0 };
+  const chain: ChainPort = {
+    chainId,
+    async getAsset(id) {
+      return assets.get(id);
+    },
+    async getOrderEvents(txHash) {
+      return txs.get(txHash.toLowerCase());
+    },
+    async latestTimestamp() {
+      return state.now;
+    },
+    async recordReceipt(r) {
+      if (state.failReceipts > 0) {
+        state.failReceipts--;
+        throw new Error('rpc down');
+      }
+      receipts.push(r);
+      return { txHash: '0x' + randomBytes(32).toString('hex') };
+    },
+  };
+  return { chain, assets, txs, receipts, state };
+}
+
+export function createFakeDocuments() {
+  const docs = new Map<string, { view: AssetView; hash: string }>();
+  let loads = 0;
+  const port: DocumentsPort = {
+    async load({ cid, expectedHash }) {
+      loads++;
+      const d = docs.get(cid);
+      if (!d) throw new ProviderError('ASSET_NOT_FOUND', 'document not found');
+      if (d.hash !== expectedHash) throw new ProviderError('ASSET_DOCUMENT_MISMATCH', 'hash mismatch');
+      return d.view;
+    },
+  };
+  return { port, docs, loads: () => loads };
+}
+
+export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> } {
+  const blobs = new Map<string, Buffer>();
+  return {
+    blobs,
+    async *cat(cid) {
+      const b = blobs.get(cid);
+      if (!b) throw new Error(`no block ${cid}`);
+      yield b;
+    },
+    async add(source) {
+      const chunks: Uint8Array[] = [];
+      if (source instanceof Uint8Array) chunks.push(source);
+      else for await (const c of source) chunks.push(c);
+      const b = Buffer.concat(chunks);
+      const cid = 'bafake' + sha(b).slice(2, 20);
+      blobs.set(cid, b);
+      return cid;
+    },
+  };
+}
+
+/** "Sealed" keys are `sealed:<recipient>:<hex key>`; "ciphertext" is the plaintext. */
+export function createFakeCrypto(providerPublicKey: string): CryptoPort {
+  return {
+    openKey(sealed) {
+      const [tag, to, hex] = sealed.split(':');
+      if (tag !== 'sealed' || to !== providerPublicKey) throw new Error('SEAL_OPEN_FAILED');
+      return Buffer.from(hex!, 'hex');
+    },
+    sealKey: (key, recipient) => `sealed:${recipient}:${Buffer.from(key).toString('hex')}`,
+    async decryptToFile({ source, path }) {
+      const chunks: Uint8Array[] = [];
+      for await (const c of source) chunks.push(c);
+      const b = Buffer.concat(chunks);
+      await writeFile(path, b);
+      return { sha256: sha(b), bytes: b.length };
+    },
+    encryptFile({ path }) {
+      return {
+        key: randomBytes(32),
+        ciphertext: (async function* () {
+          yield await readFile(path);
+        })(),
+      };
+    },
+  };
+}
+
+/** An engine whose jobs end when the test says so (or at once with `autoFinish`). */
+export function createFakeEngine(params: { images?: Record<string, string>; autoFinish?: (spec: EngineJobSpec) => Partial<EngineOutcome> } = {}) {
+  const started: EngineJobSpec[] = [];
+  const stopped: string[] = [];
+  const waiters = new Map<string, { promise: Promise<EngineOutcome>; resolve: (o: EngineOutcome) => void }>();
+  let recovered: RecoveredJob[] = [];
+  const images = params.images ?? {};
+  const waiter = (jobId: string) => {
+    let w = waiters.get(jobId);
+    if (!w) {
+      let resolve!: (o: EngineOutcome) => void;
+      const promise = new Promise<EngineOutcome>((r) => (resolve = r));
+      w = { promise, resolve };
+      waiters.set(jobId, w);
+    }
+    return w;
+  };
+  const outcome = (o: Partial<EngineOutcome>): EngineOutcome => ({ status: 'succeeded', imageDigest: 'sha256:' + 'a'.repeat(64), startedAt: 1000, finishedAt: 2000, ...o });
+  const engine: EnginePort = {
+    async start(spec) {
+      started.push(spec);
+      waiter(spec.jobId);
+      if (params.autoFinish) setImmediate(() => waiter(spec.jobId).resolve(outcome(params.autoFinish!(spec))));
+    },
+    wait: (jobId) => waiter(jobId).promise,
+    async stop(jobId) {
+      stopped.push(jobId);
+      waiter(jobId).resolve(outcome({ status: 'stopped', reason: 'stopped' }));
+    },
+    async recover() {
+      for (const r of recovered) waiter(r.jobId);
+      return recovered;
+    },
+    async resolveImage(ref) {
+      if (/^sha256:[0-9a-f]{64}$/.test(ref) && Object.values(images).includes(ref)) return ref;
+      return images[ref];
+    },
+  };
+  return {
+    engine,
+    started,
+    stopped,
+    finish: (jobId: string, o: Partial<EngineOutcome> = {}) => waiter(jobId).resolve(outcome(o)),
+    setRecovered: (r: RecoveredJob[]) => (recovered = r),
+  };
+}
+
+export const silentLogger = { info() {}, warn() {}, error() {} };

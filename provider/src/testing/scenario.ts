@@ -1,0 +1,106 @@
+/** A provider world of fakes for use-case unit tests: one provider, buyers, assets, orders. */
+import { createHash, randomBytes } from 'node:crypto';
+import { Wallet, type Signer, type TypedDataDomain } from 'ethers';
+import { COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '../auth/typedData.js';
+import type { Environment } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { createStore } from '../db/store.js';
+import type { AssetView } from '../ports.js';
+import { createFakeChain, createFakeCrypto, createFakeDocuments, createFakeEngine, createFakeStorage } from './fakes.js';
+
+export const IMAGE_ID = 'sha256:' + 'b'.repeat(64);
+export const OTHER_IMAGE_ID = 'sha256:' + 'c'.repeat(64);
+export const CODE = Buffer.from('print("hello")\n');
+export const CODE_HASH = '0x' + createHash('sha256').update(CODE).digest('hex');
+export const PROVIDER_X25519 = '0x' + '11'.repeat(32);
+export const CONSUMER_X25519 = '0x' + '22'.repeat(32);
+
+const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).digest('hex');
+const hex32 = () => '0x' + randomBytes(32).toString('hex');
+
+export function createScenario() {
+  const provider = Wallet.createRandom();
+  const consumer = Wallet.createRandom();
+  const stranger = Wallet.createRandom();
+  const fchain = createFakeChain();
+  const documents = createFakeDocuments();
+  const storage = createFakeStorage();
+  const crypto = createFakeCrypto(PROVIDER_X25519);
+  const fengine = createFakeEngine({ images: { 'cove/python': IMAGE_ID, 'cove/other': OTHER_IMAGE_ID } });
+  const store = createStore(openDatabase({ path: ':memory:' }));
+  const domain: TypedDataDomain = providerDomain({ chainId: fchain.chain.chainId, provider: provider.address });
+  const environments: Environment[] = [{ id: 'default', cpus: 1, memoryBytes: 2 ** 30, maxSeconds: 60, maxOutputBytes: 2 ** 20, images: [] }];
+  let nextAssetId = 1n;
+  let nonce = 0n;
+
+  async function addAsset(opts: { compute?: Partial<NonNullable<AssetView['compute']>>; services?: AssetView['services']; content?: string; tamperDocument?: boolean } = {}) {
+    const assetId = nextAssetId++;
+    const plaintext = Buffer.from(opts.content ?? `a,b,label\n1,2,${assetId}\n`);
+    const key = randomBytes(32);
+    const encryptedContentCid = await storage.add(plaintext);
+    const view: AssetView = {
+      services: opts.services ?? [
+        { id: 'compute', type: 'compute', timeoutSeconds: 3600 },
+        { id: 'access', type: 'access', timeoutSeconds: 3600 },
+      ],
+      compute: { allowedImages: [IMAGE_ID], allowedCodeHashes: [CODE_HASH], allowAnyAlgorithm: false, output: { logs: { tail: 100 } }, ...opts.compute },
+      content: { encryptedContentCid, sealedKey: crypto.sealKey(key, PROVIDER_X25519), contentHash: sha(plaintext), fileName: 'data.csv' },
+    };
+    const documentCid = `bafydoc${assetId}`;
+    const hash = sha(JSON.stringify(view));
+    documents.docs.set(documentCid, { view, hash });
+    const datatoken = Wallet.createRandom().address;
+    fchain.assets.set(assetId, { documentCid, metadataHash: opts.tamperDocument ? sha('something else') : hash, datatoken });
+    return { assetId, datatoken, view, plaintext };
+  }
+
+  /** Mines a fake order transaction; every field may be overridden to forge a bad one. */
+  function order(assetId: bigint, o: { consumer?: string; provider?: string; serviceId?: string; validUntil?: bigint; emitter?: string; eventAssetId?: bigint } = {}) {
+    const txHash = hex32();
+    const orderId = hex32();
+    fchain.txs.set(txHash, [
+      {
+        emitter: o.emitter ?? fchain.assets.get(assetId)!.datatoken,
+        orderId,
+        assetId: o.eventAssetId ?? assetId,
+        consumer: o.consumer ?? consumer.address,
+        payer: o.consumer ?? consumer.address,
+        serviceId: o.serviceId ?? 'compute',
+        provider: o.provider ?? provider.address,
+        validUntil: o.validUntil ?? fchain.state.now + 3600n,
+      },
+    ]);
+    return { txHash, orderId };
+  }
+
+  function computeRequest(datasets: { assetId: bigint; txHash: string; serviceId?: string }[], o: Partial<ComputeRequestMessage> = {}): ComputeRequestMessage {
+    return {
+      consumer: consumer.address,
+      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: d.serviceId ?? 'compute', orderTxHash: d.txHash })),
+      algorithm: { image: 'cove/python', codeCid: '', codeHash: CODE_HASH, entrypoint: ['python3', '/data/transformations/algorithm/main.py'] },
+      environment: 'default',
+      consumerX25519: CONSUMER_X25519,
+      nonce: String(++nonce),
+      expiry: Math.floor(Date.now() / 1000) + 600,
+      ...o,
+    };
+  }
+
+  function downloadRequest(datasets: { assetId: bigint; txHash: string }[], o: Partial<DownloadRequestMessage> = {}): DownloadRequestMessage {
+    return {
+      consumer: consumer.address,
+      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: 'access', orderTxHash: d.txHash })),
+      consumerX25519: CONSUMER_X25519,
+      nonce: String(++nonce),
+      expiry: Math.floor(Date.now() / 1000) + 600,
+      ...o,
+    };
+  }
+
+  const signCompute = (m: ComputeRequestMessage, w: Signer = consumer) => w.signTypedData(domain, COMPUTE_REQUEST_TYPES, m);
+  const signDownload = (m: DownloadRequestMessage, w: Signer = consumer) => w.signTypedData(domain, DOWNLOAD_REQUEST_TYPES, m);
+
+  return { provider, consumer, stranger, fchain, documents, storage, crypto, fengine, store, domain, environments, addAsset, order, computeRequest, downloadRequest, signCompute, signDownload };
+}
+
+export type Scenario = ReturnType<typeof createScenario>;

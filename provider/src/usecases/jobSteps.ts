@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { JobRecord, TerminalStatus } from '../db/store.js';
+import type { CryptoPort, JobReceipt, StoragePort } from '../ports.js';
+import type { StoredJobSpec } from './startCompute.js';
+
+/** A job step failed for a reason of the job's own (bad data, bad code), not the provider's. */
+export class JobFailure extends Error {
+  override name = 'JobFailure';
+  constructor(
+    readonly status: TerminalStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const ZERO32 = '0x' + '0'.repeat(64);
+
+/** A file name safe to join under a directory (no separators, no dot-dot). */
+export function safeFileName(name: string, fallback: string): string {
+  const b = basename(name.replaceAll('\\', '/'));
+  return b === '' || b === '.' || b === '..' ? fallback : b;
+}
+
+/**
+ * Lays out the job workspace: each dataset decrypted to `inputs/<assetId>/<fileName>`
+ * (its plaintext sha256 checked against the document's contentHash) and the algorithm
+ * code, hash-checked, at `algorithm/<name>`. Returns the workspace path.
+ */
+export async function prepareWorkspace(
+  deps: { storage: StoragePort; crypto: CryptoPort; maxCodeBytes: number },
+  params: { workspace: string; spec: StoredJobSpec; signal?: AbortSignal },
+): Promise<string> {
+  const { workspace, spec } = params;
+  const opts = params.signal ? { signal: params.signal } : {};
+  await rm(workspace, { recursive: true, force: true });
+  await mkdir(join(workspace, 'algorithm'), { recursive: true });
+  for (const d of spec.datasets) {
+    const dir = join(workspace, 'inputs', d.assetId);
+    await mkdir(dir, { recursive: true });
+    let key: Uint8Array;
+    try {
+      key = deps.crypto.openKey(d.sealedKey);
+    } catch (cause) {
+      throw new JobFailure('failed', `dataset ${d.assetId}: its content key is not sealed to this provider (${(cause as Error).message})`);
+    }
+    const out = await deps.crypto.decryptToFile({ source: deps.storage.cat(d.encryptedContentCid, opts), key, path: join(dir, safeFileName(d.fileName, 'data')), ...opts });
+    if (out.sha256.toLowerCase() !== d.contentHash.toLowerCase()) {
+      throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
+    }
+  }
+  const code = spec.inlineCode !== undefined ? Buffer.from(spec.inlineCode, 'base64') : await readAll(deps.storage.cat(spec.request.algorithm.codeCid, opts), deps.maxCodeBytes);
+  const hash = '0x' + createHash('sha256').update(code).digest('hex');
+  if (hash !== spec.request.algorithm.codeHash.toLowerCase()) throw new JobFailure('failed', 'algorithm code does not match its codeHash');
+  await writeFile(join(workspace, 'algorithm', algorithmFileName(spec)), code);
+  return workspace;
+}
+
+/** The name the algorithm file gets in the workspace: the CID's tail is useless, so the entrypoint's last argument names it when it points into the algorithm directory. */
+export function algorithmFileName(spec: StoredJobSpec): string {
+  const last = spec.request.algorithm.entrypoint.at(-1) ?? '';
+  const m = /\/algorithm\/([^/]+)$/.exec(last);
+  return m ? safeFileName(m[1]!, 'main') : 'main';
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of source) {
+    n += c.byteLength;
+    if (n > max) throw new JobFailure('failed', `algorithm code exceeds ${max} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Encrypts the output bundle with a fresh content key, adds the ciphertext to IPFS and
+ * seals the key to the consumer's X25519 key.
+ */
+export async function publishOutputs(
+  deps: { storage: StoragePort; crypto: CryptoPort },
+  params: { bundlePath: string; consumerX25519: string; signal?: AbortSignal },
+): Promise<{ resultCid: string; resultKey: string }> {
+  const opts = params.signal ? { signal: params.signal } : {};
+  const { key, ciphertext } = deps.crypto.encryptFile({ path: params.bundlePath, ...opts });
+  const resultCid = await deps.storage.add(ciphertext, opts);
+  return { resultCid, resultKey: deps.crypto.sealKey(key, params.consumerX25519) };
+}
+
+/** The on-chain receipt of a terminal job (zero outputs hash and empty CID unless it succeeded). */
+export function buildReceipt(job: JobRecord): JobReceipt {
+  const spec = job.request as StoredJobSpec;
+  const ok = job.status === 'succeeded' && job.outputsHash !== null && job.resultCid !== null;
+  const toSec = (ms: number | null) => Math.floor((ms ?? job.updatedAt) / 1000);
+  const finishedAt = toSec(job.finishedAt);
+  return {
+    jobId: job.jobId,
+    orderIds: spec.datasets.map((d) => d.orderId),
+    assetIds: spec.datasets.map((d) => BigInt(d.assetId)),
+    datasetContentHashes: spec.datasets.map((d) => d.contentHash),
+    algorithmImageDigest: '0x' + spec.imageId.replace(/^sha256:/, '').replace(/^0x/, ''),
+    algorithmCodeHash: spec.request.algorithm.codeHash,
+    outputsHash: ok ? job.outputsHash! : ZERO32,
+    resultCid: ok ? job.resultCid! : '',
+    status: job.status as TerminalStatus,
+    startedAt: Math.min(toSec(job.startedAt ?? job.finishedAt), finishedAt),
+    finishedAt,
+  };
+}

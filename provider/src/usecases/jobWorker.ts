@@ -1,0 +1,238 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
+import { ProviderError } from '../errors.js';
+import type { ChainPort, CryptoPort, EngineOutcome, EnginePort, StoragePort } from '../ports.js';
+import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs } from './jobSteps.js';
+import type { JobAdmission, StoredJobSpec } from './startCompute.js';
+
+export type JobWorkerDeps = {
+  store: Store;
+  engine: EnginePort;
+  storage: StoragePort;
+  crypto: CryptoPort;
+  chain: Pick<ChainPort, 'recordReceipt'>;
+  /** Job workspaces live under `<workRoot>/<jobId>` and are removed once the job ends. */
+  workRoot: string;
+  concurrency: number;
+  /** Jobs that may wait for a slot; one more is refused with QUEUE_FULL. */
+  queueMax: number;
+  maxCodeBytes: number;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  clock?: () => number;
+  receiptRetry?: { attempts: number; delayMs: number };
+};
+
+export type ReconcileReport = { adopted: string[]; requeued: string[]; failed: string[]; receipts: string[] };
+
+type Active = { phase: 'preparing' | 'running' | 'adopted'; stopRequested: boolean; abort: AbortController };
+
+/**
+ * The job queue and lifecycle: runs at most `concurrency` jobs (prepare workspace →
+ * container → publish outputs), records every transition, posts a receipt for every
+ * terminal state (serialised, retried), and after a restart reconciles the database
+ * with the containers the engine recovers.
+ * @example
+ * const worker = createJobWorker(deps);
+ * await worker.reconcile();
+ */
+export function createJobWorker(deps: JobWorkerDeps) {
+  const clock = deps.clock ?? Date.now;
+  const retry = deps.receiptRetry ?? { attempts: 5, delayMs: 1000 };
+  const waiting: string[] = [];
+  const active = new Map<string, Active>();
+  const inflight = new Set<Promise<unknown>>();
+  const receiptsInFlight = new Set<string>();
+  let receiptChain: Promise<void> = Promise.resolve();
+  let closed = false;
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => {});
+    return p;
+  };
+
+  function finish(jobId: string, status: TerminalStatus, reason: string | undefined, patch: JobPatch = {}): void {
+    if (closed) return; // the next start reconciles it
+    const job = deps.store.getJob(jobId);
+    if (!job || isTerminal(job.status)) return;
+    deps.store.transition(jobId, status, { ...(reason ? { reason } : {}), patch: { finishedAt: clock(), ...patch, receiptState: 'pending' } });
+    deps.logger.info({ jobId, status, reason }, 'job finished');
+    postReceipt(jobId);
+  }
+
+  function postReceipt(jobId: string): void {
+    if (receiptsInFlight.has(jobId) || closed) return;
+    receiptsInFlight.add(jobId);
+    receiptChain = receiptChain.then(async () => {
+      try {
+        for (let attempt = 1; attempt <= retry.attempts && !closed; attempt++) {
+          const job = deps.store.getJob(jobId);
+          if (!job || job.receiptState === 'posted') return;
+          try {
+            const { txHash } = await deps.chain.recordReceipt(buildReceipt(job));
+            deps.store.update(jobId, { receiptState: 'posted', receiptTx: txHash, receiptError: null });
+            return;
+          } catch (err) {
+            deps.store.update(jobId, { receiptState: 'failed', receiptError: (err as Error).message.slice(0, 500) });
+            deps.logger.warn({ jobId, attempt, err }, 'receipt not posted');
+            await new Promise((r) => setTimeout(r, retry.delayMs * attempt));
+          }
+        }
+      } finally {
+        receiptsInFlight.delete(jobId);
+      }
+    });
+    track(receiptChain);
+  }
+
+  async function follow(jobId: string, spec: StoredJobSpec, signal: AbortSignal): Promise<void> {
+    const outcome: EngineOutcome = await deps.engine.wait(jobId);
+    if (closed) return;
+    const base: JobPatch = { finishedAt: outcome.finishedAt, startedAt: outcome.startedAt, ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}) };
+    if (outcome.status !== 'succeeded') return finish(jobId, outcome.status, outcome.reason, base);
+    if (!outcome.manifest || !outcome.bundlePath) return finish(jobId, 'engine_error', 'engine reported success without outputs', base);
+    deps.store.transition(jobId, 'publishing', { patch: { ...base, manifest: outcome.manifest, outputsHash: outcome.manifest.outputsHash } });
+    const published = await publishOutputs(deps, { bundlePath: outcome.bundlePath, consumerX25519: spec.request.consumerX25519, signal });
+    finish(jobId, 'succeeded', undefined, { ...published, finishedAt: outcome.finishedAt });
+  }
+
+  function failFromError(jobId: string, ctl: Active, err: unknown): void {
+    if (err instanceof JobFailure) return finish(jobId, err.status, err.message);
+    if (ctl.stopRequested) return finish(jobId, 'stopped', 'stopped by the consumer');
+    deps.logger.error({ jobId, err }, 'job failed in the provider');
+    finish(jobId, 'engine_error', `provider error: ${(err as Error).message ?? String(err)}`.slice(0, 500));
+  }
+
+  async function run(jobId: string, ctl: Active): Promise<void> {
+    const workspace = join(deps.workRoot, jobId);
+    try {
+      const job = deps.store.getJob(jobId);
+      if (!job || job.status !== 'queued') return;
+      const spec = job.request as StoredJobSpec;
+      deps.store.transition(jobId, 'preparing');
+      await prepareWorkspace(deps, { workspace, spec, signal: ctl.abort.signal });
+      if (ctl.stopRequested) return finish(jobId, 'stopped', 'stopped by the consumer before it started');
+      await deps.engine.start(
+        { jobId, image: spec.imageId, entrypoint: spec.request.algorithm.entrypoint, workspace, limits: spec.limits, output: spec.output },
+        { signal: ctl.abort.signal },
+      );
+      ctl.phase = 'running';
+      deps.store.transition(jobId, 'running', { patch: { startedAt: clock() } });
+      if (ctl.stopRequested) await deps.engine.stop(jobId);
+      await follow(jobId, spec, ctl.abort.signal);
+    } catch (err) {
+      failFromError(jobId, ctl, err);
+    } finally {
+      active.delete(jobId);
+      await rm(workspace, { recursive: true, force: true }).catch(() => {});
+      pump();
+    }
+  }
+
+  function pump(): void {
+    while (!closed && active.size < deps.concurrency && waiting.length > 0) {
+      const jobId = waiting.shift()!;
+      const ctl: Active = { phase: 'preparing', stopRequested: false, abort: new AbortController() };
+      active.set(jobId, ctl);
+      track(run(jobId, ctl));
+    }
+  }
+
+  const admission: JobAdmission = {
+    // Room = a free slot (the job starts at once) or a free place in the waiting line.
+    hasRoom: () => !closed && (active.size < deps.concurrency || waiting.length < deps.queueMax),
+    enqueue(jobId) {
+      waiting.push(jobId);
+      pump();
+    },
+  };
+
+  return {
+    ...admission,
+
+    /** Stops a job in any state; a queued job ends at once. Returns the status after the request. */
+    async stop(jobId: string): Promise<JobStatus> {
+      const job = deps.store.getJob(jobId);
+      if (!job) throw new ProviderError('JOB_NOT_FOUND', 'no such job', { details: { jobId } });
+      if (isTerminal(job.status)) return job.status;
+      const i = waiting.indexOf(jobId);
+      if (i >= 0) {
+        waiting.splice(i, 1);
+        finish(jobId, 'stopped', 'stopped by the consumer before it started');
+      } else {
+        const ctl = active.get(jobId);
+        if (ctl) {
+          ctl.stopRequested = true;
+          if (ctl.phase === 'preparing') ctl.abort.abort(new Error('stopped by the consumer'));
+          else await deps.engine.stop(jobId);
+        }
+      }
+      return deps.store.getJob(jobId)!.status;
+    },
+
+    /**
+     * After a start: adopts jobs whose container survived (following them to the end),
+     * requeues jobs that never left the queue, fails the rest with engine_error and a
+     * reason, and retries receipts not yet on-chain. A job never runs twice.
+     */
+    async reconcile(): Promise<ReconcileReport> {
+      const report: ReconcileReport = { adopted: [], requeued: [], failed: [], receipts: [] };
+      const recovered = new Set((await deps.engine.recover()).map((r) => r.jobId));
+      for (const job of deps.store.listJobs(ACTIVE_STATUSES)) {
+        if (recovered.has(job.jobId) && job.status !== 'publishing') {
+          if (job.status !== 'running') deps.store.transition(job.jobId, 'running', { reason: 'container adopted after a provider restart', patch: { startedAt: job.startedAt ?? clock() } });
+          const ctl: Active = { phase: 'adopted', stopRequested: false, abort: new AbortController() };
+          active.set(job.jobId, ctl);
+          const workspace = join(deps.workRoot, job.jobId);
+          track(
+            follow(job.jobId, job.request as StoredJobSpec, ctl.abort.signal)
+              .catch((err) => failFromError(job.jobId, ctl, err))
+              .finally(async () => {
+                active.delete(job.jobId);
+                await rm(workspace, { recursive: true, force: true }).catch(() => {});
+                pump();
+              }),
+          );
+          report.adopted.push(job.jobId);
+          continue;
+        }
+        if (job.status === 'queued' || job.status === 'preparing') {
+          // No container ever started for it, so running it now is its first and only run.
+          if (job.status === 'preparing') deps.store.transition(job.jobId, 'queued', { reason: 'provider restarted while preparing the job; requeued' });
+          waiting.push(job.jobId);
+          report.requeued.push(job.jobId);
+          continue;
+        }
+        const reason = {
+          running: 'container not found after a provider restart',
+          publishing: 'provider restarted while publishing the results',
+        }[job.status as 'running' | 'publishing'];
+        finish(job.jobId, 'engine_error', reason);
+        await rm(join(deps.workRoot, job.jobId), { recursive: true, force: true }).catch(() => {});
+        report.failed.push(job.jobId);
+      }
+      for (const job of deps.store.pendingReceipts()) {
+        report.receipts.push(job.jobId);
+        postReceipt(job.jobId);
+      }
+      pump();
+      return report;
+    },
+
+    stats: () => ({ waiting: waiting.length, active: active.size }),
+
+    /** Resolves once no job runs, none waits and no receipt is being posted. */
+    async idle(): Promise<void> {
+      while (inflight.size > 0 || waiting.length > 0) await Promise.race([...inflight, new Promise((r) => setTimeout(r, 20))]).catch(() => {});
+    },
+
+    /** Stops taking work; running containers keep running and are adopted on the next start. */
+    close(): void {
+      closed = true;
+    },
+  };
+}
+
+export type JobWorker = ReturnType<typeof createJobWorker>;
