@@ -47,7 +47,7 @@ describe('recovery after the provider process dies', () => {
         imageId: ids.node,
         image: TEST_IMAGES.node,
         jobs: [
-          { jobId: 'long', code: `setTimeout(() => { ${write('long')} }, 2500);` },
+          { jobId: 'long', code: `setTimeout(() => { ${write('long')} }, 4000);` },
           { jobId: 'quick', code: `setTimeout(() => { ${write('quick')} }, 300);` },
           { jobId: 'junk', code: `setTimeout(() => {}, 60000);` },
         ],
