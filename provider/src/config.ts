@@ -13,8 +13,9 @@ export const EnvironmentSchema = z.strictObject({
   /** CPU cores per job. */
   cpus: z.number().positive().default(1),
   memoryBytes: z.number().int().positive().default(1024 * 1024 * 1024),
-  maxSeconds: z.number().int().positive().default(600),
-  maxOutputBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  timeoutSeconds: z.number().int().positive().default(600),
+  pidsLimit: z.number().int().positive().default(256),
+  outputBytes: z.number().int().positive().default(64 * 1024 * 1024),
   /** Image references or IDs this environment runs; empty = any image an asset's policy allows. */
   images: z.array(z.string().min(1)).default([]),
 });

@@ -50,18 +50,16 @@ export interface ChainPort {
 
 /** The parts of an asset document the provider acts upon. */
 export type AssetView = {
+  /** The provider the document names (its address must be this provider's). */
+  provider: { address: string };
+  /** Service ids are the on-chain `serviceId`s, as decimal strings. */
   services: { id: string; type: 'access' | 'compute'; timeoutSeconds?: number | undefined }[];
-  compute?:
-    | {
-        allowedImages: string[];
-        allowedCodeHashes: string[];
-        allowAnyAlgorithm: boolean;
-        limits?: { cpus?: number | undefined; memoryBytes?: number | undefined; maxSeconds?: number | undefined } | undefined;
-        output: { maxBytes?: number | undefined; allowedPatterns?: string[] | undefined; logs: 'none' | { tail: number }; leakGuard?: boolean | undefined };
-      }
-    | undefined;
+  compute?: { allowedImages: string[]; allowedCodeHashes: string[]; allowAnyAlgorithm: boolean; limits: JobLimits; output: OutputPolicyView } | undefined;
   content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string };
 };
+
+export type JobLimits = { cpus: number; memoryBytes: number; timeoutSeconds: number; pidsLimit: number; outputBytes: number };
+export type OutputPolicyView = { maxBytes: number; allowedPatterns: string[]; logs: 'none' | { tail: number }; leakGuard: { enabled: boolean; minRunBytes: number } };
 
 export interface DocumentsPort {
   /**
@@ -91,12 +89,15 @@ export type OutputManifest = { files: { path: string; size: number; sha256: stri
 
 export type EngineJobSpec = {
   jobId: string;
+  /** Image ID (`sha256:…`), already checked against the policies. */
   image: string;
-  entrypoint: string[];
-  /** Host directory holding `inputs/<assetId>/…` and `algorithm/…`. */
+  command: string[];
+  /** Host directory holding `inputs/<assetId>/…` and `algorithm/<fileName>`. */
   workspace: string;
-  limits: { cpus: number; memoryBytes: number; maxSeconds: number; maxOutputBytes: number };
-  output: { allowedPatterns?: string[] | undefined; logs: 'none' | { tail: number }; leakGuard?: boolean | undefined };
+  assetIds: string[];
+  algorithmFile: string;
+  limits: JobLimits;
+  output: OutputPolicyView;
 };
 
 export type EngineOutcome = {
@@ -109,6 +110,8 @@ export type EngineOutcome = {
   /** Logs as released by the output policy. */
   logs?: string | undefined;
   imageDigest: string;
+  /** The runner's hash of the algorithm files it mounted (0x-hex). */
+  codeHash?: string | undefined;
   startedAt: number;
   finishedAt: number;
 };

@@ -1,4 +1,5 @@
 import type { TypedDataDomain, TypedDataField } from 'ethers';
+import { listingHash, sha256Hex } from '@cove/c2d-runner';
 
 /**
  * EIP-712 domain of every message a buyer signs for a provider. `verifyingContract` is the
@@ -13,15 +14,16 @@ export function providerDomain(params: { chainId: bigint; provider: string }): T
 
 const DatasetOrder: TypedDataField[] = [
   { name: 'assetId', type: 'uint256' },
-  { name: 'serviceId', type: 'string' },
+  { name: 'serviceId', type: 'uint256' },
   { name: 'orderTxHash', type: 'bytes32' },
 ];
 
 const Algorithm: TypedDataField[] = [
   { name: 'image', type: 'string' },
   { name: 'codeCid', type: 'string' },
+  { name: 'fileName', type: 'string' },
   { name: 'codeHash', type: 'bytes32' },
-  { name: 'entrypoint', type: 'string[]' },
+  { name: 'command', type: 'string[]' },
 ];
 
 /** Types of the signed `POST /v1/compute` request: the whole request, nothing left out. */
@@ -69,7 +71,12 @@ export type DatasetOrderMessage = { assetId: string; serviceId: string; orderTxH
 export type ComputeRequestMessage = {
   consumer: string;
   datasets: DatasetOrderMessage[];
-  algorithm: { image: string; codeCid: string; codeHash: string; entrypoint: string[] };
+  /**
+   * One code file, placed at `/data/transformations/algorithm/<fileName>`, inline or by
+   * CID; `codeHash` is the runner's listing hash of it (see `algorithmCodeHash`), `command`
+   * the container command (e.g. `['python3', '/data/transformations/algorithm/train.py']`).
+   */
+  algorithm: { image: string; codeCid: string; fileName: string; codeHash: string; command: string[] };
   environment: string;
   consumerX25519: string;
   nonce: string;
@@ -86,3 +93,13 @@ export type DownloadRequestMessage = {
 
 export type JobAction = 'read' | 'stop';
 export type JobAccessMessage = { jobId: string; action: JobAction; expiry: number };
+
+/**
+ * The code hash of a one-file algorithm, as the runner computes it over its algorithm
+ * directory and as asset policies list it: sha256 over `fileName + "\0" + sha256hex(code) + "\n"`.
+ * @example
+ * const codeHash = algorithmCodeHash({ fileName: 'train.py', code });
+ */
+export function algorithmCodeHash(params: { fileName: string; code: Uint8Array }): string {
+  return '0x' + listingHash([{ path: params.fileName, sha256: sha256Hex(params.code) }]);
+}

@@ -1,7 +1,7 @@
 /** A provider world of fakes for use-case unit tests: one provider, buyers, assets, orders. */
 import { createHash, randomBytes } from 'node:crypto';
 import { Wallet, type Signer, type TypedDataDomain } from 'ethers';
-import { COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '../auth/typedData.js';
+import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '../auth/typedData.js';
 import type { Environment } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createStore } from '../db/store.js';
@@ -11,7 +11,9 @@ import { createFakeChain, createFakeCrypto, createFakeDocuments, createFakeEngin
 export const IMAGE_ID = 'sha256:' + 'b'.repeat(64);
 export const OTHER_IMAGE_ID = 'sha256:' + 'c'.repeat(64);
 export const CODE = Buffer.from('print("hello")\n');
-export const CODE_HASH = '0x' + createHash('sha256').update(CODE).digest('hex');
+export const CODE_HASH = algorithmCodeHash({ fileName: 'main.py', code: CODE });
+export const COMPUTE_SERVICE = '0';
+export const ACCESS_SERVICE = '1';
 export const PROVIDER_X25519 = '0x' + '11'.repeat(32);
 export const CONSUMER_X25519 = '0x' + '22'.repeat(32);
 
@@ -29,7 +31,7 @@ export function createScenario() {
   const fengine = createFakeEngine({ images: { 'cove/python': IMAGE_ID, 'cove/other': OTHER_IMAGE_ID } });
   const store = createStore(openDatabase({ path: ':memory:' }));
   const domain: TypedDataDomain = providerDomain({ chainId: fchain.chain.chainId, provider: provider.address });
-  const environments: Environment[] = [{ id: 'default', cpus: 1, memoryBytes: 2 ** 30, maxSeconds: 60, maxOutputBytes: 2 ** 20, images: [] }];
+  const environments: Environment[] = [{ id: 'default', cpus: 1, memoryBytes: 2 ** 30, timeoutSeconds: 60, pidsLimit: 64, outputBytes: 2 ** 20, images: [] }];
   let nextAssetId = 1n;
   let nonce = 0n;
 
@@ -39,11 +41,19 @@ export function createScenario() {
     const key = randomBytes(32);
     const encryptedContentCid = await storage.add(plaintext);
     const view: AssetView = {
+      provider: { address: provider.address },
       services: opts.services ?? [
-        { id: 'compute', type: 'compute', timeoutSeconds: 3600 },
-        { id: 'access', type: 'access', timeoutSeconds: 3600 },
+        { id: COMPUTE_SERVICE, type: 'compute', timeoutSeconds: 3600 },
+        { id: ACCESS_SERVICE, type: 'access', timeoutSeconds: 3600 },
       ],
-      compute: { allowedImages: [IMAGE_ID], allowedCodeHashes: [CODE_HASH], allowAnyAlgorithm: false, output: { logs: { tail: 100 } }, ...opts.compute },
+      compute: {
+        allowedImages: [IMAGE_ID],
+        allowedCodeHashes: [CODE_HASH],
+        allowAnyAlgorithm: false,
+        limits: { cpus: 1, memoryBytes: 2 ** 29, timeoutSeconds: 30, pidsLimit: 64, outputBytes: 2 ** 20 },
+        output: { maxBytes: 2 ** 20, allowedPatterns: ['*'], logs: { tail: 100 }, leakGuard: { enabled: false, minRunBytes: 64 } },
+        ...opts.compute,
+      },
       content: { encryptedContentCid, sealedKey: crypto.sealKey(key, PROVIDER_X25519), contentHash: sha(plaintext), fileName: 'data.csv' },
     };
     const documentCid = `bafydoc${assetId}`;
@@ -65,7 +75,7 @@ export function createScenario() {
         assetId: o.eventAssetId ?? assetId,
         consumer: o.consumer ?? consumer.address,
         payer: o.consumer ?? consumer.address,
-        serviceId: o.serviceId ?? 'compute',
+        serviceId: o.serviceId ?? COMPUTE_SERVICE,
         provider: o.provider ?? provider.address,
         validUntil: o.validUntil ?? fchain.state.now + 3600n,
       },
@@ -76,8 +86,8 @@ export function createScenario() {
   function computeRequest(datasets: { assetId: bigint; txHash: string; serviceId?: string }[], o: Partial<ComputeRequestMessage> = {}): ComputeRequestMessage {
     return {
       consumer: consumer.address,
-      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: d.serviceId ?? 'compute', orderTxHash: d.txHash })),
-      algorithm: { image: 'cove/python', codeCid: '', codeHash: CODE_HASH, entrypoint: ['python3', '/data/transformations/algorithm/main.py'] },
+      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: d.serviceId ?? COMPUTE_SERVICE, orderTxHash: d.txHash })),
+      algorithm: { image: 'cove/python', codeCid: '', fileName: 'main.py', codeHash: CODE_HASH, command: ['python3', '/data/transformations/algorithm/main.py'] },
       environment: 'default',
       consumerX25519: CONSUMER_X25519,
       nonce: String(++nonce),
@@ -89,7 +99,7 @@ export function createScenario() {
   function downloadRequest(datasets: { assetId: bigint; txHash: string }[], o: Partial<DownloadRequestMessage> = {}): DownloadRequestMessage {
     return {
       consumer: consumer.address,
-      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: 'access', orderTxHash: d.txHash })),
+      datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: ACCESS_SERVICE, orderTxHash: d.txHash })),
       consumerX25519: CONSUMER_X25519,
       nonce: String(++nonce),
       expiry: Math.floor(Date.now() / 1000) + 600,

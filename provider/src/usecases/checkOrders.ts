@@ -67,6 +67,7 @@ async function checkOne(
   }
 
   const view = await deps.documents.load({ cid: asset.documentCid, expectedHash: asset.metadataHash, ...(p.signal ? { signal: p.signal } : {}) });
+  if (!same(view.provider.address, deps.providerAddress)) throw new ProviderError('ASSET_NOT_SERVED', 'the asset names another provider', { details });
   const service = view.services.find((s) => s.id === p.dataset.serviceId);
   if (!service || service.type !== p.serviceType) {
     throw new ProviderError('SERVICE_NOT_OFFERED', `asset offers no ${p.serviceType} service '${p.dataset.serviceId}'`, { details });

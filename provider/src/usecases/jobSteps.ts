@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { algorithmCodeHash } from '../auth/typedData.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { JobRecord, TerminalStatus } from '../db/store.js';
@@ -51,18 +51,11 @@ export async function prepareWorkspace(
       throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
     }
   }
-  const code = spec.inlineCode !== undefined ? Buffer.from(spec.inlineCode, 'base64') : await readAll(deps.storage.cat(spec.request.algorithm.codeCid, opts), deps.maxCodeBytes);
-  const hash = '0x' + createHash('sha256').update(code).digest('hex');
-  if (hash !== spec.request.algorithm.codeHash.toLowerCase()) throw new JobFailure('failed', 'algorithm code does not match its codeHash');
-  await writeFile(join(workspace, 'algorithm', algorithmFileName(spec)), code);
+  const { fileName, codeHash, codeCid } = spec.request.algorithm;
+  const code = spec.inlineCode !== undefined ? Buffer.from(spec.inlineCode, 'base64') : await readAll(deps.storage.cat(codeCid, opts), deps.maxCodeBytes);
+  if (algorithmCodeHash({ fileName, code }) !== codeHash.toLowerCase()) throw new JobFailure('failed', 'algorithm code does not match its codeHash');
+  await writeFile(join(workspace, 'algorithm', safeFileName(fileName, 'main')), code, { mode: 0o644 });
   return workspace;
-}
-
-/** The name the algorithm file gets in the workspace: the CID's tail is useless, so the entrypoint's last argument names it when it points into the algorithm directory. */
-export function algorithmFileName(spec: StoredJobSpec): string {
-  const last = spec.request.algorithm.entrypoint.at(-1) ?? '';
-  const m = /\/algorithm\/([^/]+)$/.exec(last);
-  return m ? safeFileName(m[1]!, 'main') : 'main';
 }
 
 async function readAll(source: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
 import { ProviderError } from '../errors.js';
 import type { ChainPort, CryptoPort, EngineOutcome, EnginePort, StoragePort } from '../ports.js';
-import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs } from './jobSteps.js';
+import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs, safeFileName } from './jobSteps.js';
 import type { JobAdmission, StoredJobSpec } from './startCompute.js';
 
 export type JobWorkerDeps = {
@@ -115,7 +115,16 @@ export function createJobWorker(deps: JobWorkerDeps) {
       await prepareWorkspace(deps, { workspace, spec, signal: ctl.abort.signal });
       if (ctl.stopRequested) return finish(jobId, 'stopped', 'stopped by the consumer before it started');
       await deps.engine.start(
-        { jobId, image: spec.imageId, entrypoint: spec.request.algorithm.entrypoint, workspace, limits: spec.limits, output: spec.output },
+        {
+          jobId,
+          image: spec.imageId,
+          command: spec.request.algorithm.command,
+          workspace,
+          assetIds: spec.datasets.map((d) => d.assetId),
+          algorithmFile: safeFileName(spec.request.algorithm.fileName, 'main'),
+          limits: spec.limits,
+          output: spec.output,
+        },
         { signal: ctl.abort.signal },
       );
       ctl.phase = 'running';

@@ -29,33 +29,36 @@ export function sameImageId(a: string, b: string): boolean {
 }
 
 /**
- * The limits and output policy a job runs under: the environment's limits, tightened by
- * every dataset's (the strictest wins); log release is the least any dataset allows.
+ * The limits and output policy a job runs under: the environment's limits tightened by
+ * every dataset's (the strictest wins); logs are released only as far as every dataset
+ * allows; a file must match the patterns of every dataset; the leak guard runs if any
+ * dataset asks for it, with the smallest threshold.
  */
 export function effectiveJobPolicy(env: Environment, views: AssetView[]): Pick<EngineJobSpec, 'limits' | 'output'> {
-  const min = (base: number, xs: (number | undefined)[]) => Math.min(base, ...xs.filter((x): x is number => x !== undefined));
-  const policies = views.map((v) => v.compute!).filter(Boolean);
+  const policies = views.map((v) => v.compute).filter((p): p is NonNullable<AssetView['compute']> => p !== undefined);
+  const min = (base: number, pick: (p: (typeof policies)[number]) => number) => Math.min(base, ...policies.map(pick));
   const limits = {
-    cpus: min(env.cpus, policies.map((p) => p.limits?.cpus)),
-    memoryBytes: min(env.memoryBytes, policies.map((p) => p.limits?.memoryBytes)),
-    maxSeconds: min(env.maxSeconds, policies.map((p) => p.limits?.maxSeconds)),
-    maxOutputBytes: min(env.maxOutputBytes, policies.map((p) => p.output.maxBytes)),
+    cpus: min(env.cpus, (p) => p.limits.cpus),
+    memoryBytes: min(env.memoryBytes, (p) => p.limits.memoryBytes),
+    timeoutSeconds: min(env.timeoutSeconds, (p) => p.limits.timeoutSeconds),
+    pidsLimit: min(env.pidsLimit, (p) => p.limits.pidsLimit),
+    outputBytes: min(env.outputBytes, (p) => p.limits.outputBytes),
   };
-  let logs: 'none' | { tail: number } = { tail: Number.MAX_SAFE_INTEGER };
+  let logs: 'none' | { tail: number } = policies.length === 0 ? 'none' : { tail: Number.MAX_SAFE_INTEGER };
   for (const p of policies) {
     if (p.output.logs === 'none' || logs === 'none') logs = 'none';
     else logs = { tail: Math.min(logs.tail, p.output.logs.tail) };
   }
-  if (policies.length === 0) logs = 'none';
-  const patternSets = policies.map((p) => p.output.allowedPatterns).filter((x): x is string[] => x !== undefined);
-  // Several datasets with patterns: a file must be allowed by all; keep the first set and
-  // let the runner intersect further ones only when they are identical (the common case).
-  const allowedPatterns = patternSets.length === 0 ? undefined : patternSets.every((s) => JSON.stringify(s) === JSON.stringify(patternSets[0])) ? patternSets[0] : intersectPatterns(patternSets);
-  const leakGuard = policies.some((p) => p.output.leakGuard === true);
-  return { limits, output: { allowedPatterns, logs, leakGuard } };
-}
-
-function intersectPatterns(sets: string[][]): string[] {
-  const [first, ...rest] = sets;
-  return first!.filter((p) => rest.every((s) => s.includes(p)));
+  const [first, ...rest] = policies.map((p) => p.output.allowedPatterns);
+  const allowedPatterns = (first ?? []).filter((pat) => rest.every((set) => set.includes(pat)));
+  const guarded = policies.filter((p) => p.output.leakGuard.enabled);
+  return {
+    limits,
+    output: {
+      maxBytes: min(env.outputBytes, (p) => p.output.maxBytes),
+      allowedPatterns,
+      logs,
+      leakGuard: { enabled: guarded.length > 0, minRunBytes: Math.min(64, ...guarded.map((p) => p.output.leakGuard.minRunBytes)) },
+    },
+  };
 }

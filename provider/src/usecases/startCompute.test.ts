@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProviderError, type ProviderErrorCode } from '../errors.js';
-import { CODE, createScenario, type Scenario } from '../testing/scenario.js';
+import { algorithmCodeHash } from '../auth/typedData.js';
+import { ACCESS_SERVICE, CODE, createScenario, type Scenario } from '../testing/scenario.js';
 import { startCompute, type StartComputeDeps, type StoredJobSpec } from './startCompute.js';
 
 function deps(s: Scenario, o: Partial<StartComputeDeps> = {}): StartComputeDeps & { enqueued: string[] } {
@@ -99,7 +100,7 @@ describe('startCompute', () => {
       return { request: r, signature: await s.signCompute(r), inlineCode: CODE };
     }],
     ['an order for another service', 'ORDER_SERVICE_MISMATCH', async ({ s, a }) => {
-      const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId, { serviceId: 'access' }).txHash }]);
+      const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId, { serviceId: ACCESS_SERVICE }).txHash }]);
       return { request: r, signature: await s.signCompute(r), inlineCode: CODE };
     }],
     ['a transaction without any order', 'ORDER_NOT_FOUND', async ({ s, a }) => {
@@ -107,7 +108,7 @@ describe('startCompute', () => {
       return { request: r, signature: await s.signCompute(r), inlineCode: CODE };
     }],
     ['an access service used for compute', 'SERVICE_NOT_OFFERED', async ({ s, a }) => {
-      const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId, { serviceId: 'access' }).txHash, serviceId: 'access' }]);
+      const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId, { serviceId: ACCESS_SERVICE }).txHash, serviceId: ACCESS_SERVICE }]);
       return { request: r, signature: await s.signCompute(r), inlineCode: CODE };
     }],
     ['an algorithm image the asset does not allow', 'ALGORITHM_NOT_ALLOWED', async ({ s, request }) => {
@@ -120,7 +121,7 @@ describe('startCompute', () => {
     }],
     ['algorithm code the asset does not allow', 'ALGORITHM_NOT_ALLOWED', async ({ s, request }) => {
       const other = Buffer.from('evil()');
-      const r = { ...request, algorithm: { ...request.algorithm, codeHash: '0x' + (await import('node:crypto')).createHash('sha256').update(other).digest('hex') } };
+      const r = { ...request, algorithm: { ...request.algorithm, codeHash: algorithmCodeHash({ fileName: 'main.py', code: other }) } };
       return { request: r, signature: await s.signCompute(r), inlineCode: other };
     }],
     ['inline code that does not match its hash', 'ALGORITHM_CODE_MISMATCH', async ({ s, request }) => ({ request, signature: await s.signCompute(request), inlineCode: Buffer.from('other') })],
@@ -190,7 +191,7 @@ describe('startCompute', () => {
     const s = createScenario();
     const a = await s.addAsset({ compute: { allowAnyAlgorithm: true, allowedCodeHashes: [] } });
     const other = Buffer.from('anything goes');
-    const hash = '0x' + (await import('node:crypto')).createHash('sha256').update(other).digest('hex');
+    const hash = algorithmCodeHash({ fileName: 'main.py', code: other });
     const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId).txHash }]);
     const req = { ...r, algorithm: { ...r.algorithm, codeHash: hash } };
     const d = deps(s);

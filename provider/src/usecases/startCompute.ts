@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { TypedDataDomain } from 'ethers';
 import type { Environment } from '../config.js';
 import { ProviderError } from '../errors.js';
-import { COMPUTE_REQUEST_TYPES, type ComputeRequestMessage } from '../auth/typedData.js';
+import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, type ComputeRequestMessage } from '../auth/typedData.js';
 import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { EngineJobSpec, EnginePort } from '../ports.js';
@@ -18,6 +18,8 @@ export type StoredJobSpec = {
   imageId: string;
   datasets: { assetId: string; orderId: string; contentHash: string; encryptedContentCid: string; sealedKey: string; fileName: string }[];
 } & Pick<EngineJobSpec, 'limits' | 'output'>;
+
+const SAFE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** The admission side of the job queue. */
 export type JobAdmission = {
@@ -46,7 +48,6 @@ export type StartComputeParameters = {
   signal?: AbortSignal;
 };
 
-const sha256Hex = (b: Uint8Array) => '0x' + createHash('sha256').update(b).digest('hex');
 
 /**
  * Admits a signed compute request: signature over the whole request, expiry, nonce,
@@ -79,7 +80,7 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
     if (params.inlineCode.byteLength > deps.inlineCodeMaxBytes) {
       throw new ProviderError('ALGORITHM_CODE_TOO_LARGE', 'inline code too large', { details: { maxBytes: deps.inlineCodeMaxBytes } });
     }
-    if (sha256Hex(params.inlineCode) !== algo.codeHash.toLowerCase()) throw new ProviderError('ALGORITHM_CODE_MISMATCH', 'inline code does not match codeHash');
+    if (algorithmCodeHash({ fileName: algo.fileName, code: params.inlineCode }) !== algo.codeHash.toLowerCase()) throw new ProviderError('ALGORITHM_CODE_MISMATCH', 'inline code does not match codeHash');
   }
 
   const imageId = await deps.engine.resolveImage(algo.image);
@@ -90,6 +91,8 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
       throw new ProviderError('ALGORITHM_NOT_ALLOWED', 'image not offered by this environment', { details: { image: algo.image } });
     }
   }
+
+  if (!SAFE_FILE_NAME.test(algo.fileName)) throw new ProviderError('VALIDATION', 'algorithm fileName must be a plain file name', { details: { fileName: algo.fileName } });
 
   const datasets = await checkOrders(deps, { consumer: signer, datasets: request.datasets, serviceType: 'compute', ...(params.signal ? { signal: params.signal } : {}) });
   checkAlgorithmPolicy({ imageId, codeHash: algo.codeHash, datasets });
