@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { z } from 'zod';
+import { ProviderError } from '../errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Structured request logs; honours a well-formed `x-request-id` or generates one, and echoes it. */
+export function requestLogger(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId(req, res) {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+  });
+}
+
+/**
+ * Per-key token buckets (in memory): `ratePerSecond` tokens refill continuously up to
+ * `burst`. One bucket per client IP, and one per claimed consumer address for signed
+ * requests, so neither many addresses from one IP nor many IPs for one address get through.
+ */
+export function createRateLimiter(params: { ratePerSecond: number; burst: number; maxKeys?: number; clock?: () => number }) {
+  const clock = params.clock ?? Date.now;
+  const maxKeys = params.maxKeys ?? 100_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  function take(key: string): boolean {
+    const now = clock();
+    let b = buckets.get(key);
+    if (!b) {
+      if (buckets.size >= maxKeys) buckets.clear();
+      b = { tokens: params.burst, at: now };
+      buckets.set(key, b);
+    }
+    b.tokens = Math.min(params.burst, b.tokens + ((now - b.at) / 1000) * params.ratePerSecond);
+    b.at = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+  return {
+    take,
+    /** Middleware limiting by IP and, when the body names one, by `request.consumer`. */
+    middleware(): RequestHandler {
+      return (req, _res, next) => {
+        const consumer = (req.body as { request?: { consumer?: unknown } } | undefined)?.request?.consumer;
+        const keys = [`ip:${req.ip}`, ...(typeof consumer === 'string' ? [`addr:${consumer.toLowerCase()}`] : [])];
+        if (!keys.every(take)) return next(new ProviderError('RATE_LIMITED', 'too many requests, slow down'));
+        next();
+      };
+    },
+  };
+}
+
+/** Parses `value` with `schema`, turning failures into VALIDATION errors listing `path: message`. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ProviderError('VALIDATION', `invalid ${where}`, {
+    details: { issues: r.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`) },
+  });
+}
+
+type BodyParserError = Error & { type?: string; status?: number };
+
+/**
+ * The one error middleware: ProviderErrors answer with their code and status; body-parser
+ * failures become MALFORMED_JSON / PAYLOAD_TOO_LARGE; anything else is logged and answered
+ * 500 INTERNAL without internals.
+ */
+export function errorHandler(): ErrorRequestHandler {
+  return (err: unknown, req: Request, res, next) => {
+    if (res.headersSent) return next(err);
+    let e: ProviderError;
+    const bp = err as BodyParserError;
+    if (err instanceof ProviderError) e = err;
+    else if (bp?.type === 'entity.too.large') e = new ProviderError('PAYLOAD_TOO_LARGE', 'request body too large');
+    else if (bp?.type === 'entity.parse.failed') e = new ProviderError('MALFORMED_JSON', 'request body is not valid JSON');
+    else if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') e = new ProviderError('VALIDATION', bp.message);
+    else {
+      req.log?.error({ err }, 'unhandled error');
+      e = new ProviderError('INTERNAL', 'internal error');
+    }
+    if (e.status >= 500 && e.code !== 'INTERNAL') req.log?.error({ err: e }, 'request failed');
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+  };
+}

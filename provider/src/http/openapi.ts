@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ERROR_STATUS } from '../errors.js';
+import * as S from './schemas.js';
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) } } });
+const errors = { '4XX': { description: 'A stable error code (see x-error-codes)', ...json(S.ErrorBody) }, '5XX': { description: 'INTERNAL or UNAVAILABLE', ...json(S.ErrorBody) } };
+const jobParams = [
+  { name: 'jobId', in: 'path', required: true, schema: z.toJSONSchema(S.Bytes32) },
+  { name: 'x-cove-expiry', in: 'header', required: true, description: 'JobAccess expiry, unix seconds', schema: { type: 'integer' } },
+  { name: 'x-cove-signature', in: 'header', required: true, description: 'EIP-712 JobAccess signature by the job consumer', schema: { type: 'string' } },
+];
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the same zod schemas the routes
+ * validate with, so the two cannot drift apart.
+ */
+export function buildOpenApi(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Cove Provider', version: '1' },
+    'x-error-codes': ERROR_STATUS,
+    paths: {
+      '/v1/health': { get: { summary: 'Liveness and queue depth', responses: { 200: { description: 'ok', ...json(S.HealthResponse) } } } },
+      '/v1/info': { get: { summary: 'Provider identity, contracts, environments, limits', responses: { 200: { description: 'ok', ...json(S.InfoResponse) } } } },
+      '/v1/nonce/{address}': {
+        get: {
+          summary: 'Last nonce accepted from an address (the next request must use a greater one)',
+          parameters: [{ name: 'address', in: 'path', required: true, schema: z.toJSONSchema(S.Address) }],
+          responses: { 200: { description: 'ok', ...json(S.NonceResponse) }, ...errors },
+        },
+      },
+      '/v1/compute': {
+        post: {
+          summary: 'Start a compute job (EIP-712 ComputeRequest signed by the consumer)',
+          requestBody: { required: true, ...json(S.ComputeBody) },
+          responses: { 202: { description: 'accepted', ...json(S.StartComputeResponse) }, ...errors },
+        },
+      },
+      '/v1/compute/{jobId}': {
+        get: { summary: 'Job status with transitions and receipt', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.JobStatusResponse) }, ...errors } },
+        delete: { summary: 'Stop a job (JobAccess action "stop")', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.StopResponse) }, ...errors } },
+      },
+      '/v1/compute/{jobId}/logs': { get: { summary: 'Logs as the output policy releases them', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.JobLogsResponse) }, ...errors } } },
+      '/v1/compute/{jobId}/result': {
+        get: { summary: 'Manifest, encrypted result CID, key sealed to the consumer, receipt', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.JobResultResponse) }, ...errors } },
+      },
+      '/v1/download': {
+        post: {
+          summary: 'Access service: the content key re-sealed to the consumer (EIP-712 DownloadRequest)',
+          requestBody: { required: true, ...json(S.DownloadBody) },
+          responses: { 200: { description: 'ok', ...json(S.DownloadResponse) }, ...errors },
+        },
+      },
+    },
+  };
+}

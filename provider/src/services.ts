@@ -1,0 +1,78 @@
+import type { Environment } from './config.js';
+import { providerDomain } from './auth/typedData.js';
+import { createJobAccessVerifier } from './auth/verify.js';
+import type { Store } from './db/store.js';
+import type { ProviderServices } from './http/app.js';
+import type { InfoView } from './http/schemas.js';
+import type { ChainPort, CryptoPort, DocumentsPort, EnginePort } from './ports.js';
+import { getJobLogs, getJobResult, getJobStatus, authorizeJobAccess } from './usecases/jobQueries.js';
+import type { JobWorker } from './usecases/jobWorker.js';
+import { requestDownload } from './usecases/requestDownload.js';
+import { startCompute } from './usecases/startCompute.js';
+
+export type ServicesParameters = {
+  store: Store;
+  worker: Pick<JobWorker, 'hasRoom' | 'enqueue' | 'stop' | 'stats'>;
+  chain: ChainPort;
+  documents: DocumentsPort;
+  crypto: CryptoPort;
+  engine: Pick<EnginePort, 'resolveImage'>;
+  providerAddress: string;
+  x25519PublicKey: string;
+  contracts: InfoView['contracts'];
+  environments: Environment[];
+  limits: { bodyBytes: number; inlineCodeBytes: number; maxSignatureTtlSeconds: number; queueMax: number; concurrency: number };
+  clock?: () => number;
+};
+
+/**
+ * Binds the use cases to their adapters: the one object the HTTP layer talks to.
+ * Resolves the environments' image IDs once, for `/info`.
+ * @example
+ * const app = createProviderApp({ services: await createServices(params), logger, limits });
+ */
+export async function createServices(p: ServicesParameters): Promise<ProviderServices> {
+  const domain = providerDomain({ chainId: p.chain.chainId, provider: p.providerAddress });
+  const clock = p.clock ?? Date.now;
+  const verifyAccess = createJobAccessVerifier({ domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, clock });
+  const queryDeps = { store: p.store, verifyAccess };
+  const common = {
+    chain: p.chain,
+    documents: p.documents,
+    store: p.store,
+    providerAddress: p.providerAddress,
+    domain,
+    maxTtlSeconds: p.limits.maxSignatureTtlSeconds,
+    clock,
+  };
+  const environments = await Promise.all(
+    p.environments.map(async (e) => ({
+      ...e,
+      images: await Promise.all(e.images.map(async (ref) => ({ ref, id: (await p.engine.resolveImage(ref)) ?? null }))),
+    })),
+  );
+  const info: InfoView = {
+    address: p.providerAddress,
+    chainId: String(p.chain.chainId),
+    contracts: p.contracts,
+    x25519PublicKey: p.x25519PublicKey,
+    eip712Domain: { name: String(domain.name), version: String(domain.version), chainId: String(p.chain.chainId), verifyingContract: p.providerAddress },
+    environments,
+    limits: p.limits,
+  };
+  return {
+    info: () => info,
+    health: () => p.worker.stats(),
+    lastNonce: (address) => p.store.lastNonce(address),
+    startCompute: (params) =>
+      startCompute({ ...common, engine: p.engine, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes }, params),
+    requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),
+    jobStatus: (access) => getJobStatus(queryDeps, access),
+    jobLogs: (access) => getJobLogs(queryDeps, access),
+    jobResult: (access) => getJobResult(queryDeps, access),
+    async stopJob(access) {
+      const job = authorizeJobAccess(queryDeps, { ...access, action: 'stop' });
+      return { jobId: job.jobId, status: await p.worker.stop(job.jobId) };
+    },
+  };
+}
