@@ -3,12 +3,13 @@ import { formatTable, type BenchRow, type BenchSuite } from './lib.js';
 import { toolchain } from './toolchain.js';
 import { dataplane } from './dataplane.js';
 import { runner } from './runner.js';
+import { contracts } from './contracts.js';
 
 /**
  * `npm run bench [suite…]`: runs the suites (all by default), prints a table and writes
  * the rows to bench/results.json (or $COVE_BENCH_OUT).
  */
-const suites: BenchSuite[] = [toolchain, dataplane, runner];
+const suites: BenchSuite[] = [toolchain, dataplane, runner, contracts];
 const wanted = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const suite of suites) {

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { ContractFactory, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type ContractTransactionResponse } from 'ethers';
+import { CID } from 'multiformats/cid';
+import * as raw from 'multiformats/codecs/raw';
+import { create as createDigest } from 'multiformats/hashes/digest';
+import {
+  startAnvil,
+  ANVIL_DEFAULT_KEYS,
+  deployCove,
+  connectCove,
+  getDatatoken,
+  mockErc20Abi,
+  mockErc20Bytecode,
+  receiptDomain,
+  signReceipt,
+  ASSET_KIND,
+  PRICING,
+  JOB_STATUS,
+  type JobReceipt,
+} from '@cove/sdk';
+import { against, type BenchRow, type BenchSuite } from './lib.js';
+
+/**
+ * Ocean Protocol's figures for the same operations, measured on anvil (see the architecture notes): a one-transaction
+ * priced publish, one order, and a buyer's approve + buy + order. They are published constants, not re-measured here.
+ */
+const OCEAN = { publish: 1_460_000, startOrder: 79_600, approveBuyOrder: 265_000 };
+const ONE = 10n ** 18n;
+const SUITE = 'contracts';
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (receipt?.status !== 1) throw new Error('transaction failed');
+  return Number(receipt.gasUsed);
+}
+
+/** Whole-transaction gas (receipt.gasUsed on anvil) of Cove's main flows, against Ocean's published figures. */
+export const contracts: BenchSuite = {
+  name: SUITE,
+  async run() {
+    const anvil = await startAnvil();
+    const rpc = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const publisher = new Wallet(ANVIL_DEFAULT_KEYS[0], rpc);
+      const buyer = new Wallet(ANVIL_DEFAULT_KEYS[1], rpc);
+      const provider = new Wallet(keccak256(toUtf8Bytes('bench provider')), rpc);
+      await (await publisher.sendTransaction({ to: provider.address, value: ONE })).wait();
+      const cove = await deployCove({ signer: publisher });
+      const c = connectCove(cove, publisher);
+      const base = await new ContractFactory(mockErc20Abi, mockErc20Bytecode, publisher).deploy('Base', 'BASE', 18);
+      await base.waitForDeployment();
+      await (await c.providerRegistry.connect(provider).getFunction('register')('http://127.0.0.1:1', keccak256('0x01'))).wait();
+
+      const baseAddress = await base.getAddress();
+      const publishParams = (name: string) => {
+        const sha = createHash('sha256').update(`{"name":"${name}"}`).digest();
+        return {
+          kind: ASSET_KIND.dataset,
+          cid: CID.createV1(raw.code, createDigest(0x12, sha)).toString(),
+          metadataHash: `0x${sha.toString('hex')}`,
+          name,
+          symbol: 'DT',
+          serviceTimeouts: [86_400],
+          initialSupply: 1000n * ONE,
+          paymentCollector: '0x0000000000000000000000000000000000000000',
+          parentJobIds: [],
+          pricing: PRICING.fixedRate,
+          fixedRate: { baseToken: baseAddress, rate: 2n * ONE, feeCollector: provider.address, feeBps: 100 },
+          dispenser: { maxPerAddress: 0, maxTotal: 0 },
+        };
+      };
+      const publish = c.assetFactory.getFunction('publish');
+      const firstPublish = await gasOf(publish(publishParams('first asset')));
+      const tx: ContractTransactionResponse = await publish(publishParams('second asset'));
+      const published = (await tx.wait())!;
+      const event = published.logs
+        .map((log) => c.assetFactory.interface.parseLog(log))
+        .find((parsed) => parsed?.name === 'AssetPublished')!;
+      const { assetId, datatoken, pricingId } = event.args as unknown as { assetId: bigint; datatoken: string; pricingId: bigint };
+
+      await (await base.connect(publisher).getFunction('mint')(buyer.address, 100n * ONE)).wait();
+      const dt = getDatatoken(datatoken, buyer);
+      const exchange = c.fixedRateExchange.connect(buyer);
+      const flow = async () => {
+        const approve = await gasOf(base.connect(buyer).getFunction('approve')(cove.fixedRateExchange, 9n * ONE));
+        const buy = await gasOf(exchange.getFunction('buy')(pricingId, ONE, 3n * ONE));
+        const order = await gasOf(dt.getFunction('startOrder')(buyer.address, 0, provider.address));
+        return { approve, buy, order };
+      };
+      const first = await flow(); // creates the collector's and the buyer's balance slots
+      const steady = await flow();
+
+      await gasOf(exchange.getFunction('buy')(pricingId, ONE, 3n * ONE));
+      const orderId: string = await dt.getFunction('nextOrderId')(buyer.address);
+      await gasOf(dt.getFunction('startOrder')(buyer.address, 0, provider.address));
+      const now = BigInt((await rpc.getBlock('latest'))!.timestamp);
+      const receipt: JobReceipt = {
+        jobId: keccak256(toUtf8Bytes('bench job')),
+        orderIds: [orderId],
+        assetIds: [assetId],
+        datasetContentHashes: [keccak256('0x02')],
+        algorithmImageDigest: keccak256('0x03'),
+        algorithmCodeHash: keccak256('0x04'),
+        outputsHash: keccak256('0x05'),
+        resultCid: event.args.cid as string,
+        status: JOB_STATUS.succeeded,
+        startedAt: now,
+        finishedAt: now + 1n,
+      };
+      const signature = await signReceipt(provider, receiptDomain(cove.chainId, cove.computeReceipts), receipt);
+      const recordJob = await gasOf(c.computeReceipts.getFunction('recordJob')(receipt, signature));
+
+      const row = (name: string, value: number, note?: string): BenchRow => ({ suite: SUITE, name, value, unit: 'gas', ...(note ? { note } : {}) });
+      const oceanPublish = row('Ocean: priced publish (published)', OCEAN.publish);
+      const oceanOrder = row('Ocean: startOrder (published)', OCEAN.startOrder);
+      const oceanFlow = row('Ocean: approve + buy + order (published)', OCEAN.approveBuyOrder);
+      return [
+        oceanPublish,
+        against(row('publish with exchange offer', Number(published.gasUsed), "publisher's next asset"), oceanPublish),
+        against(row('publish with exchange offer, first asset', firstPublish, 'first NFT of the publisher'), oceanPublish),
+        oceanOrder,
+        against(row('startOrder', steady.order, 'steady state'), oceanOrder),
+        against(row('startOrder, first of the asset', first.order, "creates the collector's balance"), oceanOrder),
+        oceanFlow,
+        against(row('approve + buy + order', steady.approve + steady.buy + steady.order, 'steady state, ERC-20 base'), oceanFlow),
+        against(row('approve + buy + order, first time', first.approve + first.buy + first.order, 'new buyer, new asset'), oceanFlow),
+        row('recordJob (one dataset)', recordJob, 'no Ocean equivalent'),
+      ];
+    } finally {
+      rpc.destroy();
+      await anvil.stop();
+    }
+  },
+};

@@ -1,0 +1,249 @@
+import {
+  AbiCoder,
+  Contract,
+  Interface,
+  TypedDataEncoder,
+  keccak256,
+  type ContractRunner,
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+} from 'ethers';
+import { CoveError } from '../errors.js';
+import {
+  assetFactoryAbi,
+  computeReceiptsAbi,
+  dataNftAbi,
+  datatokenAbi,
+  dispenserAbi,
+  fixedRateExchangeAbi,
+  mockErc20Abi,
+  providerRegistryAbi,
+} from './generated/abis.js';
+
+export * from './generated/abis.js';
+export { deployCove, type DeployCoveParameters, type DeployProgress } from './deploy.js';
+
+/** Addresses of a Cove deployment (the keys of `contracts/deployments/<chainId>.json`). */
+export type CoveAddresses = {
+  providerRegistry: string;
+  dataNFT: string;
+  computeReceipts: string;
+  datatokenImplementation: string;
+  fixedRateExchange: string;
+  dispenser: string;
+  assetFactory: string;
+};
+
+/** A deployment: its addresses and chain. */
+export type CoveContracts = CoveAddresses & { chainId: bigint };
+
+/** `IDataNFT.AssetKind`. */
+export const ASSET_KIND = { dataset: 0, algorithm: 1, model: 2 } as const;
+/** `IAssetFactory.Pricing`. */
+export const PRICING = { none: 0, fixedRate: 1, dispenser: 2 } as const;
+/** `IComputeReceipts.JobStatus`: the `status` codes of a receipt. */
+export const JOB_STATUS = {
+  succeeded: 0,
+  failed: 1,
+  timed_out: 2,
+  oom_killed: 3,
+  stopped: 4,
+  output_rejected: 5,
+  engine_error: 6,
+} as const;
+export type JobStatusName = keyof typeof JOB_STATUS;
+
+/** Units spent by one order (one whole datatoken). */
+export const ORDER_AMOUNT = 10n ** 18n;
+
+// ------------------------------------------------------------------ contract getters
+
+/** The DataNFT collection at `address`. @example const nft = getDataNft(c.dataNFT, provider); */
+export function getDataNft(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, dataNftAbi, runner);
+}
+/** An asset's datatoken. @example const dt = getDatatoken(await nft.datatokenOf(id), signer); */
+export function getDatatoken(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, datatokenAbi, runner);
+}
+/** The AssetFactory. @example await getAssetFactory(c.assetFactory, signer).publish(params); */
+export function getAssetFactory(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, assetFactoryAbi, runner);
+}
+/** The FixedRateExchange. @example await getFixedRateExchange(c.fixedRateExchange, signer).buy(id, amount, maxPay); */
+export function getFixedRateExchange(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, fixedRateExchangeAbi, runner);
+}
+/** The Dispenser. @example await getDispenser(c.dispenser, signer).dispense(datatoken, amount); */
+export function getDispenser(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, dispenserAbi, runner);
+}
+/** The ProviderRegistry. @example await getProviderRegistry(c.providerRegistry, p).isRegistered(addr); */
+export function getProviderRegistry(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, providerRegistryAbi, runner);
+}
+/** ComputeReceipts. @example await getComputeReceipts(c.computeReceipts, p).getReceipt(jobId); */
+export function getComputeReceipts(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, computeReceiptsAbi, runner);
+}
+/** A devnet ERC-20 (MockERC20). @example await getMockErc20(token, signer).mint(to, amount); */
+export function getMockErc20(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, mockErc20Abi, runner);
+}
+
+/** Every singleton contract of a deployment, bound to `runner`. */
+export type CoveContractSet = {
+  dataNFT: Contract;
+  assetFactory: Contract;
+  fixedRateExchange: Contract;
+  dispenser: Contract;
+  providerRegistry: Contract;
+  computeReceipts: Contract;
+};
+
+/**
+ * Binds a deployment's contracts to a signer or provider.
+ *
+ * @example
+ * const { assetFactory, computeReceipts } = connectCove(deployment, signer);
+ */
+export function connectCove(addresses: CoveAddresses, runner: ContractRunner): CoveContractSet {
+  return {
+    dataNFT: getDataNft(addresses.dataNFT, runner),
+    assetFactory: getAssetFactory(addresses.assetFactory, runner),
+    fixedRateExchange: getFixedRateExchange(addresses.fixedRateExchange, runner),
+    dispenser: getDispenser(addresses.dispenser, runner),
+    providerRegistry: getProviderRegistry(addresses.providerRegistry, runner),
+    computeReceipts: getComputeReceipts(addresses.computeReceipts, runner),
+  };
+}
+
+// ------------------------------------------------------------------ orders
+
+/**
+ * The id `startOrder` gives the `nonce`-th order paid by `payer` on `datatoken`:
+ * `keccak256(abi.encode(chainId, datatoken, payer, nonce))`; `nonce` is `orderNonce(payer)`
+ * before the call (the datatoken's `nextOrderId(payer)` returns the same value).
+ *
+ * @example
+ * const orderId = computeOrderId({ chainId: 31337n, datatoken, payer, nonce: await dt.orderNonce(payer) });
+ */
+export function computeOrderId(params: { chainId: bigint; datatoken: string; payer: string; nonce: bigint }): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ['uint256', 'address', 'address', 'uint256'],
+      [params.chainId, params.datatoken, params.payer, params.nonce],
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ receipts (EIP-712)
+
+/** A compute job receipt, as signed by the provider and stored by ComputeReceipts. */
+export type JobReceipt = {
+  jobId: string;
+  /** `orderIds[i]` is the order spent on dataset `assetIds[i]`. */
+  orderIds: string[];
+  assetIds: bigint[];
+  datasetContentHashes: string[];
+  algorithmImageDigest: string;
+  algorithmCodeHash: string;
+  outputsHash: string;
+  resultCid: string;
+  /** A `JOB_STATUS` code. */
+  status: number;
+  startedAt: bigint;
+  finishedAt: bigint;
+};
+
+/** EIP-712 types of `JobReceipt` (primary type `Receipt`), identical to the contract's type hash. */
+export const RECEIPT_EIP712_TYPES: Record<string, TypedDataField[]> = {
+  Receipt: [
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'orderIds', type: 'bytes32[]' },
+    { name: 'assetIds', type: 'uint256[]' },
+    { name: 'datasetContentHashes', type: 'bytes32[]' },
+    { name: 'algorithmImageDigest', type: 'bytes32' },
+    { name: 'algorithmCodeHash', type: 'bytes32' },
+    { name: 'outputsHash', type: 'bytes32' },
+    { name: 'resultCid', type: 'string' },
+    { name: 'status', type: 'uint8' },
+    { name: 'startedAt', type: 'uint64' },
+    { name: 'finishedAt', type: 'uint64' },
+  ],
+};
+
+/**
+ * The EIP-712 domain of the ComputeReceipts contract at `verifyingContract`.
+ *
+ * @example
+ * const domain = receiptDomain(deployment.chainId, deployment.computeReceipts);
+ */
+export function receiptDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
+  return { name: 'Cove ComputeReceipts', version: '1', chainId, verifyingContract };
+}
+
+/**
+ * Signs `receipt` as a provider (65-byte signature for `recordJob`).
+ *
+ * @example
+ * const signature = await signReceipt(providerWallet, receiptDomain(chainId, receiptsAddress), receipt);
+ * await computeReceipts.recordJob(receipt, signature);
+ */
+export async function signReceipt(signer: Signer, domain: TypedDataDomain, receipt: JobReceipt): Promise<string> {
+  return signer.signTypedData(domain, RECEIPT_EIP712_TYPES, receipt);
+}
+
+/**
+ * The digest a provider signs (equals the contract's `hashReceipt`).
+ *
+ * @example
+ * const digest = hashReceipt(domain, receipt);
+ */
+export function hashReceipt(domain: TypedDataDomain, receipt: JobReceipt): string {
+  return TypedDataEncoder.hash(domain, RECEIPT_EIP712_TYPES, receipt);
+}
+
+// ------------------------------------------------------------------ revert decoding
+
+const ALL_ERRORS = new Interface([
+  ...dataNftAbi,
+  ...datatokenAbi,
+  ...assetFactoryAbi,
+  ...fixedRateExchangeAbi,
+  ...dispenserAbi,
+  ...providerRegistryAbi,
+  ...computeReceiptsAbi,
+].filter((f) => f.type === 'error'));
+
+/** A decoded contract revert: `details.error` is the Solidity error name (stable), `details.args` its arguments. */
+export type ContractRevertError = CoveError<'CONTRACT_REVERTED'>;
+
+/**
+ * Decodes a Cove custom error from revert data or from an ethers error carrying it; `undefined` when the data is
+ * not a known Cove error.
+ *
+ * @example
+ * try { await dt.startOrder(consumer, 9n, provider); }
+ * catch (e) { const err = decodeContractError(e); if (err?.details?.error === 'DatatokenUnknownService') … }
+ */
+export function decodeContractError(error: unknown): ContractRevertError | undefined {
+  const data = typeof error === 'string' ? error : findRevertData(error);
+  if (data === undefined) return undefined;
+  const parsed = ALL_ERRORS.parseError(data);
+  if (parsed === null) return undefined;
+  return new CoveError('CONTRACT_REVERTED', `contract reverted with ${parsed.name}`, {
+    details: { error: parsed.name, args: parsed.args.toArray(), selector: parsed.selector },
+    cause: error,
+  });
+}
+
+function findRevertData(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === 'string' && data.startsWith('0x') && data.length >= 10) return data;
+    e = (e as { error?: unknown; info?: { error?: unknown } }).error ?? (e as { info?: { error?: unknown } }).info?.error;
+  }
+  return undefined;
+}
