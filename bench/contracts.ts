@@ -117,7 +117,7 @@ export const contracts: BenchSuite = {
       return [
         oceanPublish,
         against(row('publish with exchange offer', Number(published.gasUsed), "publisher's next asset"), oceanPublish),
-        against(row('publish with exchange offer, first asset', firstPublish, 'first NFT of the publisher'), oceanPublish),
+        against(row('publish with exchange offer, first asset', firstPublish, 'fresh deployment, first NFT of the publisher'), oceanPublish),
         oceanOrder,
         against(row('startOrder', steady.order, 'steady state'), oceanOrder),
         against(row('startOrder, first of the asset', first.order, "creates the collector's balance"), oceanOrder),
