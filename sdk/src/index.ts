@@ -1,4 +1,4 @@
-export { startAnvil, ANVIL_DEFAULT_KEYS, type Anvil, type AnvilParameters } from './devnet/anvil.js';
+export { startAnvil, ANVIL_DEFAULT_KEYS, ANVIL_MNEMONIC, anvilPrivateKey, type Anvil, type AnvilParameters } from './devnet/anvil.js';
 export { CoveError, isCoveError } from './errors.js';
 export { DataPlaneError, type DataPlaneErrorCode } from './crypto/errors.js';
 export { encryptStream, decryptStream, type EncryptStreamParameters, type EncryptStreamResult, type EncryptStreamReturnType, type DecryptStreamParameters, type EnvelopeProgress } from './crypto/envelope.js';

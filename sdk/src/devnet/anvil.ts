@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { HDNodeWallet } from 'ethers';
 
-/** Anvil's first default account (mnemonic "test test … junk"): for local devnets only. */
-export const ANVIL_DEFAULT_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1d1706367c2e68ca870fc3fb9a804cdab365a',
-  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
-  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
-] as const;
+/** The mnemonic anvil funds its default accounts from: for local devnets only. */
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/** Private key of anvil's default account `index` (derived, so it cannot be mistyped). */
+export function anvilPrivateKey(index: number): string {
+  return HDNodeWallet.fromPhrase(ANVIL_MNEMONIC, undefined, `m/44'/60'/0'/0/${index}`).privateKey;
+}
+
+/** Anvil's first five funded default accounts' private keys. */
+export const ANVIL_DEFAULT_KEYS = [0, 1, 2, 3, 4].map(anvilPrivateKey) as unknown as readonly [string, string, string, string, string];
 
 export type AnvilParameters = {
   /** Port to listen on; 0 (the default) picks a free one. */
