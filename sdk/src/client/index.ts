@@ -1,0 +1,29 @@
+import { createCoveClientBase, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
+
+/**
+ * Every action, bound to one client: `client.publishAsset(params)` is
+ * `publishAsset(client, params)`. Actions live one per file in `sdk/src/actions/`.
+ */
+const actions = {} as const;
+
+type BoundActions = {
+  [K in keyof typeof actions]: (typeof actions)[K] extends (client: CoveClientBase, ...rest: infer A) => infer R ? (...rest: A) => R : never;
+};
+
+export type CoveClient = CoveClientBase & BoundActions;
+
+/**
+ * Creates a Cove client.
+ * @example
+ * const cove = createCoveClient({ rpcUrl, signer, contracts, storage, x25519 });
+ * const { assetId } = await cove.publishAsset({ file: 'data.csv', name: 'Breast cancer', ... });
+ */
+export function createCoveClient(params: CreateCoveClientParameters): CoveClient {
+  const base = createCoveClientBase(params);
+  const bound = Object.fromEntries(
+    Object.entries(actions).map(([name, fn]) => [name, (...rest: unknown[]) => (fn as (c: CoveClientBase, ...r: unknown[]) => unknown)(base, ...rest)]),
+  ) as BoundActions;
+  return { ...base, ...bound };
+}
+
+export { createCoveClientBase, requireSigner, requireX25519, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
