@@ -127,6 +127,8 @@ export interface EnginePort {
   stop(jobId: string): Promise<void>;
   /** Jobs whose containers survived a provider restart; `wait` works for each afterwards. */
   recover(): Promise<RecoveredJob[]>;
+  /** Removes a recovered job's container and workspace without collecting it. */
+  discard(jobId: string): Promise<void>;
   /** The image ID (sha256:…) of a local image reference, or undefined when absent. */
   resolveImage(ref: string): Promise<string | undefined>;
 }

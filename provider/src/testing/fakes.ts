@@ -130,6 +130,9 @@ export function createFakeEngine(params: { images?: Record<string, string>; auto
       for (const r of recovered) waiter(r.jobId);
       return recovered;
     },
+    async discard(jobId) {
+      stopped.push(jobId);
+    },
     async resolveImage(ref) {
       if (/^sha256:[0-9a-f]{64}$/.test(ref) && Object.values(images).includes(ref)) return ref;
       return images[ref];

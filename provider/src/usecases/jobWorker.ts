@@ -189,7 +189,11 @@ export function createJobWorker(deps: JobWorkerDeps) {
     async reconcile(): Promise<ReconcileReport> {
       const report: ReconcileReport = { adopted: [], requeued: [], failed: [], receipts: [] };
       const recovered = new Set((await deps.engine.recover()).map((r) => r.jobId));
-      for (const job of deps.store.listJobs(ACTIVE_STATUSES)) {
+      const activeJobs = deps.store.listJobs(ACTIVE_STATUSES);
+      const activeIds = new Set(activeJobs.map((j) => j.jobId));
+      // A container of a job the database holds as finished (or not at all) is never collected twice.
+      for (const id of recovered) if (!activeIds.has(id)) await deps.engine.discard(id);
+      for (const job of activeJobs) {
         if (recovered.has(job.jobId) && job.status !== 'publishing') {
           if (job.status !== 'running') deps.store.transition(job.jobId, 'running', { reason: 'container adopted after a provider restart', patch: { startedAt: job.startedAt ?? clock() } });
           const ctl: Active = { phase: 'adopted', stopRequested: false, abort: new AbortController() };

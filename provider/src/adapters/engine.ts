@@ -1,0 +1,129 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { isRunnerError, type ComputeEngine, type JobResult } from '@cove/c2d-runner';
+import type { EngineOutcome, EnginePort, RecoveredJob } from '../ports.js';
+import { packTar } from './tar.js';
+
+/** Log bytes released per job at most (the policy's `tail` bounds lines, this bounds bytes). */
+const MAX_LOG_BYTES = 64 * 1024;
+
+// The runner's ids are at most 64 characters: a provider job id without its 0x.
+const toRunner = (jobId: string) => jobId.replace(/^0x/, '');
+const fromRunner = (id: string) => (id.startsWith('0x') ? id : `0x${id}`);
+
+/**
+ * The c2d-runner engine behind the provider's EnginePort: builds the runner's JobSpec
+ * from the prepared workspace, turns released outputs into one deterministic tar bundle
+ * (`<workspace>/result.tar`), and adopts containers recovered after a restart.
+ * @example
+ * const engine = createEngineAdapter({ engine: createDockerEngine({...}), docker: new Docker(), workRoot });
+ */
+export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pick<Docker, 'getImage'>; workRoot: string }): EnginePort {
+  const { engine } = params;
+  const adopted = new Set<string>();
+
+  async function toOutcome(jobId: string, r: JobResult): Promise<EngineOutcome> {
+    const base = {
+      status: r.state as EngineOutcome['status'],
+      reason: r.reason ?? r.error ?? (r.exitCode !== undefined ? `exit code ${r.exitCode}` : undefined),
+      imageDigest: r.imageId,
+      codeHash: r.codeHash ? fromRunner(r.codeHash) : undefined,
+      startedAt: r.startedAt ?? r.queuedAt,
+      finishedAt: r.finishedAt ?? Date.now(),
+    };
+    const out = r.outputs;
+    if (r.state !== 'succeeded' || !out) return base;
+    const bundlePath = join(params.workRoot, jobId, 'result.tar');
+    await writeFile(bundlePath, packTar(out.files), { mode: 0o600 });
+    const l = out.manifest.logs;
+    const logs = l ? [l.stdout, l.stderr ? `--- stderr ---\n${l.stderr}` : ''].filter(Boolean).join('\n') + (l.truncated ? '\n[truncated]' : '') : undefined;
+    return {
+      ...base,
+      manifest: { files: out.manifest.files, outputsHash: fromRunner(out.manifest.outputsHash) },
+      bundlePath,
+      logs,
+    };
+  }
+
+  return {
+    async start(spec) {
+      const ws = spec.workspace;
+      await engine.start({
+        jobId: toRunner(spec.jobId),
+        image: spec.image,
+        allowedImageIds: [spec.image],
+        command: spec.command,
+        inputs: spec.assetIds.map((assetId) => ({ assetId, dir: join(ws, 'inputs', assetId) })),
+        algorithm: [{ name: spec.algorithmFile, path: join(ws, 'algorithm', spec.algorithmFile) }],
+        limits: {
+          cpus: spec.limits.cpus,
+          memoryBytes: spec.limits.memoryBytes,
+          pidsLimit: spec.limits.pidsLimit,
+          timeoutMs: spec.limits.timeoutSeconds * 1000,
+          outputBytes: spec.limits.outputBytes,
+        },
+        outputPolicy: {
+          maxBytes: spec.output.maxBytes,
+          allowedPatterns: spec.output.allowedPatterns,
+          logs: spec.output.logs === 'none' ? 'none' : { tail: spec.output.logs.tail, maxBytes: MAX_LOG_BYTES },
+          leakGuard: spec.output.leakGuard,
+        },
+      });
+    },
+
+    async wait(jobId) {
+      const id = toRunner(jobId);
+      let result: JobResult;
+      if (adopted.has(id)) {
+        await engine.adopt({ jobId: id });
+        result = engine.collect(id);
+      } else {
+        result = await engine.wait(id);
+      }
+      try {
+        return await toOutcome(jobId, result);
+      } finally {
+        engine.release(id);
+        adopted.delete(id);
+      }
+    },
+
+    async stop(jobId) {
+      try {
+        await engine.stop(toRunner(jobId));
+      } catch (err) {
+        if (!isRunnerError(err, 'JOB_NOT_FOUND')) throw err;
+      }
+    },
+
+    async recover() {
+      const found: RecoveredJob[] = [];
+      for (const r of await engine.recover()) {
+        if ((r.container === 'running' || r.container === 'exited') && r.workspace) {
+          adopted.add(r.jobId);
+          found.push({ jobId: fromRunner(r.jobId), state: r.container });
+        } else {
+          // A container that never started or lost its workspace cannot be collected.
+          await engine.discard({ jobId: r.jobId });
+        }
+      }
+      return found;
+    },
+
+    async discard(jobId) {
+      const id = toRunner(jobId);
+      adopted.delete(id);
+      await engine.discard({ jobId: id });
+    },
+
+    async resolveImage(ref) {
+      try {
+        return (await params.docker.getImage(ref).inspect()).Id;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
+import { startProvider, type RunningProvider } from '../start.js';
+import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
+
+let w: World;
+let p: RunningProvider;
+let nodeImage: string;
+let nonce = 1n;
+
+before(async () => {
+  w = await createWorld();
+  p = await startProvider(w.providerConfig());
+  await w.client.dial(p.ipfsAddresses[0]!);
+  nodeImage = await w.imageId(IMAGES.node);
+});
+after(async () => {
+  await p?.close({ stopJobs: true });
+  await w?.close();
+});
+
+const providerInfo = () => ({ address: p.address, url: p.url, x25519PublicKey: p.x25519PublicKey });
+
+async function readBundle(resultCid: string, sealedKey: string): Promise<Map<string, string>> {
+  const key = openSealedKey({ sealed: sealedKey, secretKey: w.buyerKeys.secretKey });
+  const chunks: Uint8Array[] = [];
+  for await (const c of decryptStream(w.client.cat(resultCid, { timeoutMs: 20_000 }), { key })) chunks.push(c);
+  const dir = mkdtempSync(join(w.dir, 'bundle-'));
+  writeFileSync(join(dir, 'b.tar'), Buffer.concat(chunks));
+  const names = execFileSync('tar', ['-tf', 'b.tar'], { cwd: dir }).toString().trim().split('\n');
+  execFileSync('tar', ['-xf', 'b.tar'], { cwd: dir });
+  return new Map(names.map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
+}
+
+describe('provider component: compute and download against anvil, Helia and Docker', () => {
+  it('registers itself and publishes its identity', async () => {
+    const info = (await (await fetch(`${p.url}/v1/info`)).json()) as any;
+    assert.equal(info.address, p.address);
+    assert.equal(info.x25519PublicKey, p.x25519PublicKey);
+    assert.equal(info.chainId, '31337');
+    assert.ok(info.environments[0].images.some((i: { id: string }) => i.id === nodeImage));
+    assert.equal(await w.c.providerRegistry.getFunction('isRegistered')(p.address), true);
+  });
+
+  it('runs a job from order to an encrypted result and a receipt on-chain', async () => {
+    const a = await w.publish({ provider: providerInfo(), content: 'x,y\n1,2\n3,4\n5,6\n', allowedImages: [nodeImage] });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address });
+    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++ });
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const { jobId } = r.body;
+
+    const status = await waitForJob(w, p.url, p.address, jobId);
+    assert.equal(status.status, 'succeeded', JSON.stringify(status));
+    assert.deepEqual(status.transitions.map((t: { status: string }) => t.status), ['queued', 'preparing', 'running', 'publishing', 'succeeded']);
+    assert.equal(status.receipt.state, 'posted');
+
+    const result = (await (await fetch(`${p.url}/v1/compute/${jobId}/result`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;
+    const files = await readBundle(result.resultCid, result.sealedKey);
+    assert.deepEqual(JSON.parse(files.get('metrics.json')!), { rows: 3 });
+    assert.deepEqual(result.manifest.files.map((f: { path: string }) => f.path), ['metrics.json']);
+
+    const logs = (await (await fetch(`${p.url}/v1/compute/${jobId}/logs`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;
+    assert.match(logs.logs, /counted 3/);
+
+    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(jobId);
+    assert.equal(onChain.outputsHash, result.outputsHash);
+    assert.equal(onChain.resultCid, result.resultCid);
+    assert.equal(Number(onChain.status), JOB_STATUS.succeeded);
+    assert.deepEqual([...onChain.orderIds], [o.orderId]);
+    assert.equal(onChain.algorithmImageDigest, '0x' + nodeImage.slice('sha256:'.length));
+    assert.equal(onChain.algorithmCodeHash, request.algorithm.codeHash);
+    assert.equal(await w.c.computeReceipts.getFunction('providerOf')(jobId), p.address);
+    const tx = await w.rpc.getTransactionReceipt(status.receipt.txHash);
+    assert.equal(tx?.status, 1);
+  });
+
+  it('runs one job over two datasets, one order each, and records both in the receipt', async () => {
+    const a = await w.publish({ provider: providerInfo(), content: 'x\n1\n2\n', allowedImages: [nodeImage] });
+    const b = await w.publish({ provider: providerInfo(), content: 'x\n1\n2\n3\n', allowedImages: [nodeImage] });
+    const oa = await w.order({ datatoken: a.datatoken, provider: p.address });
+    const ob = await w.order({ datatoken: b.datatoken, provider: p.address });
+    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: oa.txHash }, { assetId: b.assetId, txHash: ob.txHash }], image: IMAGES.node, nonce: nonce++ });
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const status = await waitForJob(w, p.url, p.address, r.body.jobId);
+    assert.equal(status.status, 'succeeded');
+    const result = (await (await fetch(`${p.url}/v1/compute/${r.body.jobId}/result`, { headers: await w.accessHeaders(p.address, r.body.jobId) })).json()) as any;
+    assert.deepEqual(JSON.parse((await readBundle(result.resultCid, result.sealedKey)).get('metrics.json')!), { rows: 5 });
+    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
+    assert.deepEqual([...onChain.assetIds], [a.assetId, b.assetId]);
+    assert.deepEqual([...onChain.orderIds], [oa.orderId, ob.orderId]);
+  });
+
+  it('posts a receipt with a zero outputs hash for a job that fails', async () => {
+    const a = await w.publish({ provider: providerInfo(), content: 'x\n1\n', allowedImages: [nodeImage] });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address });
+    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++, code: Buffer.from('process.exit(3)') });
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    assert.equal(r.status, 202);
+    const status = await waitForJob(w, p.url, p.address, r.body.jobId);
+    assert.equal(status.status, 'failed');
+    assert.equal(status.receipt.state, 'posted');
+    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
+    assert.equal(Number(onChain.status), JOB_STATUS.failed);
+    assert.equal(onChain.outputsHash, '0x' + '0'.repeat(64));
+  });
+
+  it('grants a download: the content key re-sealed to the buyer, who decrypts the dataset from IPFS', async () => {
+    const content = 'a,b\n7,8\n';
+    const a = await w.publish({ provider: providerInfo(), content, allowedImages: [nodeImage] });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address, serviceId: SERVICE.access });
+    const request = {
+      consumer: w.buyer.address,
+      datasets: [{ assetId: String(a.assetId), serviceId: String(SERVICE.access), orderTxHash: o.txHash }],
+      consumerX25519: '0x' + Buffer.from(w.buyerKeys.publicKey).toString('hex'),
+      nonce: String(nonce++),
+      expiry: Math.floor(Date.now() / 1000) + 600,
+    };
+    const r = await postJson(`${p.url}/v1/download`, { request, signature: await w.signDownload(p.address, request) });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const grant = r.body.datasets[0];
+    const key = openSealedKey({ sealed: grant.sealedKey, secretKey: w.buyerKeys.secretKey });
+    const chunks: Uint8Array[] = [];
+    for await (const c of decryptStream(w.client.cat(grant.encryptedContentCid), { key, expectedContentHash: grant.contentHash })) chunks.push(c);
+    assert.equal(Buffer.concat(chunks).toString(), content);
+    const again = await postJson(`${p.url}/v1/download`, { request: { ...request, nonce: String(nonce++) }, signature: await w.signDownload(p.address, { ...request, nonce: String(nonce - 1n) }) });
+    assert.equal(again.body.error.code, 'ORDER_ALREADY_USED');
+  });
+});
