@@ -27,7 +27,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
   const receipts = new Contract(params.contracts.computeReceipts, computeReceiptsAbi, signer);
   const registry = new Contract(params.contracts.providerRegistry, providerRegistryAbi, signer);
   const domain = receiptDomain(chainId, params.contracts.computeReceipts);
-  let latest: { at: number; value: Promise<bigint> } | undefined;
+  let latest: Promise<bigint> | undefined;
 
   const port: ChainPort = {
     chainId,
@@ -66,14 +66,14 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
     },
 
     latestTimestamp() {
-      // One block read per second at most: the expiry check needs no finer grain.
-      const now = Date.now();
-      if (!latest || now - latest.at > 1000) {
-        const value = rpc.getBlock('latest').then((b) => BigInt(b!.timestamp));
-        value.catch(() => (latest = undefined));
-        latest = { at: now, value };
+      // Concurrent checks share one in-flight block read; a settled one is never reused,
+      // so an expiry is judged against the chain as it is now.
+      if (!latest) {
+        latest = rpc.getBlock('latest').then((b) => BigInt(b!.timestamp));
+        const clear = () => (latest = undefined);
+        latest.then(clear, clear);
       }
-      return latest.value;
+      return latest;
     },
 
     async recordReceipt(r) {

@@ -70,9 +70,14 @@ export async function createWorld() {
 
   /** Provider configuration over this world, as `loadConfig` would build it from the environment. */
   function providerConfig(o: Record<string, string> = {}): ProviderConfig {
-    return loadConfig({
+    return loadConfig(providerEnv(o));
+  }
+
+  /** The `COVE_*` environment of a provider over this world. */
+  function providerEnv(o: Record<string, string> = {}): Record<string, string> {
+    return {
       COVE_PROVIDER_PORT: '0',
-      COVE_PROVIDER_DATA_DIR: o.dataDir ?? join(dir, 'provider'),
+      COVE_PROVIDER_DATA_DIR: join(dir, 'provider'),
       COVE_PROVIDER_PRIVATE_KEY: providerKey,
       COVE_RPC_URL: anvil.rpcUrl,
       COVE_DATA_NFT_ADDRESS: cove.dataNFT,
@@ -83,7 +88,7 @@ export async function createWorld() {
       COVE_JOB_CONCURRENCY: '2',
       COVE_ENVIRONMENTS: JSON.stringify([{ id: 'default', cpus: 1, memoryBytes: 512 * 1024 * 1024, timeoutSeconds: 60, images: [IMAGES.node, IMAGES.python] }]),
       ...o,
-    });
+    };
   }
 
   const imageId = async (ref: string) => {
@@ -185,7 +190,7 @@ export async function createWorld() {
 
   return {
     anvil, rpc, cove, c, dir, client, buyer, stranger, publisher, buyerKeys, providerKey,
-    providerConfig, imageId, publish, order, computeRequest, signCompute, signDownload, accessHeaders, advanceTime,
+    providerConfig, providerEnv, imageId, publish, order, computeRequest, signCompute, signDownload, accessHeaders, advanceTime,
     async close() {
       await client.stop();
       rpc.destroy();

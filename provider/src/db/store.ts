@@ -142,19 +142,20 @@ export function createStore(db: DatabaseSync, clock: () => number = Date.now) {
       const address = params.address.toLowerCase();
       if (params.nonce < 0n || params.nonce > MAX_NONCE) throw new ProviderError('VALIDATION', 'nonce out of range');
       inTransaction(db, () => {
-        if (q.bumpNonce.run(address, params.nonce).changes === 0) {
-          throw new ProviderError('NONCE_REPLAYED', 'nonce must be greater than the last one used', {
-            details: { address, lastNonce: String(lastNonce(address)) },
-          });
-        }
         if (params.job) {
           const j = params.job;
           q.insertJob.run(j.jobId, j.consumer.toLowerCase(), j.environment, JSON.stringify(j.request), now, now);
           q.insertTransition.run(j.jobId, 'queued', null, now);
         }
+        // Orders first: of several requests racing for one order, the losers learn why.
         for (const o of params.orders) {
           const r = q.insertOrder.run(o.orderId.toLowerCase(), o.txHash.toLowerCase(), o.assetId, o.consumer.toLowerCase(), o.kind, params.job?.jobId ?? null, now);
           if (r.changes === 0) throw new ProviderError('ORDER_ALREADY_USED', 'order already used', { details: { orderId: o.orderId } });
+        }
+        if (q.bumpNonce.run(address, params.nonce).changes === 0) {
+          throw new ProviderError('NONCE_REPLAYED', 'nonce must be greater than the last one used', {
+            details: { address, lastNonce: String(lastNonce(address)) },
+          });
         }
       });
     },
