@@ -15,3 +15,4 @@ export { deployCove, connectCove, getDataNft, getDatatoken, getAssetFactory, get
 export { dataNftAbi, datatokenAbi, assetFactoryAbi, fixedRateExchangeAbi, dispenserAbi, providerRegistryAbi, computeReceiptsAbi, mockErc20Abi } from './contracts/generated/abis.js';
 export { dataNftBytecode, datatokenBytecode, assetFactoryBytecode, fixedRateExchangeBytecode, dispenserBytecode, providerRegistryBytecode, computeReceiptsBytecode, mockErc20Bytecode } from './contracts/generated/bytecode.js';
 export { createCoveClient, createCoveClientBase, requireSigner, requireX25519, type CoveClient, type CoveClientBase, type CreateCoveClientParameters } from './client/index.js';
+export { loadIdentity, identityFiles, type Identity, type LoadIdentityParameters } from './identity.js';
