@@ -1,0 +1,114 @@
+import type { Contract, ContractTransactionResponse, Log, TransactionReceipt } from 'ethers';
+import type { CoveClientBase } from '../../client/base.js';
+import { ASSET_KIND, PRICING } from '../../contracts/index.js';
+import { throwIfAborted } from '../../crypto/errors.js';
+import { ActionError, asAction } from '../errors.js';
+
+export type AssetKindName = keyof typeof ASSET_KIND;
+export type PricingName = 'none' | 'fixedRate' | 'dispenser';
+
+const KIND_NAMES = Object.fromEntries(Object.entries(ASSET_KIND).map(([k, v]) => [v, k])) as Record<number, AssetKindName>;
+const PRICING_NAMES = Object.fromEntries(Object.entries(PRICING).map(([k, v]) => [v, k])) as Record<number, PricingName>;
+
+/** The asset kind's name for an on-chain `AssetKind` value. */
+export const kindName = (kind: bigint | number): AssetKindName => KIND_NAMES[Number(kind)] ?? 'dataset';
+/** The pricing's name for an on-chain `Pricing` value. */
+export const pricingName = (pricing: bigint | number): PricingName => PRICING_NAMES[Number(pricing)] ?? 'none';
+
+/**
+ * Sends one transaction and waits for it to be mined; reverts (at estimation or on-chain)
+ * become coded `ActionError`s.
+ */
+export async function sendTx(action: string, send: () => Promise<ContractTransactionResponse>, signal?: AbortSignal): Promise<TransactionReceipt> {
+  throwIfAborted(signal);
+  return asAction(action, async () => {
+    const tx = await send();
+    const receipt = await tx.wait();
+    if (receipt === null || receipt.status !== 1) throw new ActionError('TRANSACTION_FAILED', `${action}: transaction ${tx.hash} failed`, { details: { txHash: tx.hash } });
+    return receipt;
+  });
+}
+
+/** The arguments of the first `name` event `contract` emitted in `logs`. */
+export function eventArgs(logs: readonly Log[], contract: Contract, name: string): Record<string, unknown> {
+  const address = String(contract.target).toLowerCase();
+  for (const log of logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog(log);
+    if (parsed?.name === name) return parsed.args.toObject();
+  }
+  throw new ActionError('TRANSACTION_FAILED', `no ${name} event in the transaction`);
+}
+
+/** What the DataNFT holds for an asset. */
+export type AssetRecord = {
+  assetId: bigint;
+  owner: string;
+  kind: AssetKindName;
+  datatoken: string;
+  documentCid: string;
+  metadataHash: string;
+  parentJobIds: string[];
+};
+
+/**
+ * Reads an asset's on-chain record; `ASSET_NOT_FOUND` when the token does not exist.
+ *
+ * @example
+ * const record = await readAssetRecord(client, 1n);
+ */
+export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts'>, assetId: bigint): Promise<AssetRecord> {
+  const nft = client.contracts.dataNFT;
+  const datatoken = await asAction('getAsset', () => nft.getFunction('datatokenOf')(assetId) as Promise<string>);
+  const [owner, kind, documentCid, metadataHash, parents] = await asAction('getAsset', () =>
+    Promise.all([
+      nft.getFunction('ownerOf')(assetId) as Promise<string>,
+      nft.getFunction('kindOf')(assetId) as Promise<bigint>,
+      nft.getFunction('cidOf')(assetId) as Promise<string>,
+      nft.getFunction('metadataHash')(assetId) as Promise<string>,
+      nft.getFunction('parentJobsOf')(assetId) as Promise<string[]>,
+    ]),
+  );
+  return { assetId, owner, kind: kindName(kind), datatoken, documentCid, metadataHash, parentJobIds: [...parents] };
+}
+
+/** The `AssetPublished` event of an asset: who published it and how it was priced. */
+export type PublishedEvent = {
+  assetId: bigint;
+  publisher: string;
+  datatoken: string;
+  kind: AssetKindName;
+  pricing: PricingName;
+  /** The exchange offer id for `fixedRate`, else 0. */
+  pricingId: bigint;
+  blockNumber: number;
+  txHash: string;
+};
+
+/** Decodes an `AssetPublished` log. */
+export function toPublishedEvent(args: Record<string, unknown>, log: { blockNumber: number; transactionHash: string }): PublishedEvent {
+  return {
+    assetId: args.assetId as bigint,
+    publisher: args.publisher as string,
+    datatoken: args.datatoken as string,
+    kind: kindName(args.kind as bigint),
+    pricing: pricingName(args.pricing as bigint),
+    pricingId: args.pricingId as bigint,
+    blockNumber: log.blockNumber,
+    txHash: log.transactionHash,
+  };
+}
+
+/**
+ * The `AssetPublished` event of `assetId` (found by its indexed id); `ASSET_NOT_FOUND` when none.
+ *
+ * @example
+ * const { pricing, pricingId } = await findPublishedEvent(client, 1n);
+ */
+export async function findPublishedEvent(client: Pick<CoveClientBase, 'contracts'>, assetId: bigint, fromBlock = 0): Promise<PublishedEvent> {
+  const factory = client.contracts.assetFactory;
+  const logs = await asAction('findPublishedEvent', () => factory.queryFilter(factory.filters.AssetPublished!(assetId), fromBlock, 'latest'));
+  const log = logs[0];
+  if (log === undefined || !('args' in log)) throw new ActionError('ASSET_NOT_FOUND', `asset ${assetId} was not published by this factory`, { details: { assetId: String(assetId) } });
+  return toPublishedEvent(log.args.toObject(), log);
+}

@@ -1,0 +1,69 @@
+import type { EventLog } from 'ethers';
+import type { CoveClientBase } from '../../client/base.js';
+import type { AssetDocument } from '../../asset/schema.js';
+import { isCoveError } from '../../errors.js';
+import { asAction } from '../errors.js';
+import { toPublishedEvent, type AssetKindName, type PublishedEvent } from './chain.js';
+import { getAsset } from './getAsset.js';
+
+export type ListAssetsParameters = {
+  publisher?: string;
+  kind?: AssetKindName;
+  /** First block searched (default 0). */
+  fromBlock?: number;
+  /** Last block searched (default the latest); the next page starts at `toBlock + 1`. */
+  toBlock?: number;
+  /** Fetch and verify each asset's current document (default true). */
+  documents?: boolean;
+  /** Idle timeout of each document fetch. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+};
+
+/** One listed asset: a document verified against the chain, or the coded reason there is none. */
+export type ListedAsset = PublishedEvent & {
+  owner?: string;
+  documentCid?: string;
+  metadataHash?: string;
+  document?: AssetDocument;
+  /** Why the document is missing: never a document that failed its hash or schema check. */
+  error?: { code: string; message: string };
+};
+
+export type ListAssetsReturnType = { assets: ListedAsset[]; fromBlock: number; toBlock: number };
+
+/**
+ * Lists published assets from `AssetPublished` events in a block range, filtered by
+ * publisher (indexed) and kind, each with its current document checked against the hash
+ * on-chain. A document that fails the check is reported per asset in `error.code`
+ * (`DOCUMENT_HASH_MISMATCH`, `INVALID_DOCUMENT`, `CID_NOT_FOUND`), never returned.
+ *
+ * @example
+ * let page = await listAssets(client, { kind: 'dataset', fromBlock: 0, toBlock: 10_000 });
+ * page = await listAssets(client, { kind: 'dataset', fromBlock: page.toBlock + 1 });
+ */
+export async function listAssets(client: CoveClientBase, params: ListAssetsParameters = {}): Promise<ListAssetsReturnType> {
+  const factory = client.contracts.assetFactory;
+  const fromBlock = params.fromBlock ?? 0;
+  const toBlock = params.toBlock ?? (await asAction('listAssets', () => client.provider.getBlockNumber()));
+  if (fromBlock > toBlock) return { assets: [], fromBlock, toBlock };
+  const filter = factory.filters.AssetPublished!(null, params.publisher ?? null);
+  const logs = await asAction('listAssets', () => factory.queryFilter(filter, fromBlock, toBlock));
+  const events = logs.filter((l): l is EventLog => 'args' in l).map((l) => toPublishedEvent(l.args.toObject(), l));
+  const wanted = events.filter((e) => params.kind === undefined || e.kind === params.kind);
+  const assets: ListedAsset[] = [];
+  for (const event of wanted) {
+    if (params.documents === false) {
+      assets.push(event);
+      continue;
+    }
+    try {
+      const a = await getAsset(client, { assetId: event.assetId, ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}), ...(params.signal ? { signal: params.signal } : {}) });
+      assets.push({ ...event, owner: a.owner, documentCid: a.documentCid, metadataHash: a.metadataHash, document: a.document });
+    } catch (err) {
+      if (!isCoveError(err) || err.code === 'ABORTED') throw err;
+      assets.push({ ...event, error: { code: err.code, message: err.message } });
+    }
+  }
+  return { assets, fromBlock, toBlock };
+}

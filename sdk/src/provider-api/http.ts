@@ -1,0 +1,150 @@
+import type { Signer } from 'ethers';
+import { fromErrorBody, ProviderApiError } from './errors.js';
+import { JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage, type JobAction, type PinRequestMessage } from './typedData.js';
+
+/** `GET /v1/info`: who the provider is and what it runs. */
+export type ProviderInfo = {
+  address: string;
+  chainId: string;
+  contracts: { dataNft: string; computeReceipts: string; providerRegistry: string };
+  x25519PublicKey: string;
+  eip712Domain: { name: string; version: string; chainId: string; verifyingContract: string };
+  environments: { id: string; cpus: number; memoryBytes: number; timeoutSeconds: number; pidsLimit: number; outputBytes: number; images: { ref: string; id: string | null }[] }[];
+  limits: Record<string, number>;
+};
+
+export type JobReceiptState = { state: 'none' | 'pending' | 'posted' | 'failed'; txHash: string | null; error: string | null };
+
+/** `GET /v1/compute/:jobId`. */
+export type JobStatusView = {
+  jobId: string;
+  status: string;
+  reason: string | null;
+  environment: string;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  transitions: { status: string; reason: string | null; at: number }[];
+  resultCid: string | null;
+  receipt: JobReceiptState;
+};
+
+export type ManifestFile = { path: string; size: number; sha256: string };
+export type ResultManifest = { files: ManifestFile[]; outputsHash: string };
+
+/** `GET /v1/compute/:jobId/result`. */
+export type JobResultView = {
+  jobId: string;
+  status: string;
+  reason: string | null;
+  manifest: ResultManifest | null;
+  outputsHash: string | null;
+  resultCid: string | null;
+  sealedKey: string | null;
+  receipt: JobReceiptState;
+};
+
+export type DownloadGrant = { assetId: string; encryptedContentCid: string; contentHash: string; sealedKey: string };
+
+/** A job read or stop token, sent as headers. */
+export type JobAccessToken = { expiry: number; signature: string };
+
+export type ProviderHttp = {
+  url: string;
+  info(): Promise<ProviderInfo>;
+  lastNonce(address: string): Promise<bigint | undefined>;
+  startCompute(body: { request: ComputeRequestMessage; signature: string; algorithmCode?: string }): Promise<{ jobId: string; status: string }>;
+  download(body: { request: DownloadRequestMessage; signature: string }): Promise<{ datasets: DownloadGrant[] }>;
+  pin(body: { request: PinRequestMessage; signature: string }): Promise<unknown>;
+  jobStatus(jobId: string, token: JobAccessToken): Promise<JobStatusView>;
+  jobResult(jobId: string, token: JobAccessToken): Promise<JobResultView>;
+  jobLogs(jobId: string, token: JobAccessToken): Promise<{ jobId: string; status: string; logs: string }>;
+  stopJob(jobId: string, token: JobAccessToken): Promise<{ jobId: string; status: string }>;
+};
+
+export type CreateProviderHttpParameters = {
+  /** Base URL, e.g. `http://127.0.0.1:8030` (no `/v1`). */
+  url: string;
+  /** Per-request deadline, default 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+};
+
+/**
+ * A small client of the provider's `/v1` HTTP API. Every failure is a `ProviderApiError`
+ * carrying the provider's own code (`ORDER_EXPIRED`, `JOB_NOT_FOUND`…), or
+ * `PROVIDER_UNREACHABLE` / `PROVIDER_BAD_RESPONSE` for the transport.
+ *
+ * @example
+ * const http = createProviderHttp({ url: 'http://127.0.0.1:8030' });
+ * const { address, x25519PublicKey } = await http.info();
+ */
+export function createProviderHttp(params: CreateProviderHttpParameters): ProviderHttp {
+  const base = params.url.replace(/\/+$/, '');
+  const doFetch = params.fetch ?? fetch;
+  const timeoutMs = params.timeoutMs ?? 30_000;
+
+  async function call<T>(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(params.signal ? [params.signal] : [])];
+    let response: Response;
+    try {
+      response = await doFetch(`${base}/v1${path}`, {
+        method,
+        headers: { accept: 'application/json', ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal: AbortSignal.any(signals),
+      });
+    } catch (cause) {
+      if (params.signal?.aborted) throw cause;
+      throw new ProviderApiError('PROVIDER_UNREACHABLE', `${method} ${path}: provider at ${base} unreachable`, { details: { url: base, path }, cause });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (cause) {
+      throw new ProviderApiError('PROVIDER_BAD_RESPONSE', `${method} ${path}: answer is not JSON (HTTP ${response.status})`, { details: { status: response.status, path }, cause });
+    }
+    if (!response.ok) throw fromErrorBody(response.status, body, `${method} ${path}`);
+    return body as T;
+  }
+  const accessHeaders = (t: JobAccessToken) => ({ 'x-cove-expiry': String(t.expiry), 'x-cove-signature': t.signature });
+
+  return {
+    url: base,
+    info: () => call('GET', '/info'),
+    async lastNonce(address) {
+      const r = await call<{ lastNonce: string | null }>('GET', `/nonce/${address}`);
+      return r.lastNonce === null ? undefined : BigInt(r.lastNonce);
+    },
+    startCompute: (body) => call('POST', '/compute', { body }),
+    download: (body) => call('POST', '/download', { body }),
+    pin: (body) => call('POST', '/pin', { body }),
+    jobStatus: (jobId, t) => call('GET', `/compute/${jobId}`, { headers: accessHeaders(t) }),
+    jobResult: (jobId, t) => call('GET', `/compute/${jobId}/result`, { headers: accessHeaders(t) }),
+    jobLogs: (jobId, t) => call('GET', `/compute/${jobId}/logs`, { headers: accessHeaders(t) }),
+    stopJob: (jobId, t) => call('DELETE', `/compute/${jobId}`, { headers: accessHeaders(t) }),
+  };
+}
+
+/**
+ * Signs a job read or stop token for `provider` (its address), valid `ttlSeconds`.
+ *
+ * @example
+ * const token = await signJobAccess({ signer, chainId, provider: info.address, jobId, action: 'read' });
+ */
+export async function signJobAccess(params: { signer: Signer; chainId: bigint; provider: string; jobId: string; action: JobAction; ttlSeconds?: number }): Promise<JobAccessToken> {
+  const expiry = Math.floor(Date.now() / 1000) + (params.ttlSeconds ?? 600);
+  const signature = await params.signer.signTypedData(providerDomain({ chainId: params.chainId, provider: params.provider }), JOB_ACCESS_TYPES, { jobId: params.jobId, action: params.action, expiry });
+  return { expiry, signature };
+}
+
+/**
+ * The next request nonce for `address`: above the provider's last seen one and above the
+ * clock in milliseconds, so two clients of one account rarely collide.
+ */
+export async function nextNonce(http: Pick<ProviderHttp, 'lastNonce'>, address: string): Promise<bigint> {
+  const last = await http.lastNonce(address);
+  const now = BigInt(Date.now());
+  return last === undefined || last < now ? now : last + 1n;
+}
