@@ -120,8 +120,8 @@ export type EngineOutcome = {
 export type RecoveredJob = { jobId: string; state: 'running' | 'exited' };
 
 export interface EnginePort {
-  /** Starts the job's container; resolves once it runs. */
-  start(spec: EngineJobSpec, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Hands the job to the engine; `onRunning` fires once its container actually runs. */
+  start(spec: EngineJobSpec, options?: { signal?: AbortSignal; onRunning?: () => void }): Promise<void>;
   /** Resolves when the job reaches a terminal state, outputs collected and policy applied. */
   wait(jobId: string): Promise<EngineOutcome>;
   stop(jobId: string): Promise<void>;

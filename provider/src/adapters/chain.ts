@@ -28,6 +28,13 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
   const registry = new Contract(params.contracts.providerRegistry, providerRegistryAbi, signer);
   const domain = receiptDomain(chainId, params.contracts.computeReceipts);
   let latest: Promise<bigint> | undefined;
+  // One transaction at a time from the provider key: each picks its nonce after the last is mined.
+  let sending: Promise<unknown> = Promise.resolve();
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = sending.then(fn, fn);
+    sending = run.catch(() => {});
+    return run;
+  }
 
   const port: ChainPort = {
     chainId,
@@ -76,7 +83,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
       return latest;
     },
 
-    async recordReceipt(r) {
+    recordReceipt: (r) => serial(async () => {
       const receipt = { ...r, status: JOB_STATUS[r.status], startedAt: BigInt(r.startedAt), finishedAt: BigInt(r.finishedAt) };
       const signature = await signReceipt(signer, domain, receipt);
       try {
@@ -91,13 +98,13 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
         }
         throw err;
       }
-    },
+    }),
   };
 
   return {
     ...port,
     /** Registers (or updates) this provider's URL and X25519 key in ProviderRegistry when they differ. */
-    async register(p: { url: string; x25519PublicKey: string }): Promise<void> {
+    register: (p: { url: string; x25519PublicKey: string }): Promise<void> => serial(async () => {
       const registered = (await registry.isRegistered!(signer.address)) as boolean;
       if (registered) {
         const current = (await registry.getProvider!(signer.address)) as { url: string; x25519PublicKey: string };
@@ -106,7 +113,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
       } else {
         await (await registry.register!(p.url, p.x25519PublicKey)).wait();
       }
-    },
+    }),
     close: () => rpc.destroy(),
   };
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { isRunnerError, type ComputeEngine, type JobResult } from '@cove/c2d-runner';
+import { isRunnerError, TERMINAL_STATES, type ComputeEngine, type JobResult } from '@cove/c2d-runner';
 import type { EngineOutcome, EnginePort, RecoveredJob } from '../ports.js';
 import { packTar } from './tar.js';
 
@@ -47,8 +47,14 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
   }
 
   return {
-    async start(spec) {
+    async start(spec, options) {
       const ws = spec.workspace;
+      const id = toRunner(spec.jobId);
+      const off = engine.onTransition((e) => {
+        if (e.jobId !== id) return;
+        if (e.to === 'running') options?.onRunning?.();
+        if (e.to === 'running' || TERMINAL_STATES.includes(e.to as never)) off();
+      });
       await engine.start({
         jobId: toRunner(spec.jobId),
         image: spec.image,
@@ -77,7 +83,7 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
       let result: JobResult;
       if (adopted.has(id)) {
         await engine.adopt({ jobId: id });
-        result = engine.collect(id);
+        result = await engine.wait(id);
       } else {
         result = await engine.wait(id);
       }

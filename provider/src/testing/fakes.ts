@@ -116,8 +116,9 @@ export function createFakeEngine(params: { images?: Record<string, string>; auto
   };
   const outcome = (o: Partial<EngineOutcome>): EngineOutcome => ({ status: 'succeeded', imageDigest: 'sha256:' + 'a'.repeat(64), startedAt: 1000, finishedAt: 2000, ...o });
   const engine: EnginePort = {
-    async start(spec) {
+    async start(spec, options) {
       started.push(spec);
+      options?.onRunning?.();
       waiter(spec.jobId);
       if (params.autoFinish) setImmediate(() => waiter(spec.jobId).resolve(outcome(params.autoFinish!(spec))));
     },

@@ -26,7 +26,7 @@ export type JobWorkerDeps = {
 
 export type ReconcileReport = { adopted: string[]; requeued: string[]; failed: string[]; receipts: string[] };
 
-type Active = { phase: 'preparing' | 'running' | 'adopted'; stopRequested: boolean; abort: AbortController };
+type Active = { phase: 'preparing' | 'started' | 'adopted'; stopRequested: boolean; abort: AbortController };
 
 /**
  * The job queue and lifecycle: runs at most `concurrency` jobs (prepare workspace →
@@ -125,10 +125,17 @@ export function createJobWorker(deps: JobWorkerDeps) {
           limits: spec.limits,
           output: spec.output,
         },
-        { signal: ctl.abort.signal },
+        {
+          signal: ctl.abort.signal,
+          // Recorded when the container really runs: a crash before that leaves the job
+          // 'preparing', which a restart requeues unless the engine recovers its container.
+          onRunning: () => {
+            const now = deps.store.getJob(jobId);
+            if (now && !isTerminal(now.status)) deps.store.transition(jobId, 'running', { patch: { startedAt: clock() } });
+          },
+        },
       );
-      ctl.phase = 'running';
-      deps.store.transition(jobId, 'running', { patch: { startedAt: clock() } });
+      ctl.phase = 'started';
       if (ctl.stopRequested) await deps.engine.stop(jobId);
       await follow(jobId, spec, ctl.abort.signal);
     } catch (err) {
