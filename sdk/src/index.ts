@@ -16,3 +16,7 @@ export { dataNftAbi, datatokenAbi, assetFactoryAbi, fixedRateExchangeAbi, dispen
 export { dataNftBytecode, datatokenBytecode, assetFactoryBytecode, fixedRateExchangeBytecode, dispenserBytecode, providerRegistryBytecode, computeReceiptsBytecode, mockErc20Bytecode } from './contracts/generated/bytecode.js';
 export { createCoveClient, createCoveClientBase, requireSigner, requireX25519, type CoveClient, type CoveClientBase, type CreateCoveClientParameters } from './client/index.js';
 export { loadIdentity, identityFiles, type Identity, type LoadIdentityParameters } from './identity.js';
+export { verifyJob, type VerifyJobParameters, type VerifyJobReturnType } from './actions/audit/verifyJob.js';
+export { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './actions/audit/indexer.js';
+export { listingHash, imageIdOf, type ResultFilesInput } from './actions/audit/hashes.js';
+export { AUDIT_CHECKS, AuditError, type AuditCheck, type AuditCheckName, type AuditFailureCode, type AuditErrorCode, type JobVerdict, type ChainRef } from './actions/audit/types.js';

@@ -1,10 +1,13 @@
 import { createCoveClientBase, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
+import { verifyJob } from '../actions/audit/verifyJob.js';
 
 /**
  * Every action, bound to one client: `client.publishAsset(params)` is
  * `publishAsset(client, params)`. Actions live one per file in `sdk/src/actions/`.
  */
-const actions = {} as const;
+const actions = {
+  verifyJob,
+} as const;
 
 type BoundActions = {
   [K in keyof typeof actions]: (typeof actions)[K] extends (client: CoveClientBase, ...rest: infer A) => infer R ? (...rest: A) => R : never;

@@ -1,0 +1,249 @@
+import { Interface, ZeroAddress, getAddress, toBeHex, zeroPadValue, type Log, type Result, type TransactionResponse } from 'ethers';
+import { loadDocument } from '../../asset/document.js';
+import type { AssetDocument } from '../../asset/schema.js';
+import type { CoveClientBase } from '../../client/base.js';
+import {
+  assetFactoryAbi,
+  computeReceiptsAbi,
+  dataNftAbi,
+  datatokenAbi,
+  getDatatoken,
+  providerRegistryAbi,
+  type JobReceipt,
+} from '../../contracts/index.js';
+import { getLogsForTopics, getLogsRange, memo, refOf } from './logs.js';
+import type { ChainRef } from './types.js';
+
+const receiptsIface = new Interface(computeReceiptsAbi);
+const nftIface = new Interface(dataNftAbi);
+const factoryIface = new Interface(assetFactoryAbi);
+const tokenIface = new Interface(datatokenAbi);
+const registryIface = new Interface(providerRegistryAbi);
+const topic = (iface: Interface, name: string) => iface.getEvent(name)!.topicHash;
+const TOPIC = {
+  jobRecorded: topic(receiptsIface, 'JobRecorded'),
+  orderStarted: topic(tokenIface, 'OrderStarted'),
+  assetPublished: topic(factoryIface, 'AssetPublished'),
+  metadataUpdated: topic(nftIface, 'MetadataDocumentUpdated'),
+  lineage: topic(nftIface, 'LineageRecorded'),
+  registered: topic(registryIface, 'ProviderRegistered'),
+  deregistered: topic(registryIface, 'ProviderDeregistered'),
+};
+const uintTopic = (v: bigint) => zeroPadValue(toBeHex(v), 32);
+const addressTopic = (a: string) => zeroPadValue(a, 32);
+
+/** A datatoken's `OrderStarted` event. */
+export type OrderStartedEvent = ChainRef & {
+  datatoken: string;
+  orderId: string;
+  assetId: bigint;
+  consumer: string;
+  payer: string;
+  serviceId: bigint;
+  provider: string;
+  validUntil: bigint;
+};
+/** `Datatoken.orderInfo` (`validUntil == 0n`: no such order). */
+export type OrderInfo = { provider: string; validUntil: bigint; serviceId: bigint };
+/** One anchored version of an asset document (publish, then each `setMetadata`). */
+export type DocumentVersion = ChainRef & { cid: string; hash: string; event: 'AssetPublished' | 'MetadataDocumentUpdated' };
+export type DocumentHistory = { versions: DocumentVersion[]; current: { cid: string; hash: string } };
+export type RegistryEvent = ChainRef & { registered: boolean };
+export type RegistryState = { events: RegistryEvent[]; registeredNow: boolean };
+export type LineageEvent = ChainRef & { assetId: bigint; parentJobIds: string[] };
+export type StoredReceipt = { receipt: JobReceipt; provider: string };
+
+/** Chain and storage reads of an audit, cached for its duration and pinned to one block. */
+export type AuditIndexer = {
+  readonly fromBlock: number;
+  /** Every read is made at this block, so one audit sees one consistent state. */
+  readonly toBlock: number;
+  receipt(jobId: string): Promise<StoredReceipt | undefined>;
+  /** The `JobRecorded` log of a job (one per job id). */
+  recordLog(jobId: string): Promise<Log | undefined>;
+  transaction(hash: string): Promise<TransactionResponse | null>;
+  /** Fetches the `JobRecorded` logs of many jobs in a few requests. */
+  prefetchRecordLogs(jobIds: string[]): Promise<void>;
+  registry(provider: string): Promise<RegistryState>;
+  datatokenOf(assetId: bigint): Promise<string>;
+  orderInfo(datatoken: string, orderId: string): Promise<OrderInfo>;
+  orderStarted(datatoken: string, orderId: string): Promise<OrderStartedEvent | undefined>;
+  /** Every `OrderStarted` of a datatoken. */
+  ordersOf(datatoken: string): Promise<OrderStartedEvent[]>;
+  jobIdOf(orderId: string): Promise<string>;
+  documentHistory(assetId: bigint): Promise<DocumentHistory>;
+  /** Loads a document from storage, checking its sha256 against `hash`. */
+  document(cid: string, hash: string, signal?: AbortSignal): Promise<AssetDocument>;
+  /** Every `LineageRecorded` of the collection. */
+  lineage(): Promise<LineageEvent[]>;
+  parentJobsOf(assetId: bigint): Promise<string[]>;
+};
+
+export type CreateAuditIndexerParameters = {
+  /** First block searched for events. Default 0. */
+  fromBlock?: number;
+  /** Block every read is pinned to. Default: the latest block. */
+  toBlock?: number;
+  /** Largest block range of one `eth_getLogs` (public RPCs cap it). Default 100,000. */
+  blockRange?: number;
+  /** Longest wait for a document's next block from storage. Default 10 s. */
+  documentTimeoutMs?: number;
+};
+
+/**
+ * A cache of chain and storage reads shared by many verifications (auditAsset makes one;
+ * pass your own to `verifyJob` when checking many jobs).
+ *
+ * @example
+ * const indexer = await createAuditIndexer(client, { fromBlock: 0 });
+ * const verdict = await verifyJob(client, { jobId, indexer });
+ */
+export async function createAuditIndexer(client: CoveClientBase, params: CreateAuditIndexerParameters = {}): Promise<AuditIndexer> {
+  const { provider, addresses, contracts } = client;
+  const toBlock = params.toBlock ?? (await provider.getBlockNumber());
+  const fromBlock = params.fromBlock ?? 0;
+  const range = { fromBlock, toBlock, blockRange: params.blockRange };
+  const at = { blockTag: toBlock };
+  const call = (c: { getFunction(n: string): (...a: unknown[]) => Promise<unknown> }, name: string, ...args: unknown[]) => c.getFunction(name)(...args, at);
+
+  const receipts = memo(async (jobId): Promise<StoredReceipt | undefined> => {
+    const [stored, signer] = (await Promise.all([call(contracts.computeReceipts, 'getReceipt', jobId), call(contracts.computeReceipts, 'providerOf', jobId)])) as [Result, string];
+    if (signer === ZeroAddress) return undefined;
+    return { receipt: toJobReceipt(stored), provider: getAddress(signer) };
+  });
+  const recordLogs = memo(async (jobId) => {
+    const logs = await getLogsRange(provider, { address: addresses.computeReceipts, topics: [TOPIC.jobRecorded, jobId] }, range);
+    return logs[0];
+  });
+  const transactions = memo((hash) => provider.getTransaction(hash));
+  const registries = memo(async (who): Promise<RegistryState> => {
+    const [logs, now] = await Promise.all([
+      getLogsRange(provider, { address: addresses.providerRegistry, topics: [[TOPIC.registered, TOPIC.deregistered], addressTopic(who)] }, range),
+      call(contracts.providerRegistry, 'isRegistered', who) as Promise<boolean>,
+    ]);
+    return { events: logs.map((l) => ({ ...refOf(l), registered: l.topics[0] === TOPIC.registered })), registeredNow: now };
+  });
+  const datatokens = memo(async (assetId) => getAddress((await call(contracts.dataNFT, 'datatokenOf', BigInt(assetId))) as string));
+  const orderInfos = memo(async (key): Promise<OrderInfo> => {
+    const [datatoken, orderId] = key.split(':') as [string, string];
+    const info = (await call(getDatatoken(datatoken, provider), 'orderInfo', orderId)) as Result;
+    return { provider: getAddress(info.provider as string), validUntil: BigInt(info.validUntil), serviceId: BigInt(info.serviceId) };
+  });
+  const orderEvents = memo(async (key) => {
+    const [datatoken, orderId] = key.split(':') as [string, string];
+    const logs = await getLogsRange(provider, { address: datatoken, topics: [TOPIC.orderStarted, orderId] }, range);
+    return logs.length === 0 ? undefined : parseOrderStarted(logs[0]!);
+  });
+  const ordersByToken = memo(async (datatoken) => {
+    const logs = await getLogsRange(provider, { address: datatoken, topics: [TOPIC.orderStarted] }, range);
+    const events = logs.map(parseOrderStarted);
+    for (const e of events) orderEvents.set(`${datatoken}:${e.orderId}`, e);
+    return events;
+  });
+  const jobIds = memo(async (orderId) => (await call(contracts.computeReceipts, 'jobIdOf', orderId)) as string);
+  const histories = memo(async (assetId): Promise<DocumentHistory> => {
+    const id = uintTopic(BigInt(assetId));
+    const [published, updated, cid, hash] = await Promise.all([
+      getLogsRange(provider, { address: addresses.assetFactory, topics: [TOPIC.assetPublished, id] }, range),
+      getLogsRange(provider, { address: addresses.dataNFT, topics: [TOPIC.metadataUpdated, id] }, range),
+      call(contracts.dataNFT, 'cidOf', BigInt(assetId)) as Promise<string>,
+      call(contracts.dataNFT, 'metadataHash', BigInt(assetId)) as Promise<string>,
+    ]);
+    const versions: DocumentVersion[] = [
+      ...published.map((l) => {
+        const a = factoryIface.parseLog(l)!.args;
+        return { ...refOf(l), cid: a.cid as string, hash: a.metadataHash as string, event: 'AssetPublished' as const };
+      }),
+      ...updated.map((l) => {
+        const a = nftIface.parseLog(l)!.args;
+        return { ...refOf(l), cid: a.cid as string, hash: a.metadataHash as string, event: 'MetadataDocumentUpdated' as const };
+      }),
+    ].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+    return { versions, current: { cid, hash } };
+  });
+  const documents = new Map<string, Promise<AssetDocument>>();
+  const lineage = memo(async () => {
+    const logs = await getLogsRange(provider, { address: addresses.dataNFT, topics: [TOPIC.lineage] }, range);
+    return logs.map((l) => {
+      const a = nftIface.parseLog(l)!.args;
+      return { ...refOf(l), assetId: a.assetId as bigint, parentJobIds: [...(a.parentJobIds as string[])] };
+    });
+  });
+  const parents = memo(async (assetId) => [...((await call(contracts.dataNFT, 'parentJobsOf', BigInt(assetId))) as string[])]);
+
+  return {
+    fromBlock,
+    toBlock,
+    receipt: (jobId) => receipts.get(jobId.toLowerCase()),
+    recordLog: (jobId) => recordLogs.get(jobId.toLowerCase()),
+    transaction: (hash) => transactions.get(hash),
+    async prefetchRecordLogs(ids) {
+      const logs = await getLogsForTopics(provider, { address: addresses.computeReceipts, topic0: TOPIC.jobRecorded, position: 1, values: ids }, range);
+      const byJob = new Map(logs.map((l) => [l.topics[1]!.toLowerCase(), l]));
+      for (const id of ids) recordLogs.set(id.toLowerCase(), byJob.get(id.toLowerCase()) as Log);
+    },
+    registry: (who) => registries.get(getAddress(who)),
+    datatokenOf: (assetId) => datatokens.get(assetId.toString()),
+    orderInfo: (datatoken, orderId) => orderInfos.get(`${getAddress(datatoken)}:${orderId.toLowerCase()}`),
+    orderStarted: (datatoken, orderId) => orderEvents.get(`${getAddress(datatoken)}:${orderId.toLowerCase()}`),
+    ordersOf: (datatoken) => ordersByToken.get(getAddress(datatoken)),
+    jobIdOf: (orderId) => jobIds.get(orderId.toLowerCase()),
+    documentHistory: (assetId) => histories.get(assetId.toString()),
+    document(cid, hash, signal) {
+      const key = `${cid}|${hash.toLowerCase()}`;
+      let p = documents.get(key);
+      if (p === undefined) {
+        p = loadDocument(client.storage, cid, { expectedHash: hash, timeoutMs: params.documentTimeoutMs ?? 10_000, signal }).then((r) => r.document);
+        documents.set(key, p);
+        // An aborted load says nothing about the document: let the next caller retry.
+        p.catch(() => signal?.aborted && documents.delete(key));
+      }
+      return p;
+    },
+    lineage: () => lineage.get(''),
+    parentJobsOf: (assetId) => parents.get(assetId.toString()),
+  };
+}
+
+function parseOrderStarted(log: Log): OrderStartedEvent {
+  const a = tokenIface.parseLog(log)!.args;
+  return {
+    ...refOf(log),
+    datatoken: getAddress(log.address),
+    orderId: (a.orderId as string).toLowerCase(),
+    assetId: a.assetId as bigint,
+    consumer: getAddress(a.consumer as string),
+    payer: getAddress(a.payer as string),
+    serviceId: a.serviceId as bigint,
+    provider: getAddress(a.provider as string),
+    validUntil: a.validUntil as bigint,
+  };
+}
+
+/** A `getReceipt` result (or decoded calldata) as a plain `JobReceipt`. */
+export function toJobReceipt(r: Result): JobReceipt {
+  return {
+    jobId: r.jobId as string,
+    orderIds: [...(r.orderIds as string[])],
+    assetIds: [...(r.assetIds as bigint[])],
+    datasetContentHashes: [...(r.datasetContentHashes as string[])],
+    algorithmImageDigest: r.algorithmImageDigest as string,
+    algorithmCodeHash: r.algorithmCodeHash as string,
+    outputsHash: r.outputsHash as string,
+    resultCid: r.resultCid as string,
+    status: Number(r.status),
+    startedAt: BigInt(r.startedAt),
+    finishedAt: BigInt(r.finishedAt),
+  };
+}
+
+/** Decodes a `recordJob` call; undefined when `data` is not one. */
+export function decodeRecordJob(data: string): { receipt: JobReceipt; signature: string } | undefined {
+  try {
+    const parsed = receiptsIface.parseTransaction({ data });
+    if (parsed?.name !== 'recordJob') return undefined;
+    return { receipt: toJobReceipt(parsed.args[0] as Result), signature: parsed.args[1] as string };
+  } catch {
+    return undefined;
+  }
+}

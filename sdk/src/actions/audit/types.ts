@@ -1,0 +1,102 @@
+import type { JobReceipt, JobStatusName } from '../../contracts/index.js';
+import { CoveError } from '../../errors.js';
+
+/** The checks `verifyJob` runs, in order. */
+export const AUDIT_CHECKS = [
+  'receiptExists',
+  'providerSignature',
+  'providerRegistered',
+  'ordersValid',
+  'datasetContentHashes',
+  'documentUnchangedSinceJob',
+  'algorithmAllowed',
+  'outputsHash',
+] as const;
+export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
+
+/**
+ * Why a check failed, stable for callers to match on (the `reason` text is for people).
+ * `NOT_EVALUATED` means a prerequisite was missing (e.g. no receipt); `CHECK_ERROR` that a read failed.
+ */
+export type AuditFailureCode =
+  | 'NOT_EVALUATED'
+  | 'CHECK_ERROR'
+  | 'RECEIPT_NOT_FOUND'
+  | 'RECORD_TX_NOT_FOUND'
+  | 'SIGNATURE_NOT_DECODABLE'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNER_MISMATCH'
+  | 'CALLDATA_RECEIPT_MISMATCH'
+  | 'PROVIDER_NEVER_REGISTERED'
+  | 'PROVIDER_NOT_REGISTERED_AT_JOB'
+  | 'PROVIDER_DEREGISTERED'
+  | 'ORDER_UNKNOWN'
+  | 'ORDER_PROVIDER_MISMATCH'
+  | 'ORDER_EVENT_MISSING'
+  | 'ORDER_EVENT_MISMATCH'
+  | 'ORDER_EXPIRED'
+  | 'ORDER_SPENT_BY_OTHER_JOB'
+  | 'DOCUMENT_HISTORY_INCOMPLETE'
+  | 'DOCUMENT_UNAVAILABLE'
+  | 'CONTENT_HASH_MISMATCH'
+  | 'DOCUMENT_CHANGED'
+  | 'NO_COMPUTE_POLICY'
+  | 'IMAGE_NOT_ALLOWED'
+  | 'CODE_HASH_NOT_ALLOWED'
+  | 'JOB_NOT_SUCCEEDED'
+  | 'RESULT_FILES_UNREADABLE'
+  | 'OUTPUTS_HASH_MISMATCH';
+
+/** One named check of a verdict: whether it passed and why. */
+export type AuditCheck = {
+  name: AuditCheckName;
+  ok: boolean;
+  /** Why it passed or failed, in words. */
+  reason: string;
+  /** Set when `ok` is false. */
+  code?: AuditFailureCode;
+  details?: Record<string, unknown>;
+};
+
+/** Where something happened on-chain. */
+export type ChainRef = { blockNumber: number; transactionHash: string; logIndex: number };
+
+/** The verdict on one job. */
+export type JobVerdict = {
+  jobId: string;
+  /** Every check evaluated passed. */
+  ok: boolean;
+  checks: AuditCheck[];
+  /** Checks not applicable to this call (e.g. `outputsHash` without result files), with why. */
+  skipped: { name: AuditCheckName; reason: string }[];
+  /** The stored receipt; undefined when none exists. */
+  receipt: JobReceipt | undefined;
+  status: JobStatusName | undefined;
+  /** The provider ComputeReceipts recorded as signer. */
+  provider: string | undefined;
+  /** The `recordJob` transaction (its `JobRecorded` log). */
+  recorded: ChainRef | undefined;
+};
+
+/** Codes `verifyJob` and `auditAsset` throw (a failed check is a verdict, not an error). */
+export type AuditErrorCode = 'INVALID_AUDIT_PARAMS' | 'ASSET_NOT_FOUND' | 'ABORTED';
+
+/** Thrown for bad parameters, unknown assets or cancellation; match on `code`. */
+export class AuditError extends CoveError<AuditErrorCode> {
+  override name = 'AuditError';
+}
+
+/** Throws `ABORTED` when `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new AuditError('ABORTED', 'audit aborted', { cause: signal.reason });
+}
+
+/** A passing check. */
+export function pass(name: AuditCheckName, reason: string, details?: Record<string, unknown>): AuditCheck {
+  return { name, ok: true, reason, ...(details && { details }) };
+}
+
+/** A failing check. */
+export function fail(name: AuditCheckName, code: AuditFailureCode, reason: string, details?: Record<string, unknown>): AuditCheck {
+  return { name, ok: false, code, reason, ...(details && { details }) };
+}

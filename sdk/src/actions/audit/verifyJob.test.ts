@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { keccak256, toUtf8Bytes, type Contract } from 'ethers';
+import { JOB_STATUS } from '../../contracts/index.js';
+import { listingHash } from './hashes.js';
+import { createAuditWorld, type AuditWorld, type PublishedAsset } from './testing/world.js';
+import type { AuditCheckName, JobVerdict } from './types.js';
+import { verifyJob } from './verifyJob.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const RESULTS = new Map([
+  ['model.pkl', bytes('trained weights')],
+  ['metrics.json', bytes('{"accuracy":0.95}')],
+]);
+const outputsHashOf = (files: Map<string, Uint8Array>) =>
+  listingHash([...files].map(([path, b]) => ({ path, sha256: createHash('sha256').update(b).digest('hex') })));
+
+function check(verdict: JobVerdict, name: AuditCheckName) {
+  const c = verdict.checks.find((x) => x.name === name);
+  assert.ok(c, `no ${name} check`);
+  return c;
+}
+/** Asserts that exactly `name` failed, with `code`, and every other check passed. */
+function onlyFailure(verdict: JobVerdict, name: AuditCheckName, code: string) {
+  assert.equal(verdict.ok, false);
+  const failed = verdict.checks.filter((c) => !c.ok).map((c) => `${c.name}:${c.code}`);
+  assert.deepEqual(failed, [`${name}:${code}`]);
+}
+
+describe('verifyJob on anvil + Helia', () => {
+  let world: AuditWorld;
+  let asset: PublishedAsset;
+  before(async () => {
+    world = await createAuditWorld();
+    const { document } = await world.datasetDocument();
+    asset = await world.publish({ document });
+  });
+  after(() => world.close());
+
+  async function recordedJob(overrides = {}, target = asset) {
+    const orderId = await world.order(target.datatoken);
+    const receipt = await world.receiptFor([{ orderId, asset: target }], { outputsHash: outputsHashOf(RESULTS), ...overrides });
+    const txHash = await world.record(receipt);
+    return { receipt, orderId, txHash };
+  }
+
+  it('passes every check for an honest job, with result files', async () => {
+    const { receipt, orderId, txHash } = await recordedJob();
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });
+    assert.deepEqual(
+      verdict.checks.map((c) => [c.name, c.ok]),
+      [
+        ['receiptExists', true],
+        ['providerSignature', true],
+        ['providerRegistered', true],
+        ['ordersValid', true],
+        ['datasetContentHashes', true],
+        ['documentUnchangedSinceJob', true],
+        ['algorithmAllowed', true],
+        ['outputsHash', true],
+      ],
+    );
+    assert.equal(verdict.ok, true);
+    assert.deepEqual(verdict.skipped, []);
+    assert.equal(verdict.status, 'succeeded');
+    assert.equal(verdict.provider, world.providerKey.address);
+    assert.equal(verdict.recorded?.transactionHash, txHash);
+    assert.equal(check(verdict, 'providerSignature').details?.signer, world.providerKey.address);
+    const orders = check(verdict, 'ordersValid').details?.orders as { orderId: string; consumer: string; serviceId: number }[];
+    assert.deepEqual(orders.map((o) => [o.orderId, o.consumer, o.serviceId]), [[orderId, world.consumer.address, 0]]);
+    for (const c of verdict.checks) assert.ok(c.reason.length > 0);
+  });
+
+  it('reads result files from a directory, and skips outputsHash (saying so) without them', async () => {
+    const { receipt } = await recordedJob();
+    const dir = await mkdtemp(join(tmpdir(), 'cove-results-'));
+    try {
+      for (const [path, b] of RESULTS) await writeFile(join(dir, path), b);
+      assert.equal((await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: dir })).ok, true);
+      await mkdir(join(dir, 'extra'));
+      await writeFile(join(dir, 'extra', 'leak.csv'), 'row');
+      onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: dir }), 'outputsHash', 'OUTPUTS_HASH_MISMATCH');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const bare = await verifyJob(world.client, { jobId: receipt.jobId });
+    assert.equal(bare.ok, true);
+    assert.equal(bare.checks.some((c) => c.name === 'outputsHash'), false);
+    assert.deepEqual(bare.skipped.map((s) => s.name), ['outputsHash']);
+  });
+
+  it('fails outputsHash when a result file is altered', async () => {
+    const { receipt } = await recordedJob();
+    const altered = new Map(RESULTS);
+    altered.set('model.pkl', bytes('trained weightz'));
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: altered });
+    onlyFailure(verdict, 'outputsHash', 'OUTPUTS_HASH_MISMATCH');
+    assert.equal(check(verdict, 'outputsHash').details?.receipt, receipt.outputsHash);
+  });
+
+  it('fails outputsHash for result files of a job that did not succeed, naming its status', async () => {
+    const { receipt } = await recordedJob({ status: JOB_STATUS.timed_out, outputsHash: `0x${'00'.repeat(32)}`, resultCid: '' });
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });
+    onlyFailure(verdict, 'outputsHash', 'JOB_NOT_SUCCEEDED');
+    assert.equal(verdict.status, 'timed_out');
+    assert.equal(check(verdict, 'outputsHash').details?.status, 'timed_out');
+  });
+
+  it('fails algorithmAllowed for an image digest the policy does not list (the contract records it anyway)', async () => {
+    const { receipt } = await recordedJob({ algorithmImageDigest: keccak256(toUtf8Bytes('another image')) });
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId });
+    onlyFailure(verdict, 'algorithmAllowed', 'IMAGE_NOT_ALLOWED');
+  });
+
+  it('fails algorithmAllowed for a code hash the policy does not list, unless it allows any algorithm', async () => {
+    const { receipt } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')) });
+    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'CODE_HASH_NOT_ALLOWED');
+
+    const base = (await world.datasetDocument()).document;
+    const open = await world.publish({ document: { ...base, computePolicy: { ...base.computePolicy!, allowedCodeHashes: undefined, allowAnyAlgorithm: true } } });
+    const { receipt: anyCode } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')) }, open);
+    assert.equal((await verifyJob(world.client, { jobId: anyCode.jobId })).ok, true);
+  });
+
+  it('fails datasetContentHashes when the receipt names other dataset bytes', async () => {
+    const orderId = await world.order(asset.datatoken);
+    const receipt = await world.receiptFor([{ orderId, asset }], { datasetContentHashes: [keccak256(toUtf8Bytes('other rows'))] });
+    await world.record(receipt);
+    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'datasetContentHashes', 'CONTENT_HASH_MISMATCH');
+  });
+
+  it('checks every dataset of a multi-dataset job', async () => {
+    const other = await world.publish({ document: (await world.datasetDocument()).document });
+    const orders = [
+      { orderId: await world.order(asset.datatoken), asset },
+      { orderId: await world.order(other.datatoken), asset: other },
+    ];
+    const good = await world.receiptFor(orders);
+    await world.record(good);
+    const verdict = await verifyJob(world.client, { jobId: good.jobId });
+    assert.equal(verdict.ok, true);
+    assert.equal((check(verdict, 'ordersValid').details?.orders as unknown[]).length, 2);
+
+    const orders2 = [
+      { orderId: await world.order(asset.datatoken), asset },
+      { orderId: await world.order(other.datatoken), asset: other },
+    ];
+    const bad = await world.receiptFor(orders2, { datasetContentHashes: [asset.contentHash, asset.contentHash] });
+    await world.record(bad);
+    const badVerdict = await verifyJob(world.client, { jobId: bad.jobId });
+    onlyFailure(badVerdict, 'datasetContentHashes', 'CONTENT_HASH_MISMATCH');
+    assert.deepEqual((check(badVerdict, 'datasetContentHashes').details?.problems as { assetId: string }[]).map((p) => p.assetId), [other.assetId.toString()]);
+  });
+
+  it('fails the document checks, never passes them, when the anchored document cannot be loaded', async () => {
+    const { document } = await world.datasetDocument();
+    // Anchored on-chain but never added to storage: the (offline) node cannot find it.
+    const unreachable = await world.publish({ document, stored: false });
+    assert.equal(await world.storage.has(unreachable.cid), false);
+    const { receipt } = await recordedJob({}, unreachable);
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, documentTimeoutMs: 300 });
+    assert.equal(verdict.ok, false);
+    assert.equal(check(verdict, 'datasetContentHashes').code, 'DOCUMENT_UNAVAILABLE');
+    assert.equal(check(verdict, 'algorithmAllowed').code, 'DOCUMENT_UNAVAILABLE');
+    assert.equal(check(verdict, 'documentUnchangedSinceJob').ok, true);
+  });
+
+  it('fails documentUnchangedSinceJob when the document is replaced after the job, naming the block and tx', async () => {
+    const { document } = await world.datasetDocument();
+    const target = await world.publish({ document });
+    const { receipt } = await recordedJob({}, target);
+    assert.equal((await verifyJob(world.client, { jobId: receipt.jobId })).ok, true);
+    const change = await world.setDocument(target.assetId, { ...document, description: 'now with more rows' });
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId });
+    onlyFailure(verdict, 'documentUnchangedSinceJob', 'DOCUMENT_CHANGED');
+    const c = check(verdict, 'documentUnchangedSinceJob');
+    assert.match(c.reason, new RegExp(`block ${change.blockNumber}.*${change.transactionHash}`));
+    const problem = (c.details?.problems as { details: { changedAt: { transactionHash: string; cid: string } } }[])[0]!;
+    assert.equal(problem.details.changedAt.transactionHash, change.transactionHash);
+    assert.equal(problem.details.changedAt.cid, change.cid);
+  });
+
+  it('reports a missing receipt as failed receiptExists and every other check as not evaluated', async () => {
+    const verdict = await verifyJob(world.client, { jobId: keccak256(toUtf8Bytes('no such job')), resultFiles: RESULTS });
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.receipt, undefined);
+    assert.deepEqual(verdict.checks.map((c) => c.code), ['RECEIPT_NOT_FOUND', ...Array(7).fill('NOT_EVALUATED')]);
+  });
+
+  it('rejects a malformed job id and an aborted signal with typed errors', async () => {
+    await assert.rejects(verifyJob(world.client, { jobId: '0x1234' }), { code: 'INVALID_AUDIT_PARAMS' });
+    const ctl = new AbortController();
+    ctl.abort();
+    await assert.rejects(verifyJob(world.client, { jobId: keccak256(toUtf8Bytes('x')), signal: ctl.signal }), { code: 'ABORTED' });
+  });
+
+  // Last: deregistering the provider affects every job it signed.
+  it('fails providerRegistered once the provider deregisters after the job (the contract refuses unregistered signers up front)', async () => {
+    const { receipt } = await recordedJob();
+    const registry = world.client.contracts.providerRegistry.connect(world.providerKey) as Contract;
+    const tx = await registry.getFunction('deregister')();
+    const mined = (await tx.wait())!;
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });
+    onlyFailure(verdict, 'providerRegistered', 'PROVIDER_DEREGISTERED');
+    const c = check(verdict, 'providerRegistered');
+    assert.deepEqual(c.details?.deregisteredAt, { blockNumber: mined.blockNumber, transactionHash: tx.hash });
+    // Pinned to the block before deregistration, the same job passes.
+    const { createAuditIndexer } = await import('./indexer.js');
+    const before = await createAuditIndexer(world.client, { toBlock: mined.blockNumber - 1 });
+    assert.equal((await verifyJob(world.client, { jobId: receipt.jobId, indexer: before })).ok, true);
+  });
+});

@@ -1,0 +1,94 @@
+import { isHexString } from 'ethers';
+import type { CoveClientBase } from '../../client/base.js';
+import { JOB_STATUS, type JobStatusName } from '../../contracts/index.js';
+import { checkOrdersValid, checkProviderRegistered, checkProviderSignature } from './checks-chain.js';
+import { checkAlgorithmAllowed, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
+import type { JobContext } from './context.js';
+import type { ResultFilesInput } from './hashes.js';
+import { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './indexer.js';
+import { refOf } from './logs.js';
+import { AUDIT_CHECKS, AuditError, fail, pass, throwIfAborted, type AuditCheck, type AuditCheckName, type JobVerdict } from './types.js';
+
+export type VerifyJobParameters = {
+  /** The receipt's job id (bytes32, 0x hex). */
+  jobId: string;
+  /** The decrypted result files (path → bytes) or their directory: adds the `outputsHash` check. */
+  resultFiles?: ResultFilesInput;
+  /** Shared cache of reads, e.g. when verifying many jobs; one is made per call otherwise. */
+  indexer?: AuditIndexer;
+  /** Used when no `indexer` is given: first block searched for events, block range per request, storage timeout. */
+  fromBlock?: CreateAuditIndexerParameters['fromBlock'];
+  blockRange?: CreateAuditIndexerParameters['blockRange'];
+  documentTimeoutMs?: CreateAuditIndexerParameters['documentTimeoutMs'];
+  signal?: AbortSignal;
+};
+export type VerifyJobReturnType = JobVerdict;
+
+const STATUS_NAMES = Object.fromEntries(Object.entries(JOB_STATUS).map(([k, v]) => [v, k])) as Record<number, JobStatusName>;
+
+/**
+ * Verifies a compute job from the chain and the bytes alone: the stored receipt, the
+ * provider's EIP-712 signature from the `recordJob` calldata, the provider's registration,
+ * the orders, the datasets' content hashes and the algorithm against the asset documents
+ * anchored at job time, whether those documents changed since, and (given the result
+ * files) the outputs hash. A failed check is a verdict (`ok: false`), not an error; a check
+ * that cannot be evaluated fails with its reason.
+ *
+ * @example
+ * const verdict = await verifyJob(client, { jobId, resultFiles: './results' });
+ * if (!verdict.ok) for (const c of verdict.checks) if (!c.ok) console.log(c.name, c.code, c.reason);
+ */
+export async function verifyJob(client: CoveClientBase, params: VerifyJobParameters): Promise<VerifyJobReturnType> {
+  const { signal } = params;
+  if (!isHexString(params.jobId, 32)) throw new AuditError('INVALID_AUDIT_PARAMS', 'jobId must be a 32-byte 0x hex string', { details: { jobId: params.jobId } });
+  const jobId = params.jobId.toLowerCase();
+  throwIfAborted(signal);
+  const indexer = params.indexer ?? (await createAuditIndexer(client, params));
+  const [stored, recordLog] = await Promise.all([indexer.receipt(jobId), indexer.recordLog(jobId)]);
+  throwIfAborted(signal);
+
+  const wanted: AuditCheckName[] = AUDIT_CHECKS.filter((n) => n !== 'outputsHash' || params.resultFiles !== undefined);
+  const skipped = params.resultFiles === undefined ? [{ name: 'outputsHash' as const, reason: 'no result files given' }] : [];
+  const recorded = recordLog === undefined ? undefined : refOf(recordLog);
+  if (stored === undefined) {
+    const checks = [
+      fail('receiptExists', 'RECEIPT_NOT_FOUND', `ComputeReceipts has no receipt for ${jobId} at block ${indexer.toBlock}`),
+      ...wanted.slice(1).map((n) => fail(n, 'NOT_EVALUATED', 'not evaluated: there is no receipt')),
+    ];
+    return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded };
+  }
+
+  const ctx: JobContext = { client, indexer, jobId, signal, stored, recordLog, recorded, jobDocuments: new Map() };
+  const where = recorded === undefined ? '' : `, recorded at block ${recorded.blockNumber} (tx ${recorded.transactionHash})`;
+  const run: Record<Exclude<AuditCheckName, 'receiptExists'>, () => Promise<AuditCheck>> = {
+    providerSignature: () => checkProviderSignature(ctx),
+    providerRegistered: () => checkProviderRegistered(ctx),
+    ordersValid: () => checkOrdersValid(ctx),
+    datasetContentHashes: () => checkDatasetContentHashes(ctx),
+    documentUnchangedSinceJob: () => checkDocumentUnchanged(ctx),
+    algorithmAllowed: () => checkAlgorithmAllowed(ctx),
+    outputsHash: () => checkOutputsHash(ctx, params.resultFiles!),
+  };
+  const evaluated = await Promise.all(
+    wanted.slice(1).map(async (name) => {
+      try {
+        return await run[name as keyof typeof run]();
+      } catch (err) {
+        throwIfAborted(signal);
+        return fail(name, 'CHECK_ERROR', `could not be evaluated: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+  throwIfAborted(signal);
+  const checks = [pass('receiptExists', `ComputeReceipts holds a receipt for ${jobId} signed by ${stored.provider}${where}`), ...evaluated];
+  return {
+    jobId,
+    ok: checks.every((c) => c.ok),
+    checks,
+    skipped,
+    receipt: stored.receipt,
+    status: STATUS_NAMES[stored.receipt.status],
+    provider: stored.provider,
+    recorded,
+  };
+}
