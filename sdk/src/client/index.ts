@@ -1,5 +1,14 @@
 import { createCoveClientBase, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
 import { verifyJob } from '../actions/audit/verifyJob.js';
+import { auditAsset } from '../actions/audit/auditAsset.js';
+import { publishAsset } from '../actions/assets/publishAsset.js';
+import { publishModel } from '../actions/assets/publishModel.js';
+import { updateAsset } from '../actions/assets/updateAsset.js';
+import { getAsset } from '../actions/assets/getAsset.js';
+import { listAssets } from '../actions/assets/listAssets.js';
+import { getPricing } from '../actions/market/getPricing.js';
+import { buyDatatokens } from '../actions/market/buyDatatokens.js';
+import { orderAsset } from '../actions/market/orderAsset.js';
 
 /**
  * Every action, bound to one client: `client.publishAsset(params)` is
@@ -7,6 +16,15 @@ import { verifyJob } from '../actions/audit/verifyJob.js';
  */
 const actions = {
   verifyJob,
+  auditAsset,
+  publishAsset,
+  publishModel,
+  updateAsset,
+  getAsset,
+  listAssets,
+  getPricing,
+  buyDatatokens,
+  orderAsset,
 } as const;
 
 type BoundActions = {

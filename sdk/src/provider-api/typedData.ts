@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TypedDataDomain, TypedDataField } from 'ethers';
-import { listingHash } from '../results/listing.js';
+import { listingHash } from '../actions/audit/hashes.js';
 
 /**
  * EIP-712 domain of every message a buyer signs for a provider. `verifyingContract` is the
@@ -119,5 +119,5 @@ export type JobAccessMessage = { jobId: string; action: JobAction; expiry: numbe
  * const codeHash = algorithmCodeHash({ fileName: 'train.py', code });
  */
 export function algorithmCodeHash(params: { fileName: string; code: Uint8Array }): string {
-  return '0x' + listingHash([{ path: params.fileName, sha256: createHash('sha256').update(params.code).digest('hex') }]);
+  return listingHash([{ path: params.fileName, sha256: createHash('sha256').update(params.code).digest('hex') }]);
 }

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { keccak256, toUtf8Bytes } from 'ethers';
+import { getDatatoken, JOB_STATUS, receiptDomain, signReceipt, type JobReceipt } from '../../contracts/index.js';
+import { decryptStream } from '../../crypto/envelope.js';
+import { openSealedKey } from '../../crypto/seal.js';
+import { isCoveError } from '../../errors.js';
+import { extractBundle } from '../../results/bundle.js';
+import { orderAsset } from '../market/orderAsset.js';
+import { createTestWorld, ONE, TEST_COMPUTE_POLICY } from './test-world.js';
+import { getAsset } from './getAsset.js';
+import { publishAsset } from './publishAsset.js';
+import { publishModel } from './publishModel.js';
+
+test('publishModel tokenises result files with their lineage readable on-chain', async (t) => {
+  const w = await createTestWorld();
+  t.after(() => w.close());
+  const owner = await w.account();
+  const builder = await w.account();
+  const provider = { url: 'http://127.0.0.1:9', address: w.provider.address, x25519PublicKey: w.provider.x25519PublicKey };
+  await (await owner.client.contracts.providerRegistry.connect(w.provider.wallet).getFunction('register')(provider.url, provider.x25519PublicKey)).wait();
+
+  // A dataset, an order for it and the provider's receipt of a job that spent the order.
+  const dataset = await publishAsset(owner.client, { provider, pin: false, computePolicy: TEST_COMPUTE_POLICY, source: [Buffer.from('x,y\n')] as never, name: 'Data', contentType: 'text/csv' });
+  await (await getDatatoken(dataset.datatoken, owner.wallet).getFunction('transfer')(builder.wallet.address, ONE)).wait();
+  const order = await orderAsset(builder.client, { assetId: dataset.assetId });
+  const now = BigInt((await w.rpc.getBlock('latest'))!.timestamp);
+  const receipt: JobReceipt = {
+    jobId: keccak256(toUtf8Bytes('job-1')), orderIds: [order.orderId], assetIds: [dataset.assetId], datasetContentHashes: [dataset.contentHash],
+    algorithmImageDigest: '0x' + 'ab'.repeat(32), algorithmCodeHash: '0x' + 'cd'.repeat(32), outputsHash: '0x' + 'ef'.repeat(32),
+    resultCid: dataset.documentCid, status: JOB_STATUS.succeeded, startedAt: now, finishedAt: now,
+  };
+  const signature = await signReceipt(w.provider.wallet, receiptDomain(w.cove.chainId, w.cove.computeReceipts), receipt);
+  await (await builder.client.contracts.computeReceipts.getFunction('recordJob')(receipt, signature)).wait();
+
+  const dir = join(w.dir, 'model');
+  await mkdir(join(dir, 'weights'), { recursive: true });
+  await writeFile(join(dir, 'model.json'), '{"coef":[1,2]}');
+  await writeFile(join(dir, 'weights', 'layer0.bin'), Buffer.alloc(70_000, 7));
+  const model = await publishModel(builder.client, {
+    dir, parentJobIds: [receipt.jobId], name: 'Model', provider, pin: false,
+    services: [{ type: 'access', timeoutSeconds: 600 }],
+  });
+
+  const asset = await getAsset(builder.client, { assetId: model.assetId });
+  assert.equal(asset.kind, 'model');
+  assert.deepEqual(asset.parentJobIds, [receipt.jobId]);
+  assert.deepEqual(asset.document.lineage, { parentJobIds: [receipt.jobId] });
+  assert.equal(asset.document.content.type, 'application/x-tar');
+  // The content is the bundle, encrypted to the provider.
+  const key = openSealedKey({ sealed: asset.document.content.sealedKey, secretKey: w.provider.keys.secretKey });
+  const out = join(w.dir, 'unpacked');
+  await mkdir(out);
+  const files = await extractBundle({ source: decryptStream(w.storage.cat(model.encryptedContentCid), { key, expectedContentHash: model.contentHash }), dir: out });
+  assert.deepEqual(files.map((f) => [f.path, f.size]), [['model.json', 14], ['weights/layer0.bin', 70_000]]);
+
+  await assert.rejects(
+    publishModel(builder.client, { files: [join(dir, 'model.json')], parentJobIds: [keccak256(toUtf8Bytes('no such job'))], name: 'Orphan', provider, pin: false, services: [{ type: 'access', timeoutSeconds: 600 }] }),
+    (e) => isCoveError(e, 'UNKNOWN_PARENT_JOB'),
+  );
+});
