@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { formatEther } from 'ethers';
+import { getAsset } from '../../actions/assets/getAsset.js';
+import { listAssets } from '../../actions/assets/listAssets.js';
+import { buyDatatokens } from '../../actions/market/buyDatatokens.js';
+import { ORDER_AMOUNT } from '../../contracts/index.js';
+import { withSession } from '../context.js';
+import { printResult } from '../output.js';
+import { parseAmount, parseAssetId } from '../options.js';
+import type { Run } from '../run.js';
+
+export function registerAssets(program: Command, run: Run): void {
+  program
+    .command('assets [assetId]')
+    .description('list published assets (documents checked against the chain), or show one')
+    .option('--publisher <address>', 'only this publisher\'s')
+    .option('--kind <kind>', 'dataset, algorithm or model')
+    .action(
+      run(async (opts, assetId: string | undefined, o: { publisher?: string; kind?: 'dataset' | 'algorithm' | 'model' }) => {
+        await withSession(opts, async ({ cove }) => {
+          if (assetId !== undefined) {
+            const asset = await getAsset(cove, { assetId: parseAssetId(assetId) });
+            printResult(opts, asset, () => [
+              `asset            ${assetId} (${asset.document.kind})`,
+              `name             ${asset.document.name}`,
+              `description      ${asset.document.description}`,
+              `document         ipfs://${asset.documentCid}`,
+              `datatoken        ${asset.datatoken}`,
+              `provider         ${asset.document.provider.url} (${asset.document.provider.address})`,
+              `services         ${asset.document.services.map((s) => `${s.id}:${s.type}`).join(', ')}`,
+              `allowed images   ${asset.document.computePolicy?.allowedImages.join(', ') ?? '-'}`,
+            ]);
+            return;
+          }
+          const { assets } = await listAssets(cove, { ...(o.publisher === undefined ? {} : { publisher: o.publisher }), ...(o.kind === undefined ? {} : { kind: o.kind }) });
+          printResult(opts, { assets }, () =>
+            assets.length === 0
+              ? ['no assets']
+              : assets.map((a) => `${String(a.assetId).padStart(4)}  ${(a.document?.kind ?? '?').padEnd(9)} ${a.document?.name ?? `(${a.error?.code ?? 'no document'})`}`),
+          );
+        });
+      }),
+    );
+
+  program
+    .command('buy <assetId>')
+    .description('buy datatokens of an asset (one datatoken = one order)')
+    .option('--amount <tokens>', 'how many datatokens', '1')
+    .option('--max-pay <amount>', 'the most to pay in total (price + fee)')
+    .action(
+      run(async (opts, assetId: string, o: { amount: string; maxPay?: string }) => {
+        await withSession(opts, async ({ cove }) => {
+          const result = await buyDatatokens(cove, {
+            assetId: parseAssetId(assetId),
+            amount: parseAmount(o.amount, 'amount'),
+            ...(o.maxPay === undefined ? {} : { maxPay: parseAmount(o.maxPay, 'max-pay') }),
+          });
+          printResult(opts, result, () => [
+            `bought           ${formatEther(result.amount)} datatoken(s) = ${result.amount / ORDER_AMOUNT} order(s), via ${result.via}`,
+            `paid             ${formatEther(result.cost)}`,
+            `transaction      ${result.txHash}`,
+          ]);
+        });
+      }),
+    );
+}

@@ -1,0 +1,118 @@
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { ZeroAddress } from 'ethers';
+import { publishAsset } from '../../actions/assets/publishAsset.js';
+import type { PricingInput } from '../../actions/assets/publishCore.js';
+import type { AssetDocumentInput } from '../../asset/schema.js';
+import { createProgress } from '../progress.js';
+import type { Run } from '../run.js';
+import { withSession, type GlobalOptions } from '../context.js';
+import { printResult } from '../output.js';
+import { collect, parseAmount, parseBytes, parseJsonOption, parsePositiveInt, usage } from '../options.js';
+
+type ComputePolicy = NonNullable<AssetDocumentInput['computePolicy']>;
+
+type PublishOptions = {
+  name: string;
+  description?: string;
+  tags: string[];
+  license?: string;
+  contentType: string;
+  provider?: string;
+  price?: string;
+  token?: string;
+  free?: string;
+  supply: string;
+  allowImage: string[];
+  allowCode: string[];
+  allowAnyAlgorithm?: boolean;
+  outputPolicy?: string;
+  access?: boolean;
+  timeout: string;
+  memory: string;
+  cpus: string;
+};
+
+/** Defaults a cautious owner would choose: models and metrics out, no raw tables, short logs. */
+export const DEFAULT_OUTPUT_POLICY: ComputePolicy['outputPolicy'] = {
+  maxBytes: 64 * 1024 * 1024,
+  allowedPatterns: ['*.json', '*.pkl', '*.onnx', '*.joblib', '*.pt', '*.txt'],
+  logs: 'tail:50',
+  leakGuard: { enabled: true, minRunBytes: 64 },
+};
+
+export function registerPublish(program: Command, run: Run): void {
+  program
+    .command('publish <file>')
+    .description('encrypt a dataset, store it on IPFS and tokenize it on-chain in one transaction')
+    .requiredOption('--name <name>', 'asset name')
+    .option('--description <text>', 'what the data is')
+    .option('--tags <tags>', 'comma-separated tags', collect, [])
+    .option('--license <spdx>', 'licence (SPDX id or URL)')
+    .option('--content-type <mime>', 'MIME type of the file', 'text/csv')
+    .option('--provider <url>', 'provider that serves it (default: the network file\'s)')
+    .option('--price <amount>', 'price of one order, in the native coin (or --token units)')
+    .option('--token <address>', 'ERC-20 to price in (default: the native coin)')
+    .option('--free <perAddress>', 'give orders away: at most this many per address')
+    .option('--supply <tokens>', 'datatokens minted (orders available)', '100')
+    .option('--allow-image <id>', 'image ID (sha256:…) algorithms may run in; repeatable', collect, [])
+    .option('--allow-code <hash>', 'algorithm code hash (0x…) allowed; repeatable', collect, [])
+    .option('--allow-any-algorithm', 'allow any algorithm code in the allowed images')
+    .option('--output-policy <json|file>', 'output policy (maxBytes, allowedPatterns, logs, leakGuard)')
+    .option('--access', 'also offer plain download (access service) to buyers')
+    .option('--timeout <seconds>', 'longest a job may run', '600')
+    .option('--memory <size>', 'memory per job', '1GiB')
+    .option('--cpus <n>', 'CPU cores per job', '1')
+    .action(
+      run(async (opts: GlobalOptions, file: string, o: PublishOptions) => {
+        if (o.allowImage.length === 0) throw usage('give at least one --allow-image <sha256:…> for the compute service');
+        if (o.allowAnyAlgorithm !== true && o.allowCode.length === 0) throw usage('give --allow-code <hash> or --allow-any-algorithm');
+        if (o.price !== undefined && o.free !== undefined) throw usage('--price and --free exclude each other');
+        const outputPolicy = o.outputPolicy === undefined ? DEFAULT_OUTPUT_POLICY : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy']);
+        const memoryBytes = parseBytes(o.memory, 'memory');
+        const timeoutSeconds = parsePositiveInt(o.timeout, 'timeout');
+        const computePolicy: ComputePolicy = {
+          allowedImages: o.allowImage,
+          ...(o.allowAnyAlgorithm === true ? { allowAnyAlgorithm: true as const } : { allowedCodeHashes: o.allowCode }),
+          limits: { cpus: Number(o.cpus), memoryBytes, timeoutSeconds, pidsLimit: 256, outputBytes: outputPolicy.maxBytes },
+          outputPolicy,
+        };
+        const pricing: PricingInput =
+          o.price !== undefined
+            ? { type: 'fixed', baseToken: o.token ?? ZeroAddress, rate: parseAmount(o.price, 'price') }
+            : o.free !== undefined
+              ? { type: 'free', maxPerAddress: parseAmount(o.free, 'free') }
+              : { type: 'none' };
+        const services = [{ type: 'compute' as const, timeoutSeconds: 86_400 }, ...(o.access === true ? [{ type: 'access' as const, timeoutSeconds: 86_400 }] : [])];
+        await withSession(opts, async ({ cove, network }) => {
+          const providerUrl = o.provider ?? network.providerUrl;
+          if (providerUrl === undefined) throw usage('give --provider <url> (the network file names none)');
+          const bar = createProgress('publish', { enabled: !opts.json });
+          const result = await publishAsset(cove, {
+            file,
+            contentType: o.contentType,
+            name: o.name,
+            description: o.description ?? `${basename(file)}, published with Cove`,
+            tags: o.tags,
+            ...(o.license === undefined ? {} : { license: o.license }),
+            provider: { url: providerUrl },
+            services,
+            computePolicy,
+            pricing,
+            initialSupply: parseAmount(o.supply, 'supply'),
+            onProgress: (p) => (p.plaintextBytes === undefined ? bar.status(p.stage) : bar.update(p.plaintextBytes, undefined, p.stage)),
+          });
+          bar.done();
+          printResult(opts, result, () => [
+            `asset            ${result.assetId}`,
+            `datatoken        ${result.datatoken}`,
+            `document         ipfs://${result.documentCid}`,
+            `encrypted data   ipfs://${result.encryptedContentCid}`,
+            `content hash     ${result.contentHash}`,
+            `transaction      ${result.txHash}`,
+            `pricing          ${pricing.type === 'fixed' ? `${o.price} ${o.token ?? 'native coin'} per order` : pricing.type}`,
+          ]);
+        });
+      }),
+    );
+}

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { defaultHome, type GlobalOptions } from './context.js';
+import { printError } from './output.js';
+import type { Run } from './run.js';
+import { registerAssets } from './commands/assets.js';
+import { registerAudit } from './commands/audit.js';
+import { registerKeys } from './commands/keys.js';
+import { registerPublish } from './commands/publish.js';
+
+const program = new Command('cove')
+  .description('Cove: trade the use of data without moving it')
+  .option('--json', 'print results as JSON (for scripts)', false)
+  .option('--debug', 'print stack traces on errors', false)
+  .option('--home <dir>', 'your keys, IPFS node and network file', defaultHome())
+  .option('--network <file>', 'network file (default <home>/network.json)')
+  .option('--rpc <url>', 'JSON-RPC URL (overrides the network file)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const globalOptions = (): GlobalOptions => program.opts<GlobalOptions>();
+
+const run: Run =
+  (fn) =>
+  async (...args) => {
+    const opts = globalOptions();
+    try {
+      await fn(opts, ...args);
+    } catch (err) {
+      process.exitCode = printError(opts, err);
+    }
+  };
+
+registerKeys(program, run);
+registerPublish(program, run);
+registerAssets(program, run);
+registerAudit(program, run);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commander has printed its own message (unknown option, missing argument, --help).
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
+  else process.exitCode = printError(globalOptions(), err);
+}
