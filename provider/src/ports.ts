@@ -72,6 +72,9 @@ export interface DocumentsPort {
 export interface StoragePort {
   cat(cid: string, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
   add(source: AsyncIterable<Uint8Array> | Uint8Array, options?: { signal?: AbortSignal }): Promise<string>;
+  /** Fetches (from connected peers) and pins a DAG. */
+  pin(cid: string, options?: { signal?: AbortSignal }): Promise<void>;
+  dial(address: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export interface CryptoPort {

@@ -4,7 +4,8 @@ import { createJobAccessVerifier } from './auth/verify.js';
 import type { Store } from './db/store.js';
 import type { ProviderServices } from './http/app.js';
 import type { InfoView } from './http/schemas.js';
-import type { ChainPort, CryptoPort, DocumentsPort, EnginePort } from './ports.js';
+import type { ChainPort, CryptoPort, DocumentsPort, EnginePort, StoragePort } from './ports.js';
+import { pinContent } from './usecases/pinContent.js';
 import { getJobLogs, getJobResult, getJobStatus, authorizeJobAccess } from './usecases/jobQueries.js';
 import type { JobWorker } from './usecases/jobWorker.js';
 import { requestDownload } from './usecases/requestDownload.js';
@@ -16,6 +17,7 @@ export type ServicesParameters = {
   chain: ChainPort;
   documents: DocumentsPort;
   crypto: CryptoPort;
+  storage: Pick<StoragePort, 'pin' | 'dial'>;
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
@@ -67,6 +69,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     startCompute: (params) =>
       startCompute({ ...common, engine: p.engine, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes }, params),
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),
+    pin: (params) => pinContent({ store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, clock }, params),
     jobStatus: (access) => getJobStatus(queryDeps, access),
     jobLogs: (access) => getJobLogs(queryDeps, access),
     jobResult: (access) => getJobResult(queryDeps, access),

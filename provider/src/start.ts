@@ -95,6 +95,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       chain,
       documents: createDocumentsAdapter({ storage: node }),
       crypto,
+      storage,
       engine,
       providerAddress: identity.address,
       x25519PublicKey,

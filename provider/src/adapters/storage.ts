@@ -11,6 +11,8 @@ export function createStorageAdapter(params: { node: StorageNode; catTimeoutMs?:
   const { node } = params;
   return {
     cat: (cid, options) => node.cat(cid, { timeoutMs: params.catTimeoutMs ?? 60_000, ...(options?.signal ? { signal: options.signal } : {}) }),
+    pin: (cid, options) => node.pin(cid, options?.signal ? { signal: options.signal } : {}),
+    dial: (address, options) => node.dial(address, options?.signal ? { signal: options.signal } : {}),
     async add(source, options) {
       const cid = await node.add(source instanceof Uint8Array ? [source] : source, options?.signal ? { signal: options.signal } : {});
       await node.pin(cid);

@@ -66,6 +66,22 @@ export const JOB_ACCESS_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/**
+ * Types of the signed `POST /v1/pin` request: a publisher asks the provider's IPFS node to
+ * fetch `cids` (from the publisher's node at `from`) and pin them.
+ */
+export const PIN_REQUEST_TYPES: Record<string, TypedDataField[]> = {
+  PinRequest: [
+    { name: 'publisher', type: 'address' },
+    { name: 'cids', type: 'string[]' },
+    { name: 'from', type: 'string[]' },
+    { name: 'nonce', type: 'uint256' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+};
+
+export type PinRequestMessage = { publisher: string; cids: string[]; from: string[]; nonce: string; expiry: number };
+
 export type DatasetOrderMessage = { assetId: string; serviceId: string; orderTxHash: string };
 
 export type ComputeRequestMessage = {

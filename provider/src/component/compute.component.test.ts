@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
+import { PIN_REQUEST_TYPES, providerDomain } from '../auth/typedData.js';
 import { startProvider, type RunningProvider } from '../start.js';
 import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
 
@@ -130,5 +131,16 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(Buffer.concat(chunks).toString(), content);
     const again = await postJson(`${p.url}/v1/download`, { request: { ...request, nonce: String(nonce++) }, signature: await w.signDownload(p.address, { ...request, nonce: String(nonce - 1n) }) });
     assert.equal(again.body.error.code, 'ORDER_ALREADY_USED');
+  });
+
+  it("pins a publisher's content from its node on a signed request", async () => {
+    const a = await w.publish({ provider: providerInfo(), content: 'p\n1\n', allowedImages: [nodeImage] });
+    const request = { publisher: w.publisher.address, cids: [a.document.cid], from: w.client.multiaddrs(), nonce: String(nonce++), expiry: Math.floor(Date.now() / 1000) + 600 };
+    const signature = await w.publisher.signTypedData(providerDomain({ chainId: w.cove.chainId, provider: p.address }), PIN_REQUEST_TYPES, request);
+    const r = await postJson(`${p.url}/v1/pin`, { request, signature });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.pinned, [a.document.cid]);
+    const replay = await postJson(`${p.url}/v1/pin`, { request, signature });
+    assert.equal(replay.body.error.code, 'NONCE_REPLAYED');
   });
 });

@@ -122,7 +122,7 @@ describe('HTTP API', () => {
       assert.equal(info.eip712Domain.verifyingContract, h.s.provider.address);
       const doc = await J(fetch(h.url + '/v1/openapi.json'));
       assert.equal(doc.openapi, '3.1.0');
-      for (const p of ['/v1/health', '/v1/info', '/v1/nonce/{address}', '/v1/compute', '/v1/compute/{jobId}', '/v1/compute/{jobId}/logs', '/v1/compute/{jobId}/result', '/v1/download']) {
+      for (const p of ['/v1/health', '/v1/info', '/v1/nonce/{address}', '/v1/compute', '/v1/compute/{jobId}', '/v1/compute/{jobId}/logs', '/v1/compute/{jobId}/result', '/v1/download', '/v1/pin']) {
         assert.ok(doc.paths[p], `missing ${p}`);
       }
       assert.equal(doc.paths['/v1/compute'].post.requestBody.content['application/json'].schema.additionalProperties, false);

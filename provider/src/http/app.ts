@@ -5,10 +5,10 @@ import type { JobAction } from '../auth/typedData.js';
 import type { JobAccess } from '../usecases/jobQueries.js';
 import type { StartComputeParameters } from '../usecases/startCompute.js';
 import type { DownloadGrant } from '../usecases/requestDownload.js';
-import type { DownloadRequestMessage } from '../auth/typedData.js';
+import type { DownloadRequestMessage, PinRequestMessage } from '../auth/typedData.js';
 import { createRateLimiter, errorHandler, parse, requestLogger } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
-import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, type InfoView } from './schemas.js';
+import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, PinBody, type InfoView } from './schemas.js';
 
 /** What the routes call: the use cases, bound to their adapters. Routes know nothing else. */
 export type ProviderServices = {
@@ -17,6 +17,7 @@ export type ProviderServices = {
   lastNonce(address: string): bigint | undefined;
   startCompute(params: StartComputeParameters): Promise<{ jobId: string }>;
   requestDownload(params: { request: DownloadRequestMessage; signature: string }): Promise<{ datasets: DownloadGrant[] }>;
+  pin(params: { request: PinRequestMessage; signature: string }): Promise<{ pinned: string[] }>;
   jobStatus(access: JobAccess): unknown;
   jobLogs(access: JobAccess): unknown;
   jobResult(access: JobAccess): unknown;
@@ -80,6 +81,10 @@ export function createProviderApp(deps: ProviderAppDeps): express.Express {
   v1.post('/download', limiter, async (req, res) => {
     const body = parse(DownloadBody, req.body, 'body');
     res.json(await services.requestDownload(body));
+  });
+  v1.post('/pin', limiter, async (req, res) => {
+    const body = parse(PinBody, req.body, 'body');
+    res.json(await services.pin(body));
   });
   v1.get('/compute/:jobId', (req, res) => {
     res.json(services.jobStatus(jobAccess(req, 'read')));

@@ -44,6 +44,13 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/compute/{jobId}/result': {
         get: { summary: 'Manifest, encrypted result CID, key sealed to the consumer, receipt', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.JobResultResponse) }, ...errors } },
       },
+      '/v1/pin': {
+        post: {
+          summary: "Fetch a publisher's CIDs from its node and pin them here (EIP-712 PinRequest)",
+          requestBody: { required: true, ...json(S.PinBody) },
+          responses: { 200: { description: 'ok', ...json(S.PinResponse) }, ...errors },
+        },
+      },
       '/v1/download': {
         post: {
           summary: 'Access service: the content key re-sealed to the consumer (EIP-712 DownloadRequest)',

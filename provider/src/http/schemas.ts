@@ -43,6 +43,16 @@ export const DownloadRequest = z.strictObject({
 });
 export const DownloadBody = z.strictObject({ request: DownloadRequest, signature: Signature });
 
+export const PinRequest = z.strictObject({
+  publisher: Address,
+  cids: z.array(z.string().min(1).max(128)).min(1).max(8),
+  from: z.array(z.string().min(1).max(512)).max(8),
+  nonce: Nonce,
+  expiry: Expiry,
+});
+export const PinBody = z.strictObject({ request: PinRequest, signature: Signature });
+export const PinResponse = z.object({ pinned: z.array(z.string()) });
+
 export const JobIdParam = z.strictObject({ jobId: Bytes32 });
 export const AddressParam = z.strictObject({ address: Address });
 

@@ -58,6 +58,10 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
       if (!b) throw new Error(`no block ${cid}`);
       yield b;
     },
+    async pin(cid) {
+      if (!blobs.has(cid)) throw new Error(`no block ${cid}`);
+    },
+    async dial() {},
     async add(source) {
       const chunks: Uint8Array[] = [];
       if (source instanceof Uint8Array) chunks.push(source);

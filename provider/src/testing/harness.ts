@@ -34,6 +34,7 @@ export async function startHarness(o: { bodyBytes?: number; ratePerSecond?: numb
     chain: s.fchain.chain,
     documents: s.documents.port,
     crypto: s.crypto,
+    storage: s.storage,
     engine: s.fengine.engine,
     providerAddress: s.provider.address,
     x25519PublicKey: PROVIDER_X25519,
