@@ -24,3 +24,4 @@ export { createStore, TERMINAL_STATUSES, ACTIVE_STATUSES, type Store, type JobRe
 export { createJobWorker, type JobWorker, type ReconcileReport } from './usecases/jobWorker.js';
 export { loadIdentity, type ProviderIdentity } from './identity/identity.js';
 export type { ChainPort, CryptoPort, DocumentsPort, EnginePort, StoragePort, AssetView, JobReceipt, EngineJobSpec, EngineOutcome } from './ports.js';
+export { startDevnet, type Devnet, type StartDevnetParameters } from './devnet.js';
