@@ -36,3 +36,11 @@ export { providerDomain, algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQU
 export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type ProviderInfo, type JobStatusView, type JobResultView, type ResultManifest, type ManifestFile, type DownloadGrant, type JobAccessToken, type CreateProviderHttpParameters } from './provider-api/http.js';
 export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } from './provider-api/errors.js';
 export { packBundle, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
+export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
+export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
+export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';
+export { stopJob, type StopJobParameters, type StopJobReturnType } from './actions/compute/stopJob.js';
+export { getResults, type GetResultsParameters, type GetResultsReturnType } from './actions/compute/getResults.js';
+export { TERMINAL_JOB_STATUSES, type JobRef } from './actions/compute/job.js';
+export { download, type DownloadParameters, type DownloadReturnType } from './actions/access/download.js';
+export { checkResultFiles, type ResultManifestInput, type OnChainResult } from './results/verify.js';

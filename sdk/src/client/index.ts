@@ -9,6 +9,12 @@ import { listAssets } from '../actions/assets/listAssets.js';
 import { getPricing } from '../actions/market/getPricing.js';
 import { buyDatatokens } from '../actions/market/buyDatatokens.js';
 import { orderAsset } from '../actions/market/orderAsset.js';
+import { startCompute } from '../actions/compute/startCompute.js';
+import { getJob } from '../actions/compute/getJob.js';
+import { waitForJob } from '../actions/compute/waitForJob.js';
+import { stopJob } from '../actions/compute/stopJob.js';
+import { getResults } from '../actions/compute/getResults.js';
+import { download } from '../actions/access/download.js';
 
 /**
  * Every action, bound to one client: `client.publishAsset(params)` is
@@ -25,6 +31,12 @@ const actions = {
   getPricing,
   buyDatatokens,
   orderAsset,
+  startCompute,
+  getJob,
+  waitForJob,
+  stopJob,
+  getResults,
+  download,
 } as const;
 
 type BoundActions = {

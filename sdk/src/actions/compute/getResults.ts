@@ -1,0 +1,68 @@
+import { requireX25519, type CoveClientBase } from '../../client/base.js';
+import { decryptStream, type EnvelopeProgress } from '../../crypto/envelope.js';
+import { openSealedKey } from '../../crypto/seal.js';
+import { writeDirAtomically } from '../../results/atomic.js';
+import { extractBundle, type ExtractedFile } from '../../results/bundle.js';
+import { checkResultFiles } from '../../results/verify.js';
+import { ActionError, asAction } from '../errors.js';
+import { openJob, type JobRef } from './job.js';
+
+export type GetResultsParameters = JobRef & {
+  /** Directory to create (absent or empty); left untouched on any failure. */
+  out: string;
+  /** IPFS multiaddrs to dial first (the provider's node) when the client's node is not connected to it. */
+  peers?: string[];
+  /** Idle timeout of the IPFS fetch. */
+  timeoutMs?: number;
+  /** Largest bundle accepted, default 1 GiB of file content. */
+  maxBytes?: number;
+  onProgress?: (p: EnvelopeProgress) => void;
+};
+
+export type GetResultsReturnType = { dir: string; files: ExtractedFile[]; outputsHash: string; resultCid: string };
+
+/**
+ * Fetches a finished job's results: the encrypted bundle from IPFS by its CID, decrypted
+ * with the buyer's X25519 key (the provider sealed the bundle key to it), unpacked, and
+ * checked file by file against the manifest and against the `outputsHash` and result CID
+ * of the job's ON-CHAIN receipt. On any mismatch nothing is left in `out`.
+ *
+ * Errors: `JOB_FAILED` (the job did not succeed), `JOB_NOT_FINISHED`, `RECEIPT_NOT_FOUND`,
+ * `RESULT_MISMATCH`, `RESULT_BUNDLE_INVALID`, `OUTPUT_EXISTS`, envelope codes, `CID_NOT_FOUND`.
+ *
+ * @example
+ * const { files } = await getResults(client, { provider: url, jobId, out: './results' });
+ */
+export async function getResults(client: CoveClientBase, params: GetResultsParameters): Promise<GetResultsReturnType> {
+  const keys = requireX25519(client);
+  const { signal } = params;
+  const { provider, token } = await openJob(client, params, 'read');
+  const result = await provider.http.jobResult(params.jobId, token);
+  if (result.status !== 'succeeded' || result.manifest === null || result.resultCid === null || result.sealedKey === null) {
+    throw new ActionError('JOB_FAILED', `job ${params.jobId} ended ${result.status}${result.reason ? `: ${result.reason}` : ''}`, { details: { jobId: params.jobId, status: result.status, reason: result.reason } });
+  }
+  const receipts = client.contracts.computeReceipts;
+  if (!(await asAction('getResults', () => receipts.getFunction('exists')(params.jobId) as Promise<boolean>))) {
+    throw new ActionError('RECEIPT_NOT_FOUND', `job ${params.jobId} has no receipt on-chain yet (provider says ${result.receipt.state})`, { details: { jobId: params.jobId, receipt: result.receipt } });
+  }
+  const onChain = await asAction('getResults', () => receipts.getFunction('getReceipt')(params.jobId));
+  const receipt = { outputsHash: onChain.outputsHash as string, resultCid: onChain.resultCid as string, status: Number(onChain.status) };
+  const { manifest, resultCid } = result;
+  // Refuse before fetching anything when the provider's claims already disagree with the chain.
+  checkResultFiles({ extracted: manifest.files.map((f) => ({ ...f })), manifest, receipt, resultCid });
+
+  for (const peer of params.peers ?? []) await client.storage.dial(peer, signal ? { signal } : {});
+  const key = openSealedKey({ sealed: result.sealedKey, secretKey: keys.secretKey });
+  try {
+    const files = await writeDirAtomically(params.out, async (dir) => {
+      const ciphertext = client.storage.cat(resultCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });
+      const plaintext = decryptStream(ciphertext, { key, ...(signal ? { signal } : {}), ...(params.onProgress ? { onProgress: params.onProgress } : {}) });
+      const extracted = await extractBundle({ source: plaintext, dir, maxBytes: params.maxBytes ?? 1024 ** 3, ...(signal ? { signal } : {}) });
+      checkResultFiles({ extracted, manifest, receipt, resultCid });
+      return extracted;
+    });
+    return { dir: params.out, files, outputsHash: receipt.outputsHash, resultCid };
+  } finally {
+    key.fill(0);
+  }
+}
