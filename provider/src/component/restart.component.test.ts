@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { spawnProvider as spawnChild, type ChildProvider } from './child.js';
 import { createWorld, IMAGES, postJson, waitForJob, type World } from './world.js';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 let w: World;
 const children: ChildProcess[] = [];
 
@@ -17,21 +16,10 @@ after(async () => {
   await w?.close();
 });
 
-/** Spawns `tsx provider/src/main.ts` and resolves with its URL once it listens. */
-async function spawnProvider(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; address: string; ipfs: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) resolve({ child, ...(JSON.parse(line) as { url: string; address: string; ipfs: string[] }) });
-    });
-    child.once('exit', (code) => reject(new Error(`provider exited (${code}): ${err.slice(-2000)}`)));
-  });
+async function spawnProvider(env: Record<string, string>): Promise<ChildProvider> {
+  const p = await spawnChild(env);
+  children.push(p.child);
+  return p;
 }
 
 describe('provider restart', () => {

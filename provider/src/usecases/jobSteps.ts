@@ -99,7 +99,9 @@ export function buildReceipt(job: JobRecord): JobReceipt {
     outputsHash: ok ? job.outputsHash! : ZERO32,
     resultCid: ok ? job.resultCid! : '',
     status: job.status as TerminalStatus,
-    startedAt: Math.min(toSec(job.startedAt ?? job.finishedAt), finishedAt),
+    // When the provider accepted the order: ComputeReceipts requires it within the order's
+    // validity, which a long wait in the queue could otherwise exceed.
+    startedAt: Math.min(toSec(job.createdAt), finishedAt),
     finishedAt,
   };
 }
