@@ -31,7 +31,7 @@ export async function requestPin(params: {
     const request: PinRequestMessage = {
       publisher,
       cids: params.cids,
-      from: params.from,
+      from: params.from.slice(0, 8),
       nonce: String(await nextNonce(params.http, publisher)),
       expiry: Math.floor(Date.now() / 1000) + (params.ttlSeconds ?? 600),
     };

@@ -27,7 +27,7 @@ fs.writeFileSync('/data/outputs/metrics.json', JSON.stringify({ rows }));
 `;
 const SLEEP = `const end = Date.now() + 30000; while (Date.now() < end) {}`;
 
-test('publish → buy → order → compute → wait → results verified on-chain, stop and download, against the real provider', async (t) => {
+test('publish (pinned by the provider) → buy → order → compute → wait → results verified on-chain, stop and download, against the real provider', async (t) => {
   const w = await createTestWorld();
   t.after(() => w.close());
   const owner = await w.account();
@@ -36,11 +36,9 @@ test('publish → buy → order → compute → wait → results verified on-cha
   const provider = await startProviderProcess(w, { peers: [...w.storage.multiaddrs(), ...buyerNode.multiaddrs()] });
   t.after(() => provider.stop());
   const image = await imageId(TEST_NODE_IMAGE);
-  // The provider has no pin endpoint yet, so the publisher stays online and the buyer reaches its node directly.
-  await buyerNode.dial(w.storage.multiaddrs()[0]!);
 
   const asset = await publishAsset(owner.client, {
-    source: [Buffer.from(CSV)] as never, name: 'Pairs', contentType: 'text/csv', pin: false,
+    source: [Buffer.from(CSV)] as never, name: 'Pairs', contentType: 'text/csv',
     provider: { url: provider.url },
     services: [{ type: 'compute', timeoutSeconds: 3600 }, { type: 'access', timeoutSeconds: 3600 }],
     computePolicy: {
@@ -50,6 +48,9 @@ test('publish → buy → order → compute → wait → results verified on-cha
     },
     pricing: { type: 'free', maxPerAddress: 5n * ONE },
   });
+  // The provider pinned the ciphertext and the document: the publisher goes offline, the buyer reads from the provider.
+  await w.storage.stop();
+  await buyerNode.dial(provider.ipfs[0]!);
   await buyDatatokens(buyer.client, { assetId: asset.assetId, amount: 4n * ONE });
 
   // Compute: the order names the provider from the document; the job runs and posts a receipt.
