@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
-import { PIN_REQUEST_TYPES, providerDomain } from '../auth/typedData.js';
+import { algorithmCodeHash, PIN_REQUEST_TYPES, providerDomain } from '../auth/typedData.js';
 import { startProvider, type RunningProvider } from '../start.js';
 import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
 
@@ -78,6 +79,28 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(await w.c.computeReceipts.getFunction('providerOf')(jobId), p.address);
     const tx = await w.rpc.getTransactionReceipt(status.receipt.txHash);
     assert.equal(tx?.status, 1);
+  });
+
+  it('trains a scikit-learn model in the Python image and releases the model and its metrics', async () => {
+    const pythonImage = await w.imageId(IMAGES.python);
+    const rows = Array.from({ length: 80 }, (_, i) => {
+      const label = i % 2;
+      return `${(label * 3 + ((i * 37) % 11) / 10).toFixed(2)},${(label * -2 + ((i * 53) % 7) / 10).toFixed(2)},${label}`;
+    });
+    const a = await w.publish({ provider: providerInfo(), content: `f1,f2,label\n${rows.join('\n')}\n`, allowedImages: [pythonImage] });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address });
+    const code = readFileSync(fileURLToPath(new URL('../../../examples/algorithms/train-logreg/algorithm.py', import.meta.url)));
+    const base = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.python, nonce: nonce++, code });
+    const request = { ...base.request, algorithm: { ...base.request.algorithm, fileName: 'train.py', codeHash: algorithmCodeHash({ fileName: 'train.py', code }), command: ['python3', '/data/transformations/algorithm/train.py'] } };
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const status = await waitForJob(w, p.url, p.address, r.body.jobId);
+    assert.equal(status.status, 'succeeded', JSON.stringify(status));
+    const result = (await (await fetch(`${p.url}/v1/compute/${r.body.jobId}/result`, { headers: await w.accessHeaders(p.address, r.body.jobId) })).json()) as any;
+    assert.deepEqual(result.manifest.files.map((f: { path: string }) => f.path), ['metrics.json', 'model.pkl']);
+    const metrics = JSON.parse((await readBundle(result.resultCid, result.sealedKey)).get('metrics.json')!);
+    assert.equal(metrics.rows, 80);
+    assert.ok(metrics.accuracy > 0.9, JSON.stringify(metrics));
   });
 
   it('runs one job over two datasets, one order each, and records both in the receipt', async () => {
