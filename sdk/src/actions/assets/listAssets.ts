@@ -6,6 +6,8 @@ import { asAction } from '../errors.js';
 import { toPublishedEvent, type AssetKindName, type PublishedEvent } from './chain.js';
 import { getAsset } from './getAsset.js';
 
+const LIST_CONCURRENCY = 8;
+
 export type ListAssetsParameters = {
   publisher?: string;
   kind?: AssetKindName;
@@ -51,19 +53,18 @@ export async function listAssets(client: CoveClientBase, params: ListAssetsParam
   const logs = await asAction('listAssets', () => factory.queryFilter(filter, fromBlock, toBlock));
   const events = logs.filter((l): l is EventLog => 'args' in l).map((l) => toPublishedEvent(l.args.toObject(), l));
   const wanted = events.filter((e) => params.kind === undefined || e.kind === params.kind);
-  const assets: ListedAsset[] = [];
-  for (const event of wanted) {
-    if (params.documents === false) {
-      assets.push(event);
-      continue;
-    }
+  const load = async (event: PublishedEvent): Promise<ListedAsset> => {
+    if (params.documents === false) return event;
     try {
       const a = await getAsset(client, { assetId: event.assetId, ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}), ...(params.signal ? { signal: params.signal } : {}) });
-      assets.push({ ...event, owner: a.owner, documentCid: a.documentCid, metadataHash: a.metadataHash, document: a.document });
+      return { ...event, owner: a.owner, documentCid: a.documentCid, metadataHash: a.metadataHash, document: a.document };
     } catch (err) {
       if (!isCoveError(err) || err.code === 'ABORTED') throw err;
-      assets.push({ ...event, error: { code: err.code, message: err.message } });
+      return { ...event, error: { code: err.code, message: err.message } };
     }
-  }
+  };
+  // A few assets at a time: each costs several chain reads and a document fetch.
+  const assets: ListedAsset[] = [];
+  for (let i = 0; i < wanted.length; i += LIST_CONCURRENCY) assets.push(...(await Promise.all(wanted.slice(i, i + LIST_CONCURRENCY).map(load))));
   return { assets, fromBlock, toBlock };
 }
