@@ -36,8 +36,8 @@ export const networkSchema = z.strictObject({
   }),
   /** The provider this user works with by default. */
   providerUrl: z.url().optional(),
-  /** A devnet ERC-20 to price assets in, when the deployment has one. */
-  baseToken: address.optional(),
+  /** IPFS nodes to connect to at start (e.g. the provider's), so assets and results can be fetched. */
+  ipfsPeers: z.array(z.string().startsWith('/')).optional(),
 });
 export type NetworkFile = z.infer<typeof networkSchema>;
 
@@ -94,6 +94,9 @@ export async function withSession<T>(opts: GlobalOptions, fn: (s: CliSession) =>
   const identity = await userIdentity(opts);
   const storage = await createStorageNode({ directory: join(opts.home, 'ipfs'), listen: ['/ip4/127.0.0.1/tcp/0'] });
   try {
+    for (const peer of network.ipfsPeers ?? []) {
+      await storage.dial(peer).catch((err: unknown) => process.stderr.write(`cove: could not reach IPFS peer ${peer}: ${(err as Error).message}\n`));
+    }
     const cove = createCoveClient({
       rpcUrl: network.rpcUrl,
       signer: identity.wallet,

@@ -4,6 +4,7 @@ import { printError } from './output.js';
 import type { Run } from './run.js';
 import { registerAssets } from './commands/assets.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCompute } from './commands/compute.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPublish } from './commands/publish.js';
 
@@ -33,6 +34,7 @@ const run: Run =
 registerKeys(program, run);
 registerPublish(program, run);
 registerAssets(program, run);
+registerCompute(program, run);
 registerAudit(program, run);
 
 try {

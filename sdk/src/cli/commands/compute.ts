@@ -1,0 +1,183 @@
+import type { Command } from 'commander';
+import { getAsset } from '../../actions/assets/getAsset.js';
+import { publishModel } from '../../actions/assets/publishModel.js';
+import { download } from '../../actions/access/download.js';
+import { getJob } from '../../actions/compute/getJob.js';
+import { getResults } from '../../actions/compute/getResults.js';
+import { startCompute } from '../../actions/compute/startCompute.js';
+import { stopJob } from '../../actions/compute/stopJob.js';
+import { waitForJob } from '../../actions/compute/waitForJob.js';
+import { orderAsset } from '../../actions/market/orderAsset.js';
+import type { JobStatusView } from '../../provider-api/http.js';
+import type { CoveClient } from '../../client/index.js';
+import { CoveError } from '../../errors.js';
+import { withSession, type NetworkFile } from '../context.js';
+import { printResult } from '../output.js';
+import { createProgress } from '../progress.js';
+import { collect, parseAssetId, parseJobId, usage } from '../options.js';
+import type { Run } from '../run.js';
+
+function providerOf(o: { provider?: string }, network: NetworkFile): string {
+  const url = o.provider ?? network.providerUrl;
+  if (url === undefined) throw usage('give --provider <url> (the network file names none)');
+  return url;
+}
+
+/** The id of the asset's first service of `type`, from its verified document. */
+async function serviceOf(cove: CoveClient, assetId: bigint, type: 'access' | 'compute'): Promise<number> {
+  const { document } = await getAsset(cove, { assetId });
+  const service = document.services.find((s) => s.type === type);
+  if (service === undefined) throw new CoveError('SERVICE_NOT_OFFERED', `asset ${assetId} offers no ${type} service`);
+  return service.id;
+}
+
+function jobLines(job: JobStatusView): string[] {
+  return [
+    `job              ${job.jobId}`,
+    `status           ${job.status}${job.reason ? ` (${job.reason})` : ''}`,
+    `result           ${job.resultCid ? `ipfs://${job.resultCid}` : '-'}`,
+    `receipt          ${job.receipt.state}${job.receipt.txHash ? ` ${job.receipt.txHash}` : ''}`,
+  ];
+}
+
+async function waitWithProgress(cove: CoveClient, json: boolean, provider: string, jobId: string): Promise<JobStatusView> {
+  const bar = createProgress('job', { enabled: !json });
+  let last = '';
+  const job = await waitForJob(cove, {
+    provider,
+    jobId,
+    waitForReceipt: true,
+    onProgress: (s) => {
+      if (s.status !== last) bar.status((last = s.status));
+    },
+  });
+  bar.done();
+  return job;
+}
+
+export function registerCompute(program: Command, run: Run): void {
+  program
+    .command('compute <assetId...>')
+    .description('run an algorithm beside one or more datasets (orders each one unless --order is given)')
+    .requiredOption('--algorithm <file>', 'the algorithm: one code file (.py runs with python3, .js with node)')
+    .requiredOption('--image <id>', 'image ID (sha256:…) or reference the provider resolves')
+    .option('--order <txHash>', 'order transaction(s) to spend, one per asset in order; repeatable', collect, [])
+    .option('--command <args>', 'container command, comma-separated (default from the file type)')
+    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--no-wait', 'return once the job is accepted')
+    .action(
+      run(async (opts, assetIds: string[], o: { algorithm: string; image: string; order: string[]; command?: string; provider?: string; wait: boolean }) => {
+        const ids = assetIds.map(parseAssetId);
+        if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
+        await withSession(opts, async ({ cove, network }) => {
+          const provider = providerOf(o, network);
+          const datasets = [];
+          for (const [i, assetId] of ids.entries()) {
+            const serviceId = await serviceOf(cove, assetId, 'compute');
+            const orderTxHash = o.order[i] ?? (await orderAsset(cove, { assetId, serviceId })).txHash;
+            datasets.push({ assetId, orderTxHash, serviceId });
+          }
+          const started = await startCompute(cove, {
+            provider,
+            datasets,
+            algorithm: { image: o.image, file: o.algorithm, ...(o.command === undefined ? {} : { command: o.command.split(',') }) },
+          });
+          const job = o.wait ? await waitWithProgress(cove, opts.json, provider, started.jobId) : await getJob(cove, { provider, jobId: started.jobId });
+          printResult(opts, job, () => jobLines(job));
+          if (o.wait && job.status !== 'succeeded') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
+        });
+      }),
+    );
+
+  program
+    .command('job <jobId>')
+    .description('show a job\'s status (with --wait, follow it to the end)')
+    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--wait', 'wait until it ends and its receipt is on-chain')
+    .action(
+      run(async (opts, jobId: string, o: { provider?: string; wait?: boolean }) => {
+        await withSession(opts, async ({ cove, network }) => {
+          const provider = providerOf(o, network);
+          const id = parseJobId(jobId);
+          const job = o.wait === true ? await waitWithProgress(cove, opts.json, provider, id) : await getJob(cove, { provider, jobId: id });
+          printResult(opts, job, () => jobLines(job));
+        });
+      }),
+    );
+
+  program
+    .command('stop <jobId>')
+    .description('stop a queued or running job')
+    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .action(
+      run(async (opts, jobId: string, o: { provider?: string }) => {
+        await withSession(opts, async ({ cove, network }) => {
+          const result = await stopJob(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId) });
+          printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`]);
+        });
+      }),
+    );
+
+  program
+    .command('results <jobId>')
+    .description('fetch a job\'s results, decrypt them and check them against the on-chain receipt')
+    .requiredOption('--out <dir>', 'directory to create')
+    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .action(
+      run(async (opts, jobId: string, o: { out: string; provider?: string }) => {
+        await withSession(opts, async ({ cove, network }) => {
+          const bar = createProgress('results', { enabled: !opts.json });
+          const result = await getResults(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId), out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          bar.done();
+          printResult(opts, result, () => [
+            ...result.files.map((f) => `${f.path.padEnd(24)} ${String(f.size).padStart(10)} bytes  sha256 ${f.sha256}`),
+            `outputs hash     ${result.outputsHash} (matches the on-chain receipt)`,
+            `written to       ${result.dir}`,
+          ]);
+        });
+      }),
+    );
+
+  program
+    .command('download <assetId>')
+    .description('download an asset that offers plain access (orders its access service unless --order)')
+    .requiredOption('--out <file>', 'file to write')
+    .option('--order <txHash>', 'order transaction to spend')
+    .action(
+      run(async (opts, assetId: string, o: { out: string; order?: string }) => {
+        await withSession(opts, async ({ cove }) => {
+          const id = parseAssetId(assetId);
+          const serviceId = await serviceOf(cove, id, 'access');
+          const orderTxHash = o.order ?? (await orderAsset(cove, { assetId: id, serviceId })).txHash;
+          const bar = createProgress('download', { enabled: !opts.json });
+          const result = await download(cove, { assetId: id, orderTxHash, serviceId, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          bar.done();
+          printResult(opts, result, () => [`wrote            ${result.path} (${result.bytes} bytes)`, `content hash     ${result.contentHash} (matches the asset document)`]);
+        });
+      }),
+    );
+
+  program
+    .command('publish-model <jobId...>')
+    .description('tokenize result files as a model asset whose on-chain lineage names the job(s)')
+    .requiredOption('--dir <dir>', 'the model files (e.g. a results directory)')
+    .requiredOption('--name <name>', 'asset name')
+    .option('--description <text>', 'what the model is')
+    .option('--provider <url>', 'provider that serves it (default: the network file\'s)')
+    .action(
+      run(async (opts, jobIds: string[], o: { dir: string; name: string; description?: string; provider?: string }) => {
+        await withSession(opts, async ({ cove, network }) => {
+          const parentJobIds = jobIds.map(parseJobId);
+          const result = await publishModel(cove, {
+            dir: o.dir,
+            parentJobIds,
+            name: o.name,
+            description: o.description ?? `Trained by Cove job(s) ${parentJobIds.join(', ')}.`,
+            provider: { url: providerOf(o, network) },
+            services: [{ type: 'access', timeoutSeconds: 86_400 }],
+          });
+          printResult(opts, result, () => [`model asset      ${result.assetId}`, `lineage          ${parentJobIds.join(', ')}`, `transaction      ${result.txHash}`]);
+        });
+      }),
+    );
+}
