@@ -42,8 +42,12 @@ export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgre
   const controller = new AbortController();
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
+  let ended = false;
   const arm = () => {
     clearTimeout(timer);
+    // The exporter may report progress after the last chunk; a timer armed then would
+    // outlive the read and keep the process alive for `timeoutMs`.
+    if (ended) return;
     timer = setTimeout(() => {
       timedOut = true;
       controller.abort(new DataPlaneError('CID_NOT_FOUND', `no data for ${cid} within ${timeoutMs} ms`));
@@ -70,6 +74,7 @@ export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgre
     if (cause instanceof DataPlaneError) throw cause;
     throw new DataPlaneError('STORAGE_FAILED', `reading ${cid} failed`, { details: { cid: cid.toString() }, cause });
   } finally {
+    ended = true;
     clearTimeout(timer);
   }
 }
