@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatEther, parseEther } from 'ethers';
-import { algorithmCodeHash, ORDER_AMOUNT } from '@cove/sdk';
+import { algorithmCodeHash, ORDER_AMOUNT, writeNetworkFile } from '@cove/sdk';
 import { startDevnet } from '@cove/provider';
 import { createParticipant } from './participants.js';
 import { createStory } from './story.js';
@@ -136,15 +136,9 @@ try {
   exitCode = ok ? 0 : 1;
 
   if (keep) {
-    const network = {
-      rpcUrl: devnet.rpcUrl,
-      chainId: devnet.contracts.chainId.toString(),
-      contracts: { ...devnet.contracts, chainId: undefined },
-      providerUrl: devnet.provider.url,
-      ipfsPeers: devnet.provider.ipfsAddresses,
-    };
-    delete network.contracts.chainId;
-    for (const name of ['owner', 'buyer', 'auditor']) await writeFile(join(dir, name, 'network.json'), `${JSON.stringify(network, null, 2)}\n`);
+    const { chainId, ...contracts } = devnet.contracts;
+    const network = { rpcUrl: devnet.rpcUrl, chainId: chainId.toString(), contracts, providerUrl: devnet.provider.url, ipfsPeers: devnet.provider.ipfsAddresses };
+    for (const name of ['owner', 'buyer', 'auditor']) await writeNetworkFile(join(dir, name, 'network.json'), network);
     story.step('The stack keeps running (Ctrl-C to stop). Try the CLI:');
     story.note(`COVE_HOME=${join(dir, 'buyer')} npx cove assets`);
     story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${published.assetId}`);

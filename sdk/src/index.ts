@@ -44,3 +44,4 @@ export { getResults, type GetResultsParameters, type GetResultsReturnType } from
 export { TERMINAL_JOB_STATUSES, type JobRef } from './actions/compute/job.js';
 export { download, type DownloadParameters, type DownloadReturnType } from './actions/access/download.js';
 export { checkResultFiles, type ResultManifestInput, type OnChainResult } from './results/verify.js';
+export { openCoveHome, defaultHome, readNetworkFile, writeNetworkFile, networkContracts, networkSchema, type CoveHome, type NetworkFile, type OpenCoveHomeParameters } from './client/home.js';

@@ -11,6 +11,7 @@ import { registerPublish } from './commands/publish.js';
 const program = new Command('cove')
   .description('Cove: trade the use of data without moving it')
   .option('--json', 'print results as JSON (for scripts)', false)
+  .option('--get <field>', 'print only this field of the result (dotted path), for scripts')
   .option('--debug', 'print stack traces on errors', false)
   .option('--home <dir>', 'your keys, IPFS node and network file', defaultHome())
   .option('--network <file>', 'network file (default <home>/network.json)')

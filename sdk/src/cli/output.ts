@@ -1,11 +1,16 @@
-import { isCoveError } from '../errors.js';
+import { CoveError, isCoveError } from '../errors.js';
 
-/** How the CLI prints: human lines, or one JSON document per command for scripts. */
-export type OutputMode = { json: boolean; debug: boolean };
+/** How the CLI prints: human lines, one JSON document (`--json`), or one field (`--get path`). */
+export type OutputMode = { json: boolean; debug: boolean; get?: string };
 
-/** Prints a command's result: `human` lines for people, `data` as JSON with `--json`. */
+/** Prints a command's result: `human` lines for people, `data` as JSON with `--json`, one field with `--get`. */
 export function printResult(mode: OutputMode, data: unknown, human: () => string[]): void {
-  if (mode.json) process.stdout.write(`${JSON.stringify(data, jsonReplacer, 2)}\n`);
+  if (mode.get !== undefined) {
+    const value = mode.get.split('.').reduce<unknown>((v, key) => (v === null || v === undefined ? undefined : (v as Record<string, unknown>)[key]), data);
+    if (value === undefined) throw new CoveError('USAGE', `the result has no field "${mode.get}"`);
+    const text = typeof value === 'object' && value !== null ? JSON.stringify(value, jsonReplacer) : String(value);
+    process.stdout.write(`${text}\n`);
+  } else if (mode.json) process.stdout.write(`${JSON.stringify(data, jsonReplacer, 2)}\n`);
   else for (const line of human()) process.stdout.write(`${line}\n`);
 }
 
