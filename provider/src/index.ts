@@ -17,7 +17,7 @@ export {
   type JobAccessMessage,
   type JobAction,
   type PinRequestMessage,
-} from './auth/typedData.js';
+} from '@cove/sdk';
 export { openDatabase } from './db/database.js';
 export { MIGRATIONS, migrate, schemaVersion } from './db/migrations.js';
 export { createStore, TERMINAL_STATUSES, ACTIVE_STATUSES, type Store, type JobRecord, type JobStatus } from './db/store.js';

@@ -1,5 +1,5 @@
 import type { Environment } from './config.js';
-import { providerDomain } from './auth/typedData.js';
+import { providerDomain } from '@cove/sdk';
 import { createJobAccessVerifier } from './auth/verify.js';
 import type { Store } from './db/store.js';
 import type { ProviderServices } from './http/app.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Wallet } from 'ethers';
 import { isProviderError } from '../errors.js';
-import { JOB_ACCESS_TYPES, providerDomain } from './typedData.js';
+import { JOB_ACCESS_TYPES, providerDomain } from '@cove/sdk';
 import { createJobAccessVerifier } from './verify.js';
 
 describe('job access verifier', () => {

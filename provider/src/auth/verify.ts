@@ -1,6 +1,6 @@
 import { verifyTypedData, type TypedDataDomain, type TypedDataField } from 'ethers';
 import { ProviderError } from '../errors.js';
-import { JOB_ACCESS_TYPES, type JobAction } from './typedData.js';
+import { JOB_ACCESS_TYPES, type JobAction } from '@cove/sdk';
 
 /**
  * Recovers the address that signed `message` under `domain`/`types`. A malformed

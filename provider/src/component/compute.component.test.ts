@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
-import { algorithmCodeHash, PIN_REQUEST_TYPES, providerDomain } from '../auth/typedData.js';
+import { algorithmCodeHash, PIN_REQUEST_TYPES, providerDomain } from '@cove/sdk';
 import { startProvider, type RunningProvider } from '../start.js';
 import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
 

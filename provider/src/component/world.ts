@@ -27,7 +27,7 @@ import {
   type CoveContracts,
   type StorageNode,
 } from '@cove/sdk';
-import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '../auth/typedData.js';
+import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '@cove/sdk';
 import { loadConfig, type ProviderConfig } from '../config.js';
 
 /** Runtime images of the tests (env-overridable). */

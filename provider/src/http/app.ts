@@ -1,11 +1,11 @@
 import express, { type Request } from 'express';
 import type { Logger } from 'pino';
 import { ProviderError } from '../errors.js';
-import type { JobAction } from '../auth/typedData.js';
+import type { JobAction } from '@cove/sdk';
 import type { JobAccess } from '../usecases/jobQueries.js';
 import type { StartComputeParameters } from '../usecases/startCompute.js';
 import type { DownloadGrant } from '../usecases/requestDownload.js';
-import type { DownloadRequestMessage, PinRequestMessage } from '../auth/typedData.js';
+import type { DownloadRequestMessage, PinRequestMessage } from '@cove/sdk';
 import { createRateLimiter, errorHandler, parse, requestLogger } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
 import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, PinBody, type InfoView } from './schemas.js';

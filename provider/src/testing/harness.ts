@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Signer } from 'ethers';
-import { JOB_ACCESS_TYPES, type JobAction } from '../auth/typedData.js';
+import { JOB_ACCESS_TYPES, type JobAction } from '@cove/sdk';
 import { createProviderApp, type ProviderServices } from '../http/app.js';
 import { createServices } from '../services.js';
 import { createJobWorker } from '../usecases/jobWorker.js';

@@ -1,7 +1,7 @@
 /** A provider world of fakes for use-case unit tests: one provider, buyers, assets, orders. */
 import { createHash, randomBytes } from 'node:crypto';
 import { Wallet, type Signer, type TypedDataDomain } from 'ethers';
-import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '../auth/typedData.js';
+import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '@cove/sdk';
 import type { Environment } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createStore } from '../db/store.js';

@@ -1,6 +1,6 @@
 import { ProviderError } from '../errors.js';
 import type { AssetRecord, AssetView, ChainPort, DocumentsPort, OrderEvent } from '../ports.js';
-import type { DatasetOrderMessage } from '../auth/typedData.js';
+import type { DatasetOrderMessage } from '@cove/sdk';
 import type { Store } from '../db/store.js';
 
 export type CheckOrdersDeps = {

@@ -1,4 +1,4 @@
-import type { JobAction } from '../auth/typedData.js';
+import type { JobAction } from '@cove/sdk';
 import type { JobAccessVerifier } from '../auth/verify.js';
 import { isTerminal, type JobRecord, type Store } from '../db/store.js';
 import { ProviderError } from '../errors.js';

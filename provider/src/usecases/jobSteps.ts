@@ -1,4 +1,4 @@
-import { algorithmCodeHash } from '../auth/typedData.js';
+import { algorithmCodeHash } from '@cove/sdk';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { JobRecord, TerminalStatus } from '../db/store.js';

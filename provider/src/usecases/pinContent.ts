@@ -1,6 +1,6 @@
 import type { TypedDataDomain } from 'ethers';
 import { ProviderError } from '../errors.js';
-import { PIN_REQUEST_TYPES, type PinRequestMessage } from '../auth/typedData.js';
+import { PIN_REQUEST_TYPES, type PinRequestMessage } from '@cove/sdk';
 import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { StoragePort } from '../ports.js';

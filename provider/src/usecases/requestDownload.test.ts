@@ -4,7 +4,7 @@ import { isProviderError } from '../errors.js';
 import { ACCESS_SERVICE, CONSUMER_X25519, createScenario, PROVIDER_X25519 } from '../testing/scenario.js';
 import { requestDownload } from './requestDownload.js';
 import { pinContent } from './pinContent.js';
-import { PIN_REQUEST_TYPES } from '../auth/typedData.js';
+import { PIN_REQUEST_TYPES } from '@cove/sdk';
 
 function deps(s: ReturnType<typeof createScenario>) {
   return { chain: s.fchain.chain, documents: s.documents.port, store: s.store, crypto: s.crypto, providerAddress: s.provider.address, domain: s.domain, maxTtlSeconds: 3600 };

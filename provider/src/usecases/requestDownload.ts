@@ -1,6 +1,6 @@
 import type { TypedDataDomain } from 'ethers';
 import { ProviderError } from '../errors.js';
-import { DOWNLOAD_REQUEST_TYPES, type DownloadRequestMessage } from '../auth/typedData.js';
+import { DOWNLOAD_REQUEST_TYPES, type DownloadRequestMessage } from '@cove/sdk';
 import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { CryptoPort } from '../ports.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProviderError, type ProviderErrorCode } from '../errors.js';
-import { algorithmCodeHash } from '../auth/typedData.js';
+import { algorithmCodeHash } from '@cove/sdk';
 import { ACCESS_SERVICE, CODE, createScenario, type Scenario } from '../testing/scenario.js';
 import { startCompute, type StartComputeDeps, type StoredJobSpec } from './startCompute.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TypedDataDomain } from 'ethers';
 import type { Environment } from '../config.js';
 import { ProviderError } from '../errors.js';
-import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, type ComputeRequestMessage } from '../auth/typedData.js';
+import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, type ComputeRequestMessage } from '@cove/sdk';
 import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { EngineJobSpec, EnginePort } from '../ports.js';
