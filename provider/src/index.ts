@@ -22,6 +22,5 @@ export { openDatabase } from './db/database.js';
 export { MIGRATIONS, migrate, schemaVersion } from './db/migrations.js';
 export { createStore, TERMINAL_STATUSES, ACTIVE_STATUSES, type Store, type JobRecord, type JobStatus } from './db/store.js';
 export { createJobWorker, type JobWorker, type ReconcileReport } from './usecases/jobWorker.js';
-export { loadIdentity, type ProviderIdentity } from './identity/identity.js';
 export type { ChainPort, CryptoPort, DocumentsPort, EnginePort, StoragePort, AssetView, JobReceipt, EngineJobSpec, EngineOutcome } from './ports.js';
 export { startDevnet, type Devnet, type StartDevnetParameters } from './devnet.js';

@@ -4,12 +4,11 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { pino, type Logger } from 'pino';
-import { createStorageNode, encodeKey } from '@cove/sdk';
+import { createStorageNode, encodeKey, loadIdentity } from '@cove/sdk';
 import { createDockerEngine } from '@cove/c2d-runner';
 import type { ProviderConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createStore, type Store } from './db/store.js';
-import { loadIdentity } from './identity/identity.js';
 import { createChainAdapter } from './adapters/chain.js';
 import { createCryptoAdapter } from './adapters/crypto.js';
 import { createDocumentsAdapter } from './adapters/documents.js';
@@ -50,6 +49,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
     privateKey: config.privateKey,
     keyFile: config.keyFile ?? join(dataDir, 'evm.key'),
     x25519KeyFile: config.x25519KeyFile ?? join(dataDir, 'x25519.json'),
+    create: true,
   });
   const x25519PublicKey = encodeKey(identity.x25519.publicKey);
   const db = openDatabase({ path: join(dataDir, 'provider.db') });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPair, encodeKey } from './crypto/keys.js';
 import { identityFiles, loadIdentity } from './identity.js';
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
@@ -47,4 +48,13 @@ test('an explicit private key wins over the key file', async (t) => {
   const key = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
   const id = await loadIdentity({ ...files, privateKey: key, create: true });
   assert.equal(id.address, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+});
+
+test('rejects an X25519 file whose public key does not belong to its secret key', async (t) => {
+  const files = identityFiles(await tempDir(t));
+  await loadIdentity({ ...files, create: true });
+  const { writeFile } = await import('node:fs/promises');
+  const [a, b] = [generateKeyPair(), generateKeyPair()];
+  await writeFile(files.x25519KeyFile, JSON.stringify({ version: 1, type: 'x25519', publicKey: encodeKey(b.publicKey), secretKey: encodeKey(a.secretKey) }), { mode: 0o600 });
+  await assert.rejects(loadIdentity(files), { code: 'INVALID_KEY' });
 });
