@@ -106,7 +106,7 @@ try {
 
   story.step('The buyer receives the model: decrypted locally, checked against the receipt');
   const resultsDir = join(buyer.home, 'results');
-  const results = await buyer.cove.getResults({ provider: devnet.provider.url, jobId, out: resultsDir, peers: devnet.provider.ipfsAddresses });
+  const results = await buyer.cove.getResults({ provider: devnet.provider.url, jobId, out: resultsDir });
   for (const f of results.files) story.fact(f.path, `${f.size} bytes, sha256 ${f.sha256.slice(0, 16)}…`);
   const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { accuracy: number; roc_auc: number };
   story.fact('held-out accuracy', `${metrics.accuracy} (ROC AUC ${metrics.roc_auc})`);

@@ -21,6 +21,8 @@ export type ServicesParameters = {
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
+  /** Multiaddrs of the provider's IPFS node, advertised in `/info`. */
+  ipfsAddresses?: string[];
   contracts: InfoView['contracts'];
   environments: Environment[];
   limits: { bodyBytes: number; inlineCodeBytes: number; maxSignatureTtlSeconds: number; queueMax: number; concurrency: number };
@@ -58,6 +60,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     chainId: String(p.chain.chainId),
     contracts: p.contracts,
     x25519PublicKey: p.x25519PublicKey,
+    ipfs: p.ipfsAddresses ?? [],
     eip712Domain: { name: String(domain.name), version: String(domain.version), chainId: String(p.chain.chainId), verifyingContract: p.providerAddress },
     environments,
     limits: p.limits,

@@ -99,6 +99,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       engine,
       providerAddress: identity.address,
       x25519PublicKey,
+      ipfsAddresses: node.multiaddrs(),
       contracts: config.contracts,
       environments: config.environments,
       limits: { bodyBytes: config.limits.bodyBytes, inlineCodeBytes: config.limits.inlineCodeBytes, maxSignatureTtlSeconds: config.limits.maxSignatureTtlSeconds, queueMax: config.jobs.queueMax, concurrency: config.jobs.concurrency },

@@ -104,6 +104,8 @@ export const InfoResponse = z.object({
   chainId: z.string(),
   contracts: z.object({ dataNft: Address, computeReceipts: Address, providerRegistry: Address }),
   x25519PublicKey: Bytes32,
+  /** Multiaddrs of the provider's IPFS node: dial them to fetch results and pinned assets. */
+  ipfs: z.array(z.string()),
   eip712Domain: z.object({ name: z.string(), version: z.string(), chainId: z.string(), verifyingContract: Address }),
   environments: z.array(
     z.object({

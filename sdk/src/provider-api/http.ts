@@ -8,6 +8,8 @@ export type ProviderInfo = {
   chainId: string;
   contracts: { dataNft: string; computeReceipts: string; providerRegistry: string };
   x25519PublicKey: string;
+  /** Multiaddrs of the provider's IPFS node. */
+  ipfs: string[];
   eip712Domain: { name: string; version: string; chainId: string; verifyingContract: string };
   environments: { id: string; cpus: number; memoryBytes: number; timeoutSeconds: number; pidsLimit: number; outputBytes: number; images: { ref: string; id: string | null }[] }[];
   limits: Record<string, number>;

@@ -17,7 +17,7 @@ export type DownloadParameters = {
   serviceId?: number;
   /** File to create (must not exist); left absent on any failure. */
   out: string;
-  /** IPFS multiaddrs to dial first when the client's node is not connected to the provider's. */
+  /** IPFS multiaddrs to dial first; default the provider's node as its `/v1/info` lists it. */
   peers?: string[];
   timeoutMs?: number;
   ttlSeconds?: number;
@@ -65,7 +65,7 @@ export async function download(client: CoveClientBase, params: DownloadParameter
   if (grant === undefined || grant.encryptedContentCid !== content.encryptedContentCid || grant.contentHash.toLowerCase() !== content.contentHash) {
     throw new ActionError('RESULT_MISMATCH', "the provider's grant does not match the asset document", { details: { grant, encryptedContentCid: content.encryptedContentCid, contentHash: content.contentHash } });
   }
-  for (const peer of params.peers ?? []) await client.storage.dial(peer, signal ? { signal } : {});
+  for (const peer of params.peers ?? provider.info.ipfs) await client.storage.dial(peer, signal ? { signal } : {});
   const key = openSealedKey({ sealed: grant.sealedKey, secretKey: keys.secretKey });
   try {
     const ciphertext = client.storage.cat(content.encryptedContentCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });

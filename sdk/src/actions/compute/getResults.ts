@@ -10,7 +10,7 @@ import { openJob, type JobRef } from './job.js';
 export type GetResultsParameters = JobRef & {
   /** Directory to create (absent or empty); left untouched on any failure. */
   out: string;
-  /** IPFS multiaddrs to dial first (the provider's node) when the client's node is not connected to it. */
+  /** IPFS multiaddrs to dial first; default the provider's node as its `/v1/info` lists it. */
   peers?: string[];
   /** Idle timeout of the IPFS fetch. */
   timeoutMs?: number;
@@ -51,7 +51,7 @@ export async function getResults(client: CoveClientBase, params: GetResultsParam
   // Refuse before fetching anything when the provider's claims already disagree with the chain.
   checkResultFiles({ extracted: manifest.files.map((f) => ({ ...f })), manifest, receipt, resultCid });
 
-  for (const peer of params.peers ?? []) await client.storage.dial(peer, signal ? { signal } : {});
+  for (const peer of params.peers ?? provider.info.ipfs) await client.storage.dial(peer, signal ? { signal } : {});
   const key = openSealedKey({ sealed: result.sealedKey, secretKey: keys.secretKey });
   try {
     const files = await writeDirAtomically(params.out, async (dir) => {
