@@ -4,6 +4,7 @@ import { toolchain } from './toolchain.js';
 import { dataplane } from './dataplane.js';
 import { runner } from './runner.js';
 import { contracts } from './contracts.js';
+import { audit } from './audit.js';
 import { provider } from './provider.js';
 import { actions } from './actions.js';
 
@@ -11,7 +12,7 @@ import { actions } from './actions.js';
  * `npm run bench [suite…]`: runs the suites (all by default), prints a table and writes
  * the rows to bench/results.json (or $COVE_BENCH_OUT).
  */
-const suites: BenchSuite[] = [toolchain, dataplane, runner, contracts, provider, actions];
+const suites: BenchSuite[] = [toolchain, dataplane, runner, contracts, audit, provider, actions];
 const wanted = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const suite of suites) {

@@ -1,5 +1,5 @@
-import { getAddress, verifyTypedData } from 'ethers';
-import { RECEIPT_EIP712_TYPES, hashReceipt, receiptDomain } from '../../contracts/index.js';
+import { getAddress, recoverAddress } from 'ethers';
+import { hashReceipt, receiptDomain, type JobReceipt } from '../../contracts/index.js';
 import type { JobContext } from './context.js';
 import { decodeRecordJob } from './indexer.js';
 import { isBefore } from './logs.js';
@@ -27,13 +27,17 @@ export async function checkProviderSignature(ctx: JobContext): Promise<AuditChec
   }
   const domain = receiptDomain(ctx.client.chainId, computeReceipts);
   const storedDigest = hashReceipt(domain, ctx.stored.receipt);
-  const calldataDigest = hashReceipt(domain, decoded.receipt);
-  if (storedDigest !== calldataDigest) {
-    return fail(name, 'CALLDATA_RECEIPT_MISMATCH', 'the receipt in the recordJob calldata differs from the stored receipt', { storedDigest, calldataDigest, transactionHash: txHash });
+  if (!sameReceipt(ctx.stored.receipt, decoded.receipt)) {
+    return fail(name, 'CALLDATA_RECEIPT_MISMATCH', 'the receipt in the recordJob calldata differs from the stored receipt', {
+      storedDigest,
+      calldataDigest: hashReceipt(domain, decoded.receipt),
+      transactionHash: txHash,
+    });
   }
   let signer: string;
   try {
-    signer = getAddress(verifyTypedData(domain, RECEIPT_EIP712_TYPES, ctx.stored.receipt, decoded.signature));
+    // The digest is the EIP-712 hash of the stored receipt, so this is verifyTypedData without hashing twice.
+    signer = getAddress(recoverAddress(storedDigest, decoded.signature));
   } catch (err) {
     return fail(name, 'SIGNATURE_INVALID', `the signature does not recover: ${err instanceof Error ? err.message : String(err)}`, { signature: decoded.signature });
   }
@@ -122,4 +126,11 @@ export async function checkOrdersValid(ctx: JobContext): Promise<AuditCheck> {
   if (problems.length > 0) return fail(name, problems[0]!.code, problems.map((p) => p.reason).join('; '), { orders, problems });
   const summary = orders.map((o) => `${o.orderId.slice(0, 10)}… (asset ${o.assetId}, service ${o.serviceId}, consumer ${o.consumer})`).join(', ');
   return pass(name, `${orders.length} order(s) exist, name ${provider}, were valid at job start (${receipt.startedAt}) and are spent by this job: ${summary}`, { orders });
+}
+
+/** Field-by-field equality of two receipts (bigints and hex compared by value). */
+function sameReceipt(a: JobReceipt, b: JobReceipt): boolean {
+  const norm = (r: JobReceipt) =>
+    JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'string' && v.startsWith('0x') ? v.toLowerCase() : v));
+  return norm(a) === norm(b);
 }
