@@ -1,18 +1,27 @@
-/** `tsx provider/src/main.ts`: starts a provider from `COVE_*` environment variables. */
+/** `cove-provider` (or `tsx provider/src/main.ts`): starts a provider from `COVE_*` environment variables. */
 import { ConfigError, loadConfig } from './config.js';
-import { startProvider } from './start.js';
+import { startProvider, type RunningProvider } from './start.js';
+
+function die(code: string, message: string): never {
+  process.stderr.write(`cove-provider: ${code}: ${message}\n`);
+  process.exit(code === 'CONFIG_INVALID' ? 2 : 1);
+}
 
 let config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(err.message + '\n');
-    process.exit(2);
-  }
+  if (err instanceof ConfigError) die(err.code, err.message);
   throw err;
 }
-const provider = await startProvider(config);
+let provider: RunningProvider;
+try {
+  provider = await startProvider(config);
+} catch (err) {
+  // One clear line (the RPC is unreachable, the account has no funds, the port is taken…).
+  const e = err as { code?: unknown; shortMessage?: string; message?: string };
+  die(typeof e.code === 'string' ? e.code : 'START_FAILED', e.shortMessage ?? e.message ?? String(err));
+}
 process.stdout.write(JSON.stringify({ event: 'listening', url: provider.url, address: provider.address, ipfs: provider.ipfsAddresses }) + '\n');
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
