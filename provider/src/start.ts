@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -22,6 +23,8 @@ export type RunningProvider = {
   url: string;
   address: string;
   x25519PublicKey: string;
+  /** Labels this provider's job containers (`cove.engine`); derived from its address and data directory. */
+  instanceId: string;
   /** Multiaddrs of the provider's IPFS node (for publishers and buyers to dial). */
   ipfsAddresses: string[];
   reconciled: ReconcileReport;
@@ -65,10 +68,13 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
     const docker = new Docker();
     const workRoot = join(dataDir, 'jobs');
     await mkdir(workRoot, { recursive: true, mode: 0o700 });
+    // The data directory is part of the instance: two providers with one key on one host (devnets, tests) must not
+    // recover, and so discard, each other's containers; a restart on the same directory still finds its own.
+    const instanceId = `cove-${identity.address.slice(2, 18).toLowerCase()}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
     const runner = createDockerEngine({
       docker,
       workRoot: join(dataDir, 'runner'),
-      instanceId: `cove-${identity.address.slice(2, 18).toLowerCase()}`,
+      instanceId,
       concurrency: config.jobs.concurrency,
     });
     const engine = createEngineAdapter({ engine: runner, docker, workRoot });
@@ -116,6 +122,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       url,
       address: identity.address,
       x25519PublicKey,
+      instanceId,
       ipfsAddresses: node.multiaddrs(),
       reconciled,
       store,

@@ -28,7 +28,7 @@ function providerInfo() {
   return { address: p.address, url: p.url, x25519PublicKey: p.x25519PublicKey };
 }
 const jobsInDb = () => p.store.countJobs([...ACTIVE_STATUSES, ...TERMINAL_STATUSES]);
-const containers = async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENGINE}=cove-${p.address.slice(2, 18).toLowerCase()}`] } })).length;
+const containers = async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENGINE}=${p.instanceId}`] } })).length;
 
 async function freshOrder(o: Parameters<World['order']>[0] | undefined = undefined) {
   return w.order(o ?? { datatoken: asset.datatoken, provider: p.address });
