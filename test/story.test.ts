@@ -1,0 +1,135 @@
+/**
+ * The whole Cove story on a real local stack (anvil, deployed contracts, a registered
+ * provider with Helia, SQLite and Docker): a priced dataset under a compute policy, bought,
+ * ordered, trained on without leaving the provider, the results decrypted and checked,
+ * the model tokenized with its lineage, and everything verified by an auditor.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseEther } from 'ethers';
+import { AUDIT_CHECKS, getDatatoken, type GetResultsReturnType, type PublishAssetReturnType } from '@cove/sdk';
+import { buyAndOrder, exportBreastCancer, publishDataset, runTraining, startWorld, type World } from './lib/world.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('the Cove story: publish → buy → order → compute → results → model → audit', () => {
+  let world: World;
+  let csv: Buffer;
+  let dataset: PublishAssetReturnType;
+  let order: { orderId: string; txHash: string };
+  let jobId: string;
+  let resultsDir: string;
+  let results: GetResultsReturnType;
+  let modelId: bigint;
+
+  before(async () => {
+    world = await startWorld();
+  });
+  after(() => world?.close());
+
+  it('publishes the breast-cancer dataset priced and under a policy naming the Python image and the training code, then the owner goes offline', async () => {
+    const file = join(world.owner.home, 'breast-cancer.csv');
+    await exportBreastCancer(file);
+    csv = await readFile(file);
+    assert.equal(csv.toString().trim().split('\n').length, 570); // header + 569 biopsies
+    dataset = await publishDataset(world, { file, name: 'Wisconsin breast cancer (diagnostic)' });
+    assert.equal(dataset.contentHash, `0x${sha256(csv)}`);
+
+    const asset = await world.auditor.cove.getAsset({ assetId: dataset.assetId });
+    assert.equal(asset.kind, 'dataset');
+    assert.equal(asset.owner, world.owner.wallet.address);
+    assert.deepEqual(asset.document.computePolicy?.allowedImages, [world.pythonImageId]);
+    assert.deepEqual(asset.document.computePolicy?.allowedCodeHashes, [world.trainCodeHash]);
+    const pricing = await world.auditor.cove.getPricing({ assetId: dataset.assetId });
+    assert.equal(pricing.type, 'fixedRate');
+    assert.equal(pricing.type === 'fixedRate' && pricing.rate, parseEther('0.01'));
+    // The provider pinned the ciphertext and the document: nothing below needs the owner's node.
+    await world.owner.stop();
+  });
+
+  it('sells one datatoken for 0.01 ETH and spends it on an order naming the provider', async () => {
+    const datatoken = getDatatoken(dataset.datatoken, world.devnet.rpc);
+    order = await buyAndOrder(world, dataset.assetId);
+    assert.match(order.orderId, /^0x[0-9a-f]{64}$/);
+    assert.equal(await datatoken.getFunction('balanceOf')(world.buyer.wallet.address), 0n);
+    const info = await datatoken.getFunction('orderInfo')(order.orderId);
+    assert.equal(info.provider, world.devnet.provider.address);
+  });
+
+  it('trains the model beside the data and records a signed receipt on-chain', async () => {
+    const job = await runTraining(world, { assetId: dataset.assetId, orderTxHash: order.txHash });
+    assert.equal(job.status, 'succeeded', job.reason ?? '');
+    jobId = job.jobId;
+    const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+    assert.deepEqual([...receipt.orderIds], [order.orderId]);
+    assert.deepEqual([...receipt.assetIds], [dataset.assetId]);
+    assert.deepEqual([...receipt.datasetContentHashes], [dataset.contentHash]);
+    assert.equal(receipt.algorithmCodeHash, world.trainCodeHash);
+    assert.equal(`sha256:${receipt.algorithmImageDigest.slice(2)}`, world.pythonImageId);
+  });
+
+  it('delivers the results decrypted, every file matching its manifest hash and the receipt', async () => {
+    resultsDir = join(world.buyer.home, 'results');
+    results = await world.buyer.cove.getResults({ provider: world.devnet.provider.url, jobId, out: resultsDir, peers: world.devnet.provider.ipfsAddresses });
+    assert.deepEqual((await readdir(resultsDir)).sort(), ['metrics.json', 'model.pkl']);
+    assert.deepEqual(results.files.map((f) => f.path).sort(), ['metrics.json', 'model.pkl']);
+    for (const f of results.files) {
+      const bytes = await readFile(join(resultsDir, f.path));
+      assert.equal(bytes.byteLength, f.size, f.path);
+      assert.equal(sha256(bytes), f.sha256.replace(/^0x/, ''), f.path);
+    }
+    const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+    assert.equal(results.outputsHash, receipt.outputsHash);
+    assert.equal(results.resultCid, receipt.resultCid);
+    const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { rows: number; features: number; accuracy: number };
+    assert.equal(metrics.rows, 569);
+    assert.equal(metrics.features, 30);
+    assert.ok(metrics.accuracy > 0.9, `accuracy ${metrics.accuracy}`);
+    // The dataset itself did not come back: no result file holds a row of it.
+    const row = csv.toString().split('\n')[1]!;
+    for (const f of results.files) assert.ok(!(await readFile(join(resultsDir, f.path))).includes(row), f.path);
+  });
+
+  it('publishes the model as a derived asset whose lineage on-chain is the job', async () => {
+    const model = await world.buyer.cove.publishModel({
+      dir: resultsDir,
+      parentJobIds: [jobId],
+      name: 'Breast-cancer classifier',
+      description: `Trained by job ${jobId}.`,
+      provider: { url: world.devnet.provider.url },
+      services: [{ type: 'access', timeoutSeconds: 86_400 }],
+    });
+    modelId = model.assetId;
+    const asset = await world.auditor.cove.getAsset({ assetId: modelId });
+    assert.equal(asset.kind, 'model');
+    assert.equal(asset.owner, world.buyer.wallet.address);
+    assert.deepEqual(asset.parentJobIds.map((j) => j.toLowerCase()), [jobId.toLowerCase()]);
+    assert.deepEqual([...(await world.auditor.cove.contracts.dataNFT.getFunction('parentJobsOf')(modelId))].map((j: string) => j.toLowerCase()), [jobId.toLowerCase()]);
+  });
+
+  it('verifyJob passes every check, outputs included, from the chain and the result files alone', async () => {
+    const verdict = await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir });
+    assert.deepEqual(verdict.checks.map((c) => c.name), [...AUDIT_CHECKS]);
+    for (const c of verdict.checks) assert.ok(c.ok, `${c.name}: ${c.code} ${c.reason}`);
+    assert.deepEqual(verdict.skipped, []);
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.status, 'succeeded');
+    assert.equal(verdict.provider, world.devnet.provider.address);
+  });
+
+  it('auditAsset lists the order, the verified job and the derived model', async () => {
+    const audit = await world.auditor.cove.auditAsset({ assetId: dataset.assetId });
+    assert.equal(audit.ok, true);
+    assert.equal(audit.orders.length, 1);
+    assert.equal(audit.orders[0]!.orderId, order.orderId);
+    assert.equal(audit.orders[0]!.consumer, world.buyer.wallet.address);
+    assert.equal(audit.orders[0]!.jobId?.toLowerCase(), jobId.toLowerCase());
+    assert.equal(audit.jobs.length, 1);
+    assert.equal(audit.jobs[0]!.jobId.toLowerCase(), jobId.toLowerCase());
+    assert.equal(audit.jobs[0]!.ok, true);
+    assert.deepEqual(audit.derivedModels.map((m) => [m.assetId, m.fromJobs.map((j) => j.toLowerCase())]), [[modelId, [jobId.toLowerCase()]]]);
+  });
+});
