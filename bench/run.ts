@@ -7,12 +7,13 @@ import { contracts } from './contracts.js';
 import { audit } from './audit.js';
 import { provider } from './provider.js';
 import { actions } from './actions.js';
+import { e2e } from './e2e.js';
 
 /**
  * `npm run bench [suite…]`: runs the suites (all by default), prints a table and writes
  * the rows to bench/results.json (or $COVE_BENCH_OUT).
  */
-const suites: BenchSuite[] = [toolchain, dataplane, runner, contracts, audit, provider, actions];
+const suites: BenchSuite[] = [toolchain, dataplane, runner, contracts, audit, provider, actions, e2e];
 const wanted = process.argv.slice(2);
 const rows: BenchRow[] = [];
 for (const suite of suites) {
