@@ -85,9 +85,9 @@ export function checkDocumentUnchanged(ctx: JobContext): Promise<AuditCheck> {
 }
 
 /**
- * `algorithmAllowed`: the receipt's image digest (as `sha256:<hex>`) is in the job-time
- * document's `computePolicy.allowedImages`, and its code hash in `allowedCodeHashes`
- * unless the policy sets `allowAnyAlgorithm`.
+ * `algorithmAllowed`: each order bought a compute service of the job-time document, the
+ * receipt's image digest (as `sha256:<hex>`) is in its `computePolicy.allowedImages`, and
+ * its code hash in `allowedCodeHashes` unless the policy sets `allowAnyAlgorithm`.
  */
 export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
   const { algorithmImageDigest, algorithmCodeHash } = ctx.stored.receipt;
@@ -95,12 +95,19 @@ export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
   return perAsset(
     ctx,
     'algorithmAllowed',
-    async (assetId) => {
+    async (assetId, index) => {
       const doc = await jobTimeDocument(ctx, assetId);
       if (!doc.ok) return { problem: doc, detail: { imageId } };
       const policy = doc.document.computePolicy;
       if (policy === undefined) return { problem: { code: 'NO_COMPUTE_POLICY', reason: `asset ${assetId}: the document at job time (${doc.version.cid}) has no compute policy` }, detail: { imageId } };
       const detail = { imageId, codeHash: algorithmCodeHash, allowedImages: policy.allowedImages, allowedCodeHashes: policy.allowedCodeHashes ?? 'any', cid: doc.version.cid };
+      // The order must have bought compute: an order for plain download does not admit code.
+      const orderId = ctx.stored.receipt.orderIds[index]!;
+      const { serviceId } = await ctx.indexer.orderInfo(await ctx.indexer.datatokenOf(assetId), orderId);
+      const service = doc.document.services.find((s) => s.id === Number(serviceId));
+      if (service?.type !== 'compute') {
+        return { problem: { code: 'SERVICE_NOT_COMPUTE', reason: `asset ${assetId}: order ${orderId} is for service ${serviceId} (${service?.type ?? 'unknown'}), not a compute service of ${doc.version.cid}` }, detail };
+      }
       if (!policy.allowedImages.some((allowed) => allowed.toLowerCase() === imageId)) {
         return { problem: { code: 'IMAGE_NOT_ALLOWED', reason: `asset ${assetId}: image ${imageId} is not in allowedImages of ${doc.version.cid}` }, detail };
       }

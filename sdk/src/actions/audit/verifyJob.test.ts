@@ -126,6 +126,13 @@ describe('verifyJob on anvil + Helia', () => {
     assert.equal((await verifyJob(world.client, { jobId: anyCode.jobId })).ok, true);
   });
 
+  it('fails algorithmAllowed when the order spent bought the access service, not compute', async () => {
+    const orderId = await world.order(asset.datatoken, { serviceId: 1 });
+    const receipt = await world.receiptFor([{ orderId, asset }], { outputsHash: outputsHashOf(RESULTS) });
+    await world.record(receipt);
+    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'SERVICE_NOT_COMPUTE');
+  });
+
   it('fails datasetContentHashes when the receipt names other dataset bytes', async () => {
     const orderId = await world.order(asset.datatoken);
     const receipt = await world.receiptFor([{ orderId, asset }], { datasetContentHashes: [keccak256(toUtf8Bytes('other rows'))] });
