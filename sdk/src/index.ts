@@ -35,7 +35,7 @@ export { orderAsset, type OrderAssetParameters, type OrderAssetReturnType } from
 export { providerDomain, algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, PIN_REQUEST_TYPES, type ComputeRequestMessage, type DownloadRequestMessage, type DatasetOrderMessage, type PinRequestMessage, type JobAction, type JobAccessMessage } from './provider-api/typedData.js';
 export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type ProviderInfo, type JobStatusView, type JobResultView, type ResultManifest, type ManifestFile, type DownloadGrant, type JobAccessToken, type CreateProviderHttpParameters } from './provider-api/http.js';
 export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } from './provider-api/errors.js';
-export { packBundle, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
+export { packBundle, packBundleBytes, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
 export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
 export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';

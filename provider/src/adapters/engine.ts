@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { isRunnerError, TERMINAL_STATES, type ComputeEngine, type JobResult } from '@cove/c2d-runner';
+import { packBundleBytes } from '@cove/sdk';
 import type { EngineOutcome, EnginePort, RecoveredJob } from '../ports.js';
-import { packTar } from './tar.js';
 
 /** Log bytes released per job at most (the policy's `tail` bounds lines, this bounds bytes). */
 const MAX_LOG_BYTES = 64 * 1024;
@@ -35,7 +35,7 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
     const out = r.outputs;
     if (r.state !== 'succeeded' || !out) return base;
     const bundlePath = join(params.workRoot, jobId, 'result.tar');
-    await writeFile(bundlePath, packTar(out.files), { mode: 0o600 });
+    await writeFile(bundlePath, packBundleBytes(out.files), { mode: 0o600 });
     const l = out.manifest.logs;
     const logs = l ? [l.stdout, l.stderr ? `--- stderr ---\n${l.stderr}` : ''].filter(Boolean).join('\n') + (l.truncated ? '\n[truncated]' : '') : undefined;
     return {

@@ -1,4 +1,6 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -6,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listingHash } from '../actions/audit/hashes.js';
 import { isCoveError } from '../errors.js';
-import { bundleHeader, extractBundle, packBundle } from './bundle.js';
+import { bundleHeader, extractBundle, packBundle, packBundleBytes } from './bundle.js';
 import { checkResultFiles } from './verify.js';
 import { writeDirAtomically } from './atomic.js';
 
@@ -95,4 +97,44 @@ test('a failed fill leaves no directory behind', async (t) => {
   assert.deepEqual(await readdir(dir), []);
   await writeDirAtomically(join(dir, 'out'), (tmp) => writeFile(join(tmp, 'whole'), 'x'));
   assert.deepEqual(await readdir(join(dir, 'out')), ['whole']);
+});
+
+describe('packBundleBytes', () => {
+  it('writes an archive the system tar unpacks to the same files, long paths included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cove-tar-'));
+    try {
+      const long = 'deep/'.repeat(30) + 'file.txt';
+      const files = new Map<string, Uint8Array>([
+        ['metrics.json', Buffer.from('{"a":1}\n')],
+        ['model.pkl', Buffer.alloc(1000, 7)],
+        ['empty', Buffer.alloc(0)],
+        [long, Buffer.from('x')],
+      ]);
+      writeFileSync(join(dir, 'b.tar'), packBundleBytes(files));
+      execFileSync('tar', ['-xf', 'b.tar'], { cwd: dir });
+      for (const [path, data] of files) assert.deepEqual(readFileSync(join(dir, path)), Buffer.from(data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the same bytes for the same files in any insertion order, and the same bytes as packBundle', async () => {
+    const a = packBundleBytes(new Map([['a', Buffer.from('1')], ['b/c', Buffer.alloc(700, 3)]]));
+    const b = packBundleBytes(new Map([['b/c', Buffer.alloc(700, 3)], ['a', Buffer.from('1')]]));
+    assert.deepEqual(a, b);
+    const dir = mkdtempSync(join(tmpdir(), 'cove-tar-'));
+    try {
+      writeFileSync(join(dir, 'a'), '1');
+      writeFileSync(join(dir, 'c'), Buffer.alloc(700, 3));
+      const streamed: Uint8Array[] = [];
+      for await (const chunk of packBundle([{ path: 'b/c', file: join(dir, 'c') }, { path: 'a', file: join(dir, 'a') }])) streamed.push(chunk);
+      assert.deepEqual(Buffer.concat(streamed), a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a path that escapes the bundle', () => {
+    assert.throws(() => packBundleBytes(new Map([['../x', Buffer.from('1')]])), { code: 'INVALID_PARAMS' });
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The result bundle: a deterministic POSIX ustar archive of regular files sorted by the
  * UTF-8 bytes of their paths (mode 0644, owner 0, mtime 0), the same bytes the provider
- * writes for a job's outputs. `packBundle` streams files from disk; `extractBundle` streams
+ * writes for a job's outputs. `packBundle` streams files from disk, `packBundleBytes` packs
+ * files in memory; `extractBundle` streams
  * an archive into a directory, hashing each file as it is written.
  */
 import { createHash } from 'node:crypto';
@@ -85,6 +86,26 @@ export async function* packBundle(entries: BundleEntry[], params: { signal?: Abo
     if (pad > 0) yield Buffer.alloc(pad);
   }
   yield Buffer.alloc(BLOCK * 2);
+}
+
+/**
+ * The same bundle from files in memory (bundle path → bytes): what the provider packs a
+ * job's released outputs into. Byte-identical to `packBundle` over the same files.
+ *
+ * @example
+ * const bundle = packBundleBytes(new Map([['model.pkl', bytes]]));
+ */
+export function packBundleBytes(files: ReadonlyMap<string, Uint8Array>): Buffer {
+  const parts: Buffer[] = [];
+  for (const path of [...files.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))) {
+    if (safeBundlePath(path) === undefined) throw new ActionError('INVALID_PARAMS', `bad bundle path: ${path}`, { details: { path } });
+    const data = files.get(path)!;
+    parts.push(bundleHeader(path, data.byteLength), Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const pad = (BLOCK - (data.byteLength % BLOCK)) % BLOCK;
+    if (pad > 0) parts.push(Buffer.alloc(pad));
+  }
+  parts.push(Buffer.alloc(BLOCK * 2));
+  return Buffer.concat(parts);
 }
 
 export type ExtractedFile = { path: string; size: number; sha256: string };
