@@ -7,11 +7,11 @@ import { engineUnavailable, isNotFound, killQuietly, registerWait, removeQuietly
 import { RunnerError } from './errors.js';
 import { listingHash, sha256Hex } from './hashing.js';
 import { demuxLogs, tailLogs } from './logs.js';
-import { applyOutputPolicy } from './output-policy.js';
+import { applyOutputPolicy, guardFailedLogs } from './output-policy.js';
 import { createJobQueue } from './queue.js';
 import { normalizeSpec, type NormalizedSpec } from './spec.js';
 import { canTransition, isTerminal } from './state.js';
-import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, RecoveredJob, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
+import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, LogsPolicy, RecoveredJob, ReleasedLogs, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
 import { createWorkspace, destroyWorkspace, readPersistedJob, systemMounter, workspacePaths, type Mounter, type PersistedJob, type Workspace } from './workspace.js';
 
 export type DockerEngineOptions = {
@@ -32,7 +32,12 @@ export type DockerEngineOptions = {
   onTransition?: TransitionListener;
 };
 
-type Outcome = { state: TerminalState; info: TransitionInfo; outputs?: ReleasedOutputs };
+type Outcome = { state: TerminalState; info: TransitionInfo; outputs?: ReleasedOutputs; logs?: ReleasedLogs };
+
+/** The whole (size-bounded) log, tailed per stream here: Docker's own tail mixes the streams. */
+async function readLogTail(container: Docker.Container, policy: Exclude<LogsPolicy, 'none'>): Promise<ReleasedLogs> {
+  return tailLogs(demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false })), policy);
+}
 
 type Rec = {
   status: JobStatus;
@@ -130,7 +135,7 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     );
   }
 
-  /** Watches a started container to its end and decides the outcome (collecting outputs on success). */
+  /** Watches a started container to its end and decides the outcome (outputs on success, the log tail on failure). */
   async function supervise(rec: Rec, container: Docker.Container, ws: Workspace, exited: Promise<ExitStatus>, startedAt: number): Promise<Outcome> {
     transition(rec, 'running', {}, startedAt);
     rec.kill = () => killQuietly(container);
@@ -148,21 +153,34 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     const state = (await container.inspect()).State;
     const exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : exit.StatusCode;
     if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
-    if (rec.timedOut) return { state: 'timed_out', info: { exitCode, reason: `wall-clock limit of ${rec.spec.limits.timeoutMs} ms` } };
-    if (state.OOMKilled) return { state: 'oom_killed', info: { exitCode, reason: `memory limit of ${rec.spec.limits.memoryBytes} bytes` } };
-    if (exitCode !== 0) return { state: 'failed', info: { exitCode } };
+    if (rec.timedOut) return withFailureLogs(rec, container, { state: 'timed_out', info: { exitCode, reason: `wall-clock limit of ${rec.spec.limits.timeoutMs} ms` } });
+    if (state.OOMKilled) return withFailureLogs(rec, container, { state: 'oom_killed', info: { exitCode, reason: `memory limit of ${rec.spec.limits.memoryBytes} bytes` } });
+    if (exitCode !== 0) return withFailureLogs(rec, container, { state: 'failed', info: { exitCode } });
 
     transition(rec, 'collecting', { exitCode });
     const policy = rec.spec.outputPolicy;
-    const logs =
-      policy.logs === 'none'
-        ? undefined
-        : // The whole (size-bounded) log, tailed per stream here: Docker's own tail mixes the streams.
-          tailLogs(demuxLogs(await container.logs({ stdout: true, stderr: true, follow: false })), policy.logs);
+    const logs = policy.logs === 'none' ? undefined : await readLogTail(container, policy.logs);
     const verdict = await applyOutputPolicy({ outputsDir: ws.outputsDir, spec: rec.spec, ...(logs && { logs }) });
     if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
     if (verdict.verdict === 'rejected') return { state: 'output_rejected', info: { exitCode, reason: verdict.reason } };
     return { state: 'succeeded', info: { exitCode }, outputs: verdict.outputs };
+  }
+
+  /**
+   * A job that did not succeed keeps its state and releases no files, but its log tail is
+   * released when the policy allows logs and the leak guard passes them (read before the
+   * container is removed). Anything that prevents that withholds the logs, failing closed.
+   */
+  async function withFailureLogs(rec: Rec, container: Docker.Container, outcome: Outcome): Promise<Outcome> {
+    const policy = rec.spec.outputPolicy.logs;
+    if (policy === 'none') return outcome;
+    try {
+      const guarded = await guardFailedLogs({ logs: await readLogTail(container, policy), spec: rec.spec });
+      if ('logs' in guarded) return { ...outcome, logs: guarded.logs };
+      return { ...outcome, info: { ...outcome.info, logsWithheld: guarded.withheld } };
+    } catch (err) {
+      return { ...outcome, info: { ...outcome.info, logsWithheld: `logs could not be checked: ${(err as Error).message ?? String(err)}` } };
+    }
   }
 
   /** Removes the container and the workspace, then records the terminal state. */
@@ -175,7 +193,7 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     }
     rec.kill = undefined;
     transition(rec, outcome.state, outcome.info);
-    rec.result = { ...rec.status, ...(outcome.outputs && { outputs: outcome.outputs }) };
+    rec.result = { ...rec.status, ...(outcome.outputs && { outputs: outcome.outputs }), ...(outcome.logs && { logs: outcome.logs }) };
     rec.settle(rec.result);
   }
 

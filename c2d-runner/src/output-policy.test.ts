@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { listingHash } from './hashing.js';
-import { applyOutputPolicy, readOutputs } from './output-policy.js';
+import { applyOutputPolicy, guardFailedLogs, readOutputs } from './output-policy.js';
 import { canTransition } from './state.js';
 
 const dirs: string[] = [];
@@ -91,6 +91,20 @@ describe('output policy', () => {
     assert.match(leaky.verdict === 'rejected' ? leaky.reason : '', /^logs:stdout repeats \d+\+ bytes of input a\/data\.csv/);
     const inFile = await applyOutputPolicy({ outputsDir: await outputs({ 'm.json': text.slice(100, 116) }), spec });
     assert.match(inFile.verdict === 'rejected' ? inFile.reason : '', /^m\.json repeats/);
+  });
+
+  it("withholds a failed job's log tail that repeats input, and releases a clean one or an unguarded one", async () => {
+    const text = Array.from({ length: 20 }, () => Math.random().toFixed(10)).join(',');
+    const input = join(await outputs({ 'data.csv': text }), 'data.csv');
+    const inputs = [{ assetId: 'a', mounts: [{ host: input, target: '/data/inputs/a/data.csv' }] }];
+    const policy = { maxBytes: 1e6, allowedPatterns: ['*'], logs: { tail: 10, maxBytes: 1000 }, leakGuard: { enabled: true, minRunBytes: 16 } };
+    const clean = { stdout: 'epoch 1\n', stderr: 'Traceback: ValueError\n', truncated: false };
+    assert.deepEqual(await guardFailedLogs({ logs: clean, spec: { inputs, outputPolicy: policy } }), { logs: clean });
+    const leaky = { stdout: '', stderr: `ValueError: bad row ${text.slice(30, 50)}\n`, truncated: false };
+    const withheld = await guardFailedLogs({ logs: leaky, spec: { inputs, outputPolicy: policy } });
+    assert.match('withheld' in withheld ? withheld.withheld : '', /^leak guard: logs:stderr repeats \d+\+ bytes of input a\/data\.csv/);
+    const unguarded = await guardFailedLogs({ logs: leaky, spec: { inputs, outputPolicy: { ...policy, leakGuard: { enabled: false, minRunBytes: 16 } } } });
+    assert.deepEqual(unguarded, { logs: leaky });
   });
 });
 

@@ -97,6 +97,60 @@ export async function listInputFiles(spec: Pick<NormalizedSpec, 'inputs'>): Prom
   return out;
 }
 
+/** A released log tail as the leak guard scans it: one output per stream. */
+function logOutputs(logs: ReleasedLogs): Array<{ name: string; data: Buffer }> {
+  return [
+    { name: 'logs:stdout', data: Buffer.from(logs.stdout) },
+    { name: 'logs:stderr', data: Buffer.from(logs.stderr) },
+  ];
+}
+
+/**
+ * The verbatim-leak guard over outputs about to be released, against the job's inputs:
+ * `null` when clean, otherwise why they may not be released (a run found, or the
+ * verification budget exceeded: fail closed).
+ *
+ * @example
+ * const leak = await findLeak({ outputs: [{ name: 'm.json', data }], spec })
+ */
+export async function findLeak(params: {
+  outputs: ReadonlyArray<{ name: string; data: Uint8Array }>;
+  spec: Pick<NormalizedSpec, 'inputs' | 'outputPolicy'>;
+  signal?: AbortSignal;
+}): Promise<string | null> {
+  const scan = await scanForLeaks({
+    outputs: params.outputs,
+    inputs: await listInputFiles(params.spec),
+    minRunBytes: params.spec.outputPolicy.leakGuard.minRunBytes,
+    ...(params.signal && { signal: params.signal }),
+  });
+  if (scan.verdict === 'leak') {
+    const f = scan.finding;
+    return `${f.output} repeats ${f.length}+ bytes of input ${f.input} verbatim (output offset ${f.outputOffset}, input offset ${f.inputOffset})`;
+  }
+  if (scan.verdict === 'budget_exceeded') return 'leak guard: verification work exceeded its budget (highly repetitive outputs)';
+  return null;
+}
+
+/**
+ * The log tail of a job that did not succeed (`failed`, `timed_out`, `oom_killed`): released
+ * under the same leak guard as a succeeded job's, or withheld with the reason. Files are
+ * never released for such jobs.
+ *
+ * @example
+ * const r = await guardFailedLogs({ logs, spec }) // { logs } or { withheld: 'leak guard: …' }
+ */
+export async function guardFailedLogs(params: {
+  logs: ReleasedLogs;
+  spec: Pick<NormalizedSpec, 'inputs' | 'outputPolicy'>;
+  signal?: AbortSignal;
+}): Promise<{ logs: ReleasedLogs } | { withheld: string }> {
+  if (!params.spec.outputPolicy.leakGuard.enabled) return { logs: params.logs };
+  const leak = await findLeak({ outputs: logOutputs(params.logs), spec: params.spec, ...(params.signal && { signal: params.signal }) });
+  if (leak === null) return { logs: params.logs };
+  return { withheld: leak.startsWith('leak guard:') ? leak : `leak guard: ${leak}` };
+}
+
 /**
  * The whole output policy, applied after the container has exited and before anything is
  * released: file types, patterns and size, then the verbatim-leak guard over the files
@@ -117,24 +171,9 @@ export async function applyOutputPolicy(params: {
   if (!collected.ok) return { verdict: 'rejected', reason: collected.reason };
   if (policy.leakGuard.enabled) {
     const scanned = collected.files.map((f) => ({ name: f.path, data: f.data }));
-    if (params.logs) {
-      scanned.push({ name: 'logs:stdout', data: Buffer.from(params.logs.stdout) }, { name: 'logs:stderr', data: Buffer.from(params.logs.stderr) });
-    }
-    const inputs = await listInputFiles(params.spec);
-    const scan = await scanForLeaks({
-      outputs: scanned,
-      inputs,
-      minRunBytes: policy.leakGuard.minRunBytes,
-      ...(params.signal && { signal: params.signal }),
-    });
-    if (scan.verdict === 'leak') {
-      const f = scan.finding;
-      return {
-        verdict: 'rejected',
-        reason: `${f.output} repeats ${f.length}+ bytes of input ${f.input} verbatim (output offset ${f.outputOffset}, input offset ${f.inputOffset})`,
-      };
-    }
-    if (scan.verdict === 'budget_exceeded') return { verdict: 'rejected', reason: 'leak guard: verification work exceeded its budget (highly repetitive outputs)' };
+    if (params.logs) scanned.push(...logOutputs(params.logs));
+    const leak = await findLeak({ outputs: scanned, spec: params.spec, ...(params.signal && { signal: params.signal }) });
+    if (leak !== null) return { verdict: 'rejected', reason: leak };
   }
   const manifestFiles = collected.files.map(({ path, size, sha256 }) => ({ path, size, sha256 }));
   return {

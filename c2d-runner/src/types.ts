@@ -70,8 +70,10 @@ export type JobState = NonTerminalState | TerminalState;
 /**
  * Why a job is in its state: the exit code (`failed`), the policy reason (`output_rejected`),
  * the error and, when it is a RunnerError, its code (`engine_error`, e.g. `MOUNT_NOT_PERMITTED`).
+ * `logsWithheld` says why a `failed`, `timed_out` or `oom_killed` job's log tail, which the
+ * policy would release, was not (e.g. `leak guard: …`); the state is unchanged by it.
  */
-export type TransitionInfo = { exitCode?: number; reason?: string; error?: string; errorCode?: string };
+export type TransitionInfo = { exitCode?: number; reason?: string; error?: string; errorCode?: string; logsWithheld?: string };
 
 export type TransitionEvent = { jobId: string; from: JobState | null; to: JobState; at: number; info: TransitionInfo };
 export type TransitionListener = (event: TransitionEvent) => void;
@@ -101,7 +103,12 @@ export type ReleasedOutputs = {
   files: ReadonlyMap<string, Buffer>;
 };
 
-export type JobResult = JobStatus & { outputs?: ReleasedOutputs };
+/**
+ * A terminal job. `outputs` only for `succeeded` (its log tail is `outputs.manifest.logs`);
+ * `logs` only for `failed`, `timed_out` and `oom_killed`, when the policy releases logs and
+ * the leak guard passed them (otherwise `logsWithheld` says why). No files for those.
+ */
+export type JobResult = JobStatus & { outputs?: ReleasedOutputs; logs?: ReleasedLogs };
 
 /** A container (or a workspace left without one) that belongs to this engine instance, found after a restart. */
 export type RecoveredJob = {
@@ -124,7 +131,7 @@ export interface ComputeEngine {
   wait(jobId: string, options?: { signal?: AbortSignal }): Promise<JobResult>;
   /** Stops a queued or running job (terminal state `stopped`). */
   stop(jobId: string): Promise<JobStatus>;
-  /** The terminal result and, for `succeeded`, the released outputs. */
+  /** The terminal result: for `succeeded` the released outputs, for `failed`/`timed_out`/`oom_killed` the released log tail. */
   collect(jobId: string): JobResult;
   /** Forgets a terminal job and drops its output bytes. */
   release(jobId: string): void;
