@@ -110,7 +110,7 @@ export type EngineOutcome = {
   manifest?: OutputManifest | undefined;
   /** A file holding the released outputs as one bundle (tar), when collected. */
   bundlePath?: string | undefined;
-  /** Logs as released by the output policy. */
+  /** Logs as released by the output policy (succeeded, and failed / timed_out / oom_killed whose tail passed the leak guard). */
   logs?: string | undefined;
   imageDigest: string;
   /** The runner's hash of the algorithm files it mounted (0x-hex). */

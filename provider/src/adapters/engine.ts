@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { isRunnerError, TERMINAL_STATES, type ComputeEngine, type JobResult } from '@cove/c2d-runner';
+import { isRunnerError, TERMINAL_STATES, type ComputeEngine, type JobResult, type ReleasedLogs } from '@cove/c2d-runner';
 import { packBundleBytes } from '@cove/sdk';
 import type { EngineOutcome, EnginePort, RecoveredJob } from '../ports.js';
 
@@ -11,6 +11,9 @@ const MAX_LOG_BYTES = 64 * 1024;
 // The runner's ids are at most 64 characters: a provider job id without its 0x.
 const toRunner = (jobId: string) => jobId.replace(/^0x/, '');
 const fromRunner = (id: string) => (id.startsWith('0x') ? id : `0x${id}`);
+
+/** The released log tail as one text: stdout, then stderr under a marker. */
+const logText = (l: ReleasedLogs) => [l.stdout, l.stderr ? `--- stderr ---\n${l.stderr}` : ''].filter(Boolean).join('\n') + (l.truncated ? '\n[truncated]' : '');
 
 /**
  * The c2d-runner engine behind the provider's EnginePort: builds the runner's JobSpec
@@ -24,20 +27,23 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
   const adopted = new Set<string>();
 
   async function toOutcome(jobId: string, r: JobResult): Promise<EngineOutcome> {
+    const why = r.reason ?? r.error ?? (r.exitCode !== undefined ? `exit code ${r.exitCode}` : undefined);
     const base = {
       status: r.state as EngineOutcome['status'],
-      reason: r.reason ?? r.error ?? (r.exitCode !== undefined ? `exit code ${r.exitCode}` : undefined),
+      // A failed job's log tail withheld by the leak guard: the job keeps its state, the reason says so.
+      reason: r.logsWithheld ? `${why ?? r.state}; logs withheld: ${r.logsWithheld}` : why,
       imageDigest: r.imageId,
       codeHash: r.codeHash ? fromRunner(r.codeHash) : undefined,
       startedAt: r.startedAt ?? r.queuedAt,
       finishedAt: r.finishedAt ?? Date.now(),
     };
     const out = r.outputs;
-    if (r.state !== 'succeeded' || !out) return base;
+    // failed, timed_out, oom_killed: no files, but the log tail the policy and the leak guard released.
+    if (r.state !== 'succeeded' || !out) return r.logs ? { ...base, logs: logText(r.logs) } : base;
     const bundlePath = join(params.workRoot, jobId, 'result.tar');
     await writeFile(bundlePath, packBundleBytes(out.files), { mode: 0o600 });
     const l = out.manifest.logs;
-    const logs = l ? [l.stdout, l.stderr ? `--- stderr ---\n${l.stderr}` : ''].filter(Boolean).join('\n') + (l.truncated ? '\n[truncated]' : '') : undefined;
+    const logs = l ? logText(l) : undefined;
     return {
       ...base,
       manifest: { files: out.manifest.files, outputsHash: fromRunner(out.manifest.outputsHash) },

@@ -120,10 +120,11 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.deepEqual([...onChain.orderIds], [oa.orderId, ob.orderId]);
   });
 
-  it('posts a receipt with a zero outputs hash for a job that fails', async () => {
+  it('posts a receipt with a zero outputs hash for a job that fails, and serves its log tail', async () => {
     const a = await w.publish({ provider: providerInfo(), content: 'x\n1\n', allowedImages: [nodeImage] });
     const o = await w.order({ datatoken: a.datatoken, provider: p.address });
-    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++, code: Buffer.from('process.exit(3)') });
+    const crash = `console.log('read 1 row'); console.error('TypeError: model.fit is not a function'); process.exit(3);`;
+    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++, code: Buffer.from(crash) });
     const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
     assert.equal(r.status, 202);
     const status = await waitForJob(w, p.url, p.address, r.body.jobId);
@@ -132,6 +133,24 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
     assert.equal(Number(onChain.status), JOB_STATUS.failed);
     assert.equal(onChain.outputsHash, '0x' + '0'.repeat(64));
+    const logs = await fetch(`${p.url}/v1/compute/${r.body.jobId}/logs`, { headers: await w.accessHeaders(p.address, r.body.jobId) });
+    assert.equal(logs.status, 200);
+    assert.deepEqual(await logs.json(), { jobId: r.body.jobId, status: 'failed', logs: 'read 1 row\n\n--- stderr ---\nTypeError: model.fit is not a function\n' });
+  });
+
+  it("withholds a failed job's log tail that repeats its dataset, saying so in the status", async () => {
+    const row = Array.from({ length: 12 }, () => Math.random().toFixed(8)).join(',');
+    const a = await w.publish({ provider: providerInfo(), content: `${row}\n`, allowedImages: [nodeImage] });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address });
+    const leak = `const fs = require('fs'); const d = '/data/inputs/' + fs.readdirSync('/data/inputs')[0]; console.log(fs.readFileSync(d + '/' + fs.readdirSync(d)[0], 'latin1')); process.exit(1);`;
+    const { request, code } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++, code: Buffer.from(leak) });
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    assert.equal(r.status, 202);
+    const status = await waitForJob(w, p.url, p.address, r.body.jobId);
+    assert.equal(status.status, 'failed');
+    assert.match(status.reason, /^exit code 1; logs withheld: leak guard: logs:stdout repeats/);
+    const logs = (await (await fetch(`${p.url}/v1/compute/${r.body.jobId}/logs`, { headers: await w.accessHeaders(p.address, r.body.jobId) })).json()) as any;
+    assert.equal(logs.logs, '');
   });
 
   it('grants a download: the content key re-sealed to the buyer, who decrypts the dataset from IPFS', async () => {

@@ -70,14 +70,15 @@ describe('job worker', () => {
     assert.equal(existsSync(spec.workspace), false, 'workspace removed');
   });
 
-  it('posts a receipt with a zero outputs hash for a failed job', async () => {
+  it('posts a receipt with a zero outputs hash for a failed job, and keeps its released log tail', async () => {
     const s = createScenario();
     const w = worker(s);
     const { jobId } = await submit(s, w);
     await until(() => s.fengine.started.length === 1);
-    s.fengine.finish(jobId, { status: 'failed', reason: 'exit code 1' });
+    s.fengine.finish(jobId, { status: 'failed', reason: 'exit code 1', logs: 'Traceback (most recent call last):\nValueError: bad\n' });
     await w.idle();
     assert.equal(s.store.getJob(jobId)!.status, 'failed');
+    assert.equal(s.store.getJob(jobId)!.logs, 'Traceback (most recent call last):\nValueError: bad\n');
     assert.equal(s.fchain.receipts[0]!.outputsHash, '0x' + '0'.repeat(64));
     assert.equal(s.fchain.receipts[0]!.resultCid, '');
   });
