@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite; any failure fails the run.
+# The whole test suite; any failure fails the run. Each step prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step() { printf '\n== %s\n' "$*"; }
+t0=$SECONDS
+current=""
+last=$SECONDS
+took() { [ -z "$current" ] || printf -- '-- %s: %ss\n' "$current" "$((SECONDS - last))"; }
+step() {
+  took
+  current=$1
+  last=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 profile=default
 [ "${CI:-}" = "true" ] && profile=ci
@@ -19,3 +28,5 @@ for ws in sdk c2d-runner provider; do
   step "unit tests: $ws";   npm test --silent -w "$ws"
 done
 step "end-to-end tests";    npm test --silent -w test
+took
+printf '\n== all tests passed in %ss\n' "$((SECONDS - t0))"
