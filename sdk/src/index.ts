@@ -38,6 +38,7 @@ export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } fro
 export { packBundle, packBundleBytes, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
 export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
+export { getJobLogs, type GetJobLogsParameters, type GetJobLogsReturnType } from './actions/compute/getJobLogs.js';
 export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';
 export { stopJob, type StopJobParameters, type StopJobReturnType } from './actions/compute/stopJob.js';
 export { getResults, type GetResultsParameters, type GetResultsReturnType } from './actions/compute/getResults.js';

@@ -11,6 +11,7 @@ import { buyDatatokens } from '../actions/market/buyDatatokens.js';
 import { orderAsset } from '../actions/market/orderAsset.js';
 import { startCompute } from '../actions/compute/startCompute.js';
 import { getJob } from '../actions/compute/getJob.js';
+import { getJobLogs } from '../actions/compute/getJobLogs.js';
 import { waitForJob } from '../actions/compute/waitForJob.js';
 import { stopJob } from '../actions/compute/stopJob.js';
 import { getResults } from '../actions/compute/getResults.js';
@@ -33,6 +34,7 @@ const actions = {
   orderAsset,
   startCompute,
   getJob,
+  getJobLogs,
   waitForJob,
   stopJob,
   getResults,

@@ -12,6 +12,7 @@ import type { JobStatusView } from '../../provider-api/http.js';
 import { startCompute } from './startCompute.js';
 import { waitForJob } from './waitForJob.js';
 import { getJob } from './getJob.js';
+import { getJobLogs } from './getJobLogs.js';
 import { stopJob } from './stopJob.js';
 import { getResults } from './getResults.js';
 import { imageId, startProviderProcess, TEST_NODE_IMAGE } from './test-provider.js';
@@ -63,6 +64,8 @@ test('publish (pinned by the provider) → buy → order → compute → wait �
   assert.equal(final.receipt.state, 'posted');
   assert.ok(seen.length >= 2);
   assert.equal((await getJob(buyer.client, { provider: provider.url, jobId })).status, 'succeeded');
+  // The owner's policy releases no logs.
+  await assert.rejects(getJobLogs(buyer.client, { provider: provider.url, jobId }), (e) => isCoveError(e, 'LOGS_NOT_RELEASED'));
 
   const out = join(w.dir, 'results');
   const results = await getResults(buyer.client, { provider: provider.url, jobId, out, peers: provider.ipfs });

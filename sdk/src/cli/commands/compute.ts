@@ -3,6 +3,7 @@ import { getAsset } from '../../actions/assets/getAsset.js';
 import { publishModel } from '../../actions/assets/publishModel.js';
 import { download } from '../../actions/access/download.js';
 import { getJob } from '../../actions/compute/getJob.js';
+import { getJobLogs } from '../../actions/compute/getJobLogs.js';
 import { getResults } from '../../actions/compute/getResults.js';
 import { startCompute } from '../../actions/compute/startCompute.js';
 import { stopJob } from '../../actions/compute/stopJob.js';
@@ -101,6 +102,19 @@ export function registerCompute(program: Command, run: Run): void {
           const id = parseJobId(jobId);
           const job = o.wait === true ? await waitWithProgress(cove, opts.json, provider, id) : await getJob(cove, { provider, jobId: id });
           printResult(opts, job, () => jobLines(job));
+        });
+      }),
+    );
+
+  program
+    .command('logs <jobId>')
+    .description("print the log tail a job's output policy releases (failed, timed-out and out-of-memory jobs too)")
+    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .action(
+      run(async (opts, jobId: string, o: { provider?: string }) => {
+        await withSession(opts, async ({ cove, network }) => {
+          const result = await getJobLogs(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId) });
+          printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`, ...(result.logs === '' ? ['(no logs released)'] : [result.logs.replace(/\n$/, '')])]);
         });
       }),
     );
