@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TEST_IMAGES } from '../../test/lib/images.js';
+import Docker from 'dockerode';
+import { LABEL_ENGINE, LABEL_JOB } from './container.js';
 import { createDockerEngine, randomInstanceId } from './docker-engine.js';
 import { isRunnerError } from './errors.js';
 import { imageIds } from './testing/harness.js';
@@ -28,6 +30,18 @@ async function startAndDie(cfg: object, expected: number): Promise<void> {
   await dead;
 }
 
+/** Waits (bounded) until the job's container has exited: a fixed sleep is a guess under load. */
+async function untilExited(instanceId: string, jobId: string, timeoutMs = 30_000): Promise<void> {
+  const docker = new Docker();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const exited = await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENGINE}=${instanceId}`, `${LABEL_JOB}=${jobId}`], status: ['exited'] } });
+    if (exited.length > 0) return;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not exit within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('recovery after the provider process dies', () => {
   const roots: string[] = [];
   after(async () => {
@@ -47,14 +61,14 @@ describe('recovery after the provider process dies', () => {
         imageId: ids.node,
         image: TEST_IMAGES.node,
         jobs: [
-          { jobId: 'long', code: `setTimeout(() => { ${write('long')} }, 4000);` },
+          { jobId: 'long', code: `setTimeout(() => { ${write('long')} }, 8000);` },
           { jobId: 'quick', code: `setTimeout(() => { ${write('quick')} }, 300);` },
           { jobId: 'junk', code: `setTimeout(() => {}, 60000);` },
         ],
       },
       3,
     );
-    await new Promise((r) => setTimeout(r, 1000)); // 'quick' exits while nobody watches
+    await untilExited(instanceId, 'quick'); // 'quick' exits while nobody watches; 'long' still runs
 
     const transitions: string[] = [];
     const engine = createDockerEngine({ workRoot, instanceId, concurrency: 1, onTransition: (e) => transitions.push(`${e.jobId}:${e.from}>${e.to}`) });
