@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEther } from 'ethers';
-import { AUDIT_CHECKS, getDatatoken, type GetResultsReturnType, type PublishAssetReturnType } from '@cove/sdk';
-import { buyAndOrder, exportBreastCancer, publishDataset, runTraining, startWorld, type World } from './lib/world.js';
+import { AUDIT_CHECKS, getDatatoken, type CoveError, type GetResultsReturnType, type PublishAssetReturnType } from '@cove/sdk';
+import { TEST_IMAGES } from './lib/images.js';
+import { buyAndOrder, exportBreastCancer, imageIdOf, publishDataset, runTraining, startWorld, TRAIN_ALGORITHM, type World } from './lib/world.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -48,6 +49,16 @@ describe('the Cove story: publish → buy → order → compute → results → 
     assert.equal(pricing.type === 'fixedRate' && pricing.rate, parseEther('0.01'));
     // The provider pinned the ciphertext and the document: nothing below needs the owner's node.
     await world.owner.stop();
+  });
+
+  it('checks an algorithm against the policy before any order is spent', async () => {
+    const algorithm = { image: world.pythonImageId, file: TRAIN_ALGORITHM };
+    const params = { assetIds: [dataset.assetId], provider: world.devnet.provider.url };
+    assert.deepEqual(await world.buyer.cove.checkAlgorithm({ ...params, algorithm }), { codeHash: world.trainCodeHash, imageId: world.pythonImageId });
+    const nodeImage = await imageIdOf(TEST_IMAGES.node);
+    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: { ...algorithm, image: nodeImage } }), (e: CoveError) => e.code === 'ALGORITHM_NOT_ALLOWED' && e.details?.rule === 'image');
+    const other = { image: world.pythonImageId, code: Buffer.from('print(1)\n'), fileName: 'other.py' };
+    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: other }), (e: CoveError) => e.code === 'ALGORITHM_NOT_ALLOWED' && e.details?.rule === 'code');
   });
 
   it('sells one datatoken for 0.01 ETH and spends it on an order naming the provider', async () => {

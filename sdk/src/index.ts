@@ -8,6 +8,7 @@ export { generateContentKey, generateKeyPair, keyPairFromSecretKey, encodeKey, d
 export { sealKey, openSealedKey, SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters } from './crypto/seal.js';
 export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type CreateStorageNodeParameters, type AddParameters, type CatParameters, type StorageProgress } from './storage/helia.js';
 export { parseCid, type CidInput } from './storage/cat.js';
+export type { FetchParameters } from './storage/fetch.js';
 export { assetDocumentSchema, ASSET_DOCUMENT_VERSION, type AssetDocument, type AssetDocumentInput } from './asset/schema.js';
 export { parseAssetDocument, serializeDocument, hashDocument, storeDocument, loadDocument, MAX_DOCUMENT_BYTES, type StoreDocumentReturnType, type LoadDocumentParameters, type LoadDocumentReturnType } from './asset/document.js';
 export { canonicalJson, sha256Hex } from './asset/canonical.js';
@@ -37,6 +38,7 @@ export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type P
 export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } from './provider-api/errors.js';
 export { packBundle, packBundleBytes, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
+export { checkAlgorithm, type CheckAlgorithmParameters, type CheckAlgorithmReturnType } from './actions/compute/checkAlgorithm.js';
 export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
 export { getJobLogs, type GetJobLogsParameters, type GetJobLogsReturnType } from './actions/compute/getJobLogs.js';
 export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';

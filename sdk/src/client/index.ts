@@ -10,6 +10,7 @@ import { getPricing } from '../actions/market/getPricing.js';
 import { buyDatatokens } from '../actions/market/buyDatatokens.js';
 import { orderAsset } from '../actions/market/orderAsset.js';
 import { startCompute } from '../actions/compute/startCompute.js';
+import { checkAlgorithm } from '../actions/compute/checkAlgorithm.js';
 import { getJob } from '../actions/compute/getJob.js';
 import { getJobLogs } from '../actions/compute/getJobLogs.js';
 import { waitForJob } from '../actions/compute/waitForJob.js';
@@ -32,6 +33,7 @@ const actions = {
   getPricing,
   buyDatatokens,
   orderAsset,
+  checkAlgorithm,
   startCompute,
   getJob,
   getJobLogs,

@@ -47,7 +47,8 @@ function defaultCommand(fileName: string): string[] {
   throw new ActionError('INVALID_PARAMS', `no default command for ${fileName}: give algorithm.command`);
 }
 
-async function readCode(client: CoveClientBase, a: AlgorithmInput, signal?: AbortSignal): Promise<{ code: Uint8Array; fileName: string }> {
+/** The algorithm's one code file and its name inside the job, from a path, bytes or a CID. */
+export async function readCode(client: CoveClientBase, a: AlgorithmInput, signal?: AbortSignal): Promise<{ code: Uint8Array; fileName: string }> {
   const given = [a.file, a.code, a.codeCid].filter((x) => x !== undefined).length;
   if (given !== 1) throw new ActionError('INVALID_PARAMS', 'give exactly one of algorithm.file, algorithm.code, algorithm.codeCid');
   if (a.file !== undefined) return { code: await readFile(a.file), fileName: a.fileName ?? basename(a.file) };

@@ -6,6 +6,7 @@ import { getJob } from '../../actions/compute/getJob.js';
 import { getJobLogs } from '../../actions/compute/getJobLogs.js';
 import { getResults } from '../../actions/compute/getResults.js';
 import { startCompute } from '../../actions/compute/startCompute.js';
+import { checkAlgorithm } from '../../actions/compute/checkAlgorithm.js';
 import { stopJob } from '../../actions/compute/stopJob.js';
 import { waitForJob } from '../../actions/compute/waitForJob.js';
 import { orderAsset } from '../../actions/market/orderAsset.js';
@@ -72,17 +73,27 @@ export function registerCompute(program: Command, run: Run): void {
         if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
         await withSession(opts, async ({ cove, network }) => {
           const provider = providerOf(o, network);
+          const algorithm = { image: o.image, file: o.algorithm, ...(o.command === undefined ? {} : { command: o.command.split(',') }) };
+          // Refuse what the policies refuse before spending any order.
+          await checkAlgorithm(cove, { assetIds: ids, algorithm, provider });
           const datasets = [];
+          const ordered: string[] = [];
           for (const [i, assetId] of ids.entries()) {
             const serviceId = await serviceOf(cove, assetId, 'compute');
             const orderTxHash = o.order[i] ?? (await orderAsset(cove, { assetId, serviceId })).txHash;
+            if (o.order[i] === undefined) ordered.push(orderTxHash);
             datasets.push({ assetId, orderTxHash, serviceId });
           }
-          const started = await startCompute(cove, {
-            provider,
-            datasets,
-            algorithm: { image: o.image, file: o.algorithm, ...(o.command === undefined ? {} : { command: o.command.split(',') }) },
-          });
+          let started;
+          try {
+            started = await startCompute(cove, { provider, datasets, algorithm });
+          } catch (err) {
+            // An order the provider refused is not used up: say how to spend it on a retry.
+            if (ordered.length > 0 && err instanceof Error) {
+              err.message += ` (your order(s) remain usable until they expire: retry with ${datasets.map((d) => `--order ${d.orderTxHash}`).join(' ')})`;
+            }
+            throw err;
+          }
           const job = o.wait ? await waitWithProgress(cove, opts.json, provider, started.jobId) : await getJob(cove, { provider, jobId: started.jobId });
           printResult(opts, job, () => jobLines(job));
           if (o.wait && job.status !== 'succeeded') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
