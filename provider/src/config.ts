@@ -49,6 +49,8 @@ export const EnvSchema = z.object({
   COVE_JOB_QUEUE_MAX: intFromEnv(32, 0),
   COVE_BODY_LIMIT_BYTES: intFromEnv(512 * 1024, 1024),
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
+  /** The most one `POST /v1/pin` request may store, summed over its CIDs (2 GiB). */
+  COVE_PIN_MAX_BYTES: intFromEnv(2 * 1024 ** 3, 0),
   COVE_RATE_LIMIT_PER_SECOND: intFromEnv(50, 1),
   COVE_RATE_LIMIT_BURST: intFromEnv(100, 1),
   /** Longest a signed request may stay valid, in seconds. */
@@ -90,6 +92,7 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,
     inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,
+    pinMaxBytes: e.COVE_PIN_MAX_BYTES,
     ratePerSecond: e.COVE_RATE_LIMIT_PER_SECOND,
     rateBurst: e.COVE_RATE_LIMIT_BURST,
     maxSignatureTtlSeconds: e.COVE_MAX_SIGNATURE_TTL_SECONDS,

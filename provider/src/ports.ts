@@ -72,6 +72,13 @@ export interface DocumentsPort {
 export interface StoragePort {
   cat(cid: string, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
   add(source: AsyncIterable<Uint8Array> | Uint8Array, options?: { signal?: AbortSignal }): Promise<string>;
+  /** The byte size a UnixFS root declares (one block read); VALIDATION for other codecs. */
+  stat(cid: string, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
+  /**
+   * Fetches a whole DAG without pinning it and returns the bytes of its blocks; stops with
+   * PIN_TOO_LARGE (deleting what it fetched) once they exceed `maxBytes`.
+   */
+  fetch(cid: string, options: { signal?: AbortSignal; maxBytes: number }): Promise<{ bytes: number }>;
   /** Fetches (from connected peers) and pins a DAG. */
   pin(cid: string, options?: { signal?: AbortSignal }): Promise<void>;
   dial(address: string, options?: { signal?: AbortSignal }): Promise<void>;

@@ -17,7 +17,7 @@ export type ServicesParameters = {
   chain: ChainPort;
   documents: DocumentsPort;
   crypto: CryptoPort;
-  storage: Pick<StoragePort, 'pin' | 'dial'>;
+  storage: Pick<StoragePort, 'stat' | 'fetch' | 'pin' | 'dial'>;
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
@@ -25,7 +25,7 @@ export type ServicesParameters = {
   ipfsAddresses?: string[];
   contracts: InfoView['contracts'];
   environments: Environment[];
-  limits: { bodyBytes: number; inlineCodeBytes: number; maxSignatureTtlSeconds: number; queueMax: number; concurrency: number };
+  limits: { bodyBytes: number; inlineCodeBytes: number; maxSignatureTtlSeconds: number; queueMax: number; concurrency: number; pinMaxBytes: number };
   clock?: () => number;
 };
 
@@ -72,7 +72,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     startCompute: (params) =>
       startCompute({ ...common, engine: p.engine, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes }, params),
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),
-    pin: (params) => pinContent({ store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, clock }, params),
+    pin: (params) => pinContent({ store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, maxBytes: p.limits.pinMaxBytes, clock }, params),
     jobStatus: (access) => getJobStatus(queryDeps, access),
     jobLogs: (access) => getJobLogs(queryDeps, access),
     jobResult: (access) => getJobResult(queryDeps, access),

@@ -1,4 +1,5 @@
-import type { StorageNode } from '@cove/sdk';
+import { isCoveError, type StorageNode } from '@cove/sdk';
+import { ProviderError } from '../errors.js';
 import type { StoragePort } from '../ports.js';
 
 /**
@@ -11,6 +12,22 @@ export function createStorageAdapter(params: { node: StorageNode; catTimeoutMs?:
   const { node } = params;
   return {
     cat: (cid, options) => node.cat(cid, { timeoutMs: params.catTimeoutMs ?? 60_000, ...(options?.signal ? { signal: options.signal } : {}) }),
+    async stat(cid, options) {
+      try {
+        return await node.stat(cid, options?.signal ? { signal: options.signal } : {});
+      } catch (cause) {
+        if (isCoveError(cause, 'STORAGE_NOT_UNIXFS')) throw new ProviderError('VALIDATION', `${cid} is not a UnixFS file or directory`, { details: { cid }, cause });
+        throw cause;
+      }
+    },
+    async fetch(cid, { signal, maxBytes }) {
+      try {
+        return await node.fetch(cid, { maxBytes, ...(signal ? { signal } : {}) });
+      } catch (cause) {
+        if (isCoveError(cause, 'STORAGE_TOO_LARGE')) throw new ProviderError('PIN_TOO_LARGE', `${cid} holds more than ${maxBytes} bytes`, { details: { cid, maxBytes }, cause });
+        throw cause;
+      }
+    },
     pin: (cid, options) => node.pin(cid, options?.signal ? { signal: options.signal } : {}),
     dial: (address, options) => node.dial(address, options?.signal ? { signal: options.signal } : {}),
     async add(source, options) {

@@ -118,7 +118,7 @@ export const InfoResponse = z.object({
       images: z.array(z.object({ ref: z.string(), id: z.string().nullable() })),
     }),
   ),
-  limits: z.object({ bodyBytes: z.number(), inlineCodeBytes: z.number(), maxSignatureTtlSeconds: z.number(), queueMax: z.number(), concurrency: z.number() }),
+  limits: z.object({ bodyBytes: z.number(), inlineCodeBytes: z.number(), maxSignatureTtlSeconds: z.number(), queueMax: z.number(), concurrency: z.number(), pinMaxBytes: z.number() }),
 });
 
 export type InfoView = z.infer<typeof InfoResponse>;

@@ -58,6 +58,17 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
       if (!b) throw new Error(`no block ${cid}`);
       yield b;
     },
+    async stat(cid) {
+      const b = blobs.get(cid);
+      if (!b) throw new Error(`no block ${cid}`);
+      return { bytes: b.length };
+    },
+    async fetch(cid, { maxBytes }) {
+      const b = blobs.get(cid);
+      if (!b) throw new Error(`no block ${cid}`);
+      if (b.length > maxBytes) throw new ProviderError('PIN_TOO_LARGE', `${cid} holds more than ${maxBytes} bytes`);
+      return { bytes: b.length };
+    },
     async pin(cid) {
       if (!blobs.has(cid)) throw new Error(`no block ${cid}`);
     },

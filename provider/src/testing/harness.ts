@@ -27,7 +27,7 @@ export async function startHarness(o: { bodyBytes?: number; ratePerSecond?: numb
     logger: silentLogger,
     receiptRetry: { attempts: 2, delayMs: 5 },
   });
-  const limits = { bodyBytes: o.bodyBytes ?? 64 * 1024, inlineCodeBytes: 16 * 1024, maxSignatureTtlSeconds: 3600, queueMax: o.queueMax ?? 10, concurrency: 2 };
+  const limits = { bodyBytes: o.bodyBytes ?? 64 * 1024, inlineCodeBytes: 16 * 1024, maxSignatureTtlSeconds: 3600, queueMax: o.queueMax ?? 10, concurrency: 2, pinMaxBytes: 1 << 20 };
   const services = await createServices({
     store: s.store,
     worker,

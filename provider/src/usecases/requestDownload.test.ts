@@ -3,8 +3,6 @@ import { describe, it } from 'node:test';
 import { isProviderError } from '../errors.js';
 import { ACCESS_SERVICE, CONSUMER_X25519, createScenario, PROVIDER_X25519 } from '../testing/scenario.js';
 import { requestDownload } from './requestDownload.js';
-import { pinContent } from './pinContent.js';
-import { PIN_REQUEST_TYPES } from '@cove/sdk';
 
 function deps(s: ReturnType<typeof createScenario>) {
   return { chain: s.fchain.chain, documents: s.documents.port, store: s.store, crypto: s.crypto, providerAddress: s.provider.address, domain: s.domain, maxTtlSeconds: 3600 };
@@ -40,19 +38,5 @@ describe('requestDownload', () => {
     a.view.provider.address = s.stranger.address;
     const r = s.downloadRequest([{ assetId: a.assetId, txHash: s.order(a.assetId, { serviceId: ACCESS_SERVICE }).txHash }]);
     await assert.rejects(requestDownload(deps(s), { request: r, signature: await s.signDownload(r) }), (e) => isProviderError(e, 'ASSET_NOT_SERVED'));
-  });
-});
-
-describe('pinContent', () => {
-  it('pins what the publisher signed for, once per nonce', async () => {
-    const s = createScenario();
-    const cid = await s.storage.add(Buffer.from('doc'));
-    const request = { publisher: s.consumer.address, cids: [cid], from: [], nonce: '7', expiry: Math.floor(Date.now() / 1000) + 60 };
-    const signature = await s.consumer.signTypedData(s.domain, PIN_REQUEST_TYPES, request);
-    const d = { store: s.store, storage: s.storage, domain: s.domain, maxTtlSeconds: 3600 };
-    assert.deepEqual(await pinContent(d, { request, signature }), { pinned: [cid] });
-    await assert.rejects(pinContent(d, { request, signature }), (e) => isProviderError(e, 'NONCE_REPLAYED'));
-    const forged = await s.stranger.signTypedData(s.domain, PIN_REQUEST_TYPES, { ...request, nonce: '8' });
-    await assert.rejects(pinContent(d, { request: { ...request, nonce: '8' }, signature: forged }), (e) => isProviderError(e, 'SIGNATURE_INVALID'));
   });
 });

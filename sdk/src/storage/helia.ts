@@ -9,10 +9,12 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { FsBlockstore } from 'blockstore-fs';
 import { FsDatastore } from 'datastore-fs';
 import { createHeliaLight, type Helia } from 'helia';
+import type { CID } from 'multiformats/cid';
 import { join } from 'node:path';
 import { DataPlaneError, abortedError, throwIfAborted } from '../crypto/errors.js';
 import type { ByteSource } from '../crypto/bytes.js';
 import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat.js';
+import { fetchDag, type FetchParameters } from './fetch.js';
 
 /** Blocks a `cat` fetches ahead: memory stays near this many MiB however large the file. */
 export const CAT_READ_AHEAD_BLOCKS = 8;
@@ -46,6 +48,17 @@ export type StorageNode = {
   add(source: ByteSource, params?: AddParameters): Promise<string>;
   /** Streams a UnixFS file's bytes, from disk or from connected peers. */
   cat(cid: CidInput, params?: CatParameters): AsyncGenerator<Uint8Array>;
+  /**
+   * The size a UnixFS root declares, reading only that block: a raw block's length, a
+   * file's `fileSize`. A directory declares 0 (its entries are not read). `STORAGE_NOT_UNIXFS`
+   * for other codecs. Declared, not verified: `fetch` with `maxBytes` counts real bytes.
+   */
+  stat(cid: CidInput, params?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
+  /**
+   * Reads the whole DAG into the blockstore without pinning it, counting the bytes of its
+   * blocks; over `maxBytes` it stops with `STORAGE_TOO_LARGE` and deletes what it fetched.
+   */
+  fetch(cid: CidInput, params?: FetchParameters): Promise<{ bytes: number }>;
   /** Pins a DAG (fetching missing blocks) so garbage collection keeps it. */
   pin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
   unpin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
@@ -160,6 +173,26 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
 
     cat(cid, { signal, timeoutMs = DEFAULT_CAT_TIMEOUT_MS, onProgress } = {}) {
       return catWithIdleTimeout({ fs, cid: parseCid(cid), signal, timeoutMs, onProgress, concurrency: CAT_READ_AHEAD_BLOCKS });
+    },
+
+    async stat(cid, { signal } = {}) {
+      const parsed = parseCid(cid);
+      try {
+        const stats = await fs.stat(parsed, signal ? { signal } : {});
+        return { bytes: Number(stats.size) };
+      } catch (cause) {
+        if (signal?.aborted === true) throw abortedError(signal);
+        if ((cause as Error).name === 'NotUnixFSError') throw storageError('STORAGE_NOT_UNIXFS', `${parsed} is not a UnixFS file or directory`, cause);
+        throw storageError('STORAGE_FAILED', `reading the size of ${parsed} failed`, cause);
+      }
+    },
+
+    fetch(cid, params = {}) {
+      // Helia's own delete asks the (absent) content routers to stop providing, and fails
+      const removeUnpinned = async (block: CID) => {
+        if (!(await helia.pins.isPinned(block))) await blockstore.delete(block);
+      };
+      return fetchDag({ helia, cid: parseCid(cid), removeUnpinned, ...params });
     },
 
     async pin(cid, { signal } = {}) {
