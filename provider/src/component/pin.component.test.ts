@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PIN_REQUEST_TYPES, providerDomain } from '@cove/sdk';
 import { startProvider, type RunningProvider } from '../start.js';
-import { underDeclaredFile } from '../testing/dags.js';
+import { underDeclaredFile } from '../../../sdk/src/storage/test-dags.js';
 import { createWorld, postJson, type World } from './world.js';
 
 const MiB = 1024 * 1024;
