@@ -7,6 +7,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerCompute } from './commands/compute.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPublish } from './commands/publish.js';
+import { registerUpdate } from './commands/update.js';
 
 const program = new Command('cove')
   .description('Cove: trade the use of data without moving it')
@@ -34,6 +35,7 @@ const run: Run =
 
 registerKeys(program, run);
 registerPublish(program, run);
+registerUpdate(program, run);
 registerAssets(program, run);
 registerCompute(program, run);
 registerAudit(program, run);
