@@ -9,18 +9,6 @@ import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
 
 contract AssetFactoryTest is CoveFixture {
-    event AssetPublished(
-        uint256 indexed assetId,
-        address indexed publisher,
-        address indexed datatoken,
-        IDataNFT.AssetKind kind,
-        string cid,
-        bytes32 metadataHash,
-        IAssetFactory.Pricing pricing,
-        uint256 pricingId,
-        uint256 initialSupply
-    );
-
     function test_constructor_exposesWiring() public view {
         vm.assertEq(factory.dataNFT(), address(dataNFT));
         vm.assertEq(factory.datatokenImplementation(), address(datatokenImplementation));
@@ -37,7 +25,9 @@ contract AssetFactoryTest is CoveFixture {
     function test_publish_withoutPricing_mintsToThePublisher() public {
         IAssetFactory.PublishParams memory p = _params(50 * ONE);
         vm.expectEmit(true, true, false, true, address(factory));
-        emit AssetPublished(1, publisher, address(0), p.kind, CID, DOC_HASH, IAssetFactory.Pricing.None, 0, 50 * ONE);
+        emit IAssetFactory.AssetPublished(
+            1, publisher, address(0), p.kind, CID, DOC_HASH, IAssetFactory.Pricing.None, 0, 50 * ONE
+        );
         (uint256 assetId, Datatoken dt, uint256 pricingId) = _publish(p);
         vm.assertEq(assetId, 1);
         vm.assertEq(pricingId, 0);
@@ -52,7 +42,9 @@ contract AssetFactoryTest is CoveFixture {
         IAssetFactory.PublishParams memory p = _params(ONE);
         address predicted = vm.computeCreateAddress(address(factory), vm.getNonce(address(factory)));
         vm.expectEmit(address(factory));
-        emit AssetPublished(1, publisher, predicted, p.kind, CID, DOC_HASH, IAssetFactory.Pricing.None, 0, ONE);
+        emit IAssetFactory.AssetPublished(
+            1, publisher, predicted, p.kind, CID, DOC_HASH, IAssetFactory.Pricing.None, 0, ONE
+        );
         _publish(p);
     }
 

@@ -8,17 +8,6 @@ import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
 
 contract ComputeReceiptsTest is CoveFixture {
-    event JobRecorded(
-        bytes32 indexed jobId,
-        address indexed provider,
-        bytes32 outputsHash,
-        string resultCid,
-        uint8 status,
-        bytes32 algorithmImageDigest,
-        bytes32 algorithmCodeHash
-    );
-    event OrderConsumed(bytes32 indexed orderId, bytes32 indexed jobId, uint256 indexed assetId, bytes32 contentHash);
-
     bytes32 internal constant JOB = keccak256("job-1");
     uint256 internal assetId;
     Datatoken internal dt;
@@ -35,9 +24,11 @@ contract ComputeReceiptsTest is CoveFixture {
         IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
         bytes memory sig = _sign(providerKey, r);
         vm.expectEmit(address(receipts));
-        emit JobRecorded(JOB, provider, r.outputsHash, r.resultCid, 0, r.algorithmImageDigest, r.algorithmCodeHash);
+        emit IComputeReceipts.JobRecorded(
+            JOB, provider, r.outputsHash, r.resultCid, 0, r.algorithmImageDigest, r.algorithmCodeHash
+        );
         vm.expectEmit(address(receipts));
-        emit OrderConsumed(orderId, JOB, assetId, r.datasetContentHashes[0]);
+        emit IComputeReceipts.OrderConsumed(orderId, JOB, assetId, r.datasetContentHashes[0]);
         // Anyone may relay a signed receipt.
         vm.prank(stranger);
         receipts.recordJob(r, sig);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
+
 import {vm} from "./utils/Vm.sol";
 import {CoveFixture} from "./utils/CoveFixture.sol";
 import {DataNFT} from "../src/DataNFT.sol";
@@ -10,11 +12,6 @@ import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DataNFTTest is CoveFixture {
-    event MetadataDocumentUpdated(uint256 indexed assetId, bytes32 indexed metadataHash, string cid, address updater);
-    event MetadataManagerSet(uint256 indexed assetId, address indexed manager);
-    event LineageRecorded(uint256 indexed assetId, bytes32[] parentJobIds);
-    event MetadataUpdate(uint256 _tokenId);
-
     address internal manager = address(0xA11CE);
 
     function test_constructor_setsWiring() public view {
@@ -84,7 +81,7 @@ contract DataNFTTest is CoveFixture {
         m.parentJobIds[0] = keccak256("job-1");
         uint256 expectedId = dataNFT.nextAssetId();
         vm.expectEmit(address(dataNFT));
-        emit LineageRecorded(expectedId, m.parentJobIds);
+        emit IDataNFT.LineageRecorded(expectedId, m.parentJobIds);
         vm.prank(address(factory));
         uint256 assetId = dataNFT.mint(m);
         vm.assertEq(dataNFT.parentJobsOf(assetId), m.parentJobIds);
@@ -126,9 +123,9 @@ contract DataNFTTest is CoveFixture {
         (uint256 assetId,) = _publishDataset();
         bytes32 newHash = keccak256("v2");
         vm.expectEmit(address(dataNFT));
-        emit MetadataUpdate(assetId);
+        emit IERC4906.MetadataUpdate(assetId);
         vm.expectEmit(address(dataNFT));
-        emit MetadataDocumentUpdated(assetId, newHash, CID_DAG_PB, publisher);
+        emit IDataNFT.MetadataDocumentUpdated(assetId, newHash, CID_DAG_PB, publisher);
         vm.prank(publisher);
         dataNFT.setMetadata(assetId, CID_DAG_PB, newHash);
         vm.assertEq(dataNFT.cidOf(assetId), CID_DAG_PB);
@@ -166,7 +163,7 @@ contract DataNFTTest is CoveFixture {
     function test_setMetadataManager_emitsAndIsReadable() public {
         (uint256 assetId,) = _publishDataset();
         vm.expectEmit(address(dataNFT));
-        emit MetadataManagerSet(assetId, manager);
+        emit IDataNFT.MetadataManagerSet(assetId, manager);
         vm.prank(publisher);
         dataNFT.setMetadataManager(assetId, manager);
         vm.assertEq(dataNFT.metadataManager(assetId), manager);
@@ -184,7 +181,7 @@ contract DataNFTTest is CoveFixture {
         vm.startPrank(publisher);
         dataNFT.setMetadataManager(assetId, manager);
         vm.expectEmit(address(dataNFT));
-        emit MetadataManagerSet(assetId, address(0));
+        emit IDataNFT.MetadataManagerSet(assetId, address(0));
         dataNFT.transferFrom(publisher, buyer, assetId);
         vm.stopPrank();
         vm.assertEq(dataNFT.metadataManager(assetId), address(0));

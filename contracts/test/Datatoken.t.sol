@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 import {vm} from "./utils/Vm.sol";
 import {CoveFixture} from "./utils/CoveFixture.sol";
 import {Datatoken} from "../src/Datatoken.sol";
@@ -9,20 +11,6 @@ import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DatatokenTest is CoveFixture {
-    event OrderStarted(
-        bytes32 indexed orderId,
-        uint256 indexed assetId,
-        address indexed consumer,
-        address payer,
-        uint256 serviceId,
-        address provider,
-        uint64 validUntil
-    );
-    event MinterSet(address indexed owner, address indexed minter, bool allowed);
-    event PaymentCollectorSet(address indexed paymentCollector);
-    event Transfer(address indexed from, address indexed to, uint256 value);
-    event Approval(address indexed owner, address indexed spender, uint256 value);
-
     uint256 internal assetId;
     Datatoken internal dt;
 
@@ -85,7 +73,7 @@ contract DatatokenTest is CoveFixture {
 
     function test_mint_byAssetOwner() public {
         vm.expectEmit(address(dt));
-        emit Transfer(address(0), buyer, 5 * ONE);
+        emit IERC20.Transfer(address(0), buyer, 5 * ONE);
         vm.prank(publisher);
         dt.mint(buyer, 5 * ONE);
         vm.assertEq(dt.balanceOf(buyer), 5 * ONE);
@@ -94,7 +82,7 @@ contract DatatokenTest is CoveFixture {
 
     function test_mint_byGrantedMinter() public {
         vm.expectEmit(address(dt));
-        emit MinterSet(publisher, marketplace, true);
+        emit IDatatoken.MinterSet(publisher, marketplace, true);
         vm.prank(publisher);
         dt.setMinter(marketplace, true);
         vm.assertTrue(dt.isMinter(marketplace));
@@ -152,7 +140,7 @@ contract DatatokenTest is CoveFixture {
 
     function test_setPaymentCollector_byOwner() public {
         vm.expectEmit(address(dt));
-        emit PaymentCollectorSet(marketplace);
+        emit IDatatoken.PaymentCollectorSet(marketplace);
         vm.prank(publisher);
         dt.setPaymentCollector(marketplace);
         vm.assertEq(dt.paymentCollector(), marketplace);
@@ -180,9 +168,9 @@ contract DatatokenTest is CoveFixture {
         uint64 validUntil = uint64(block.timestamp + COMPUTE_TIMEOUT);
 
         vm.expectEmit(address(dt));
-        emit Transfer(buyer, publisher, ONE);
+        emit IERC20.Transfer(buyer, publisher, ONE);
         vm.expectEmit(address(dt));
-        emit OrderStarted(expected, assetId, consumer, buyer, 0, provider, validUntil);
+        emit IDatatoken.OrderStarted(expected, assetId, consumer, buyer, 0, provider, validUntil);
         vm.prank(buyer);
         bytes32 orderId = dt.startOrder(consumer, 0, provider);
 
@@ -265,7 +253,7 @@ contract DatatokenTest is CoveFixture {
 
     function test_transferFrom_spendsAllowance() public {
         vm.expectEmit(address(dt));
-        emit Approval(publisher, buyer, 3 * ONE);
+        emit IERC20.Approval(publisher, buyer, 3 * ONE);
         vm.prank(publisher);
         dt.approve(buyer, 3 * ONE);
         vm.prank(buyer);
@@ -320,7 +308,7 @@ contract DatatokenTest is CoveFixture {
         uint256 deadline = block.timestamp + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _permitDigest(dt, owner, buyer, 7, 0, deadline));
         vm.expectEmit(address(dt));
-        emit Approval(owner, buyer, 7);
+        emit IERC20.Approval(owner, buyer, 7);
         dt.permit(owner, buyer, 7, deadline, v, r, s);
         vm.assertEq(dt.allowance(owner, buyer), 7);
         vm.assertEq(dt.nonces(owner), 1);

@@ -9,14 +9,6 @@ import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 import {MockFeeOnTransferToken} from "./mocks/MockFeeOnTransferToken.sol";
 
 contract DispenserTest is CoveFixture {
-    event DispenserCreated(
-        address indexed datatoken, address indexed owner, uint256 maxPerAddress, uint256 maxTotal, uint256 deposit
-    );
-    event Dispensed(address indexed datatoken, address indexed recipient, uint256 amount);
-    event ActiveSet(address indexed datatoken, bool active);
-    event Funded(address indexed datatoken, uint256 amount);
-    event Withdrawn(address indexed datatoken, uint256 amount);
-
     Datatoken internal dt;
 
     function setUp() public override {
@@ -45,7 +37,7 @@ contract DispenserTest is CoveFixture {
         vm.startPrank(publisher);
         other.approve(address(dispenser), 4 * ONE);
         vm.expectEmit(address(dispenser));
-        emit DispenserCreated(address(other), publisher, ONE, 0, 4 * ONE);
+        emit IDispenser.DispenserCreated(address(other), publisher, ONE, 0, 4 * ONE);
         dispenser.create(_dispenserParams(address(other), ONE, 0, 4 * ONE));
         vm.stopPrank();
         vm.assertEq(other.balanceOf(address(dispenser)), 4 * ONE);
@@ -82,7 +74,7 @@ contract DispenserTest is CoveFixture {
 
     function test_dispense_sendsTokens() public {
         vm.expectEmit(address(dispenser));
-        emit Dispensed(address(dt), buyer, ONE);
+        emit IDispenser.Dispensed(address(dt), buyer, ONE);
         vm.prank(buyer);
         dispenser.dispense(address(dt), ONE);
         vm.assertEq(dt.balanceOf(buyer), ONE);
@@ -139,7 +131,7 @@ contract DispenserTest is CoveFixture {
 
     function test_setActive_byOwnerEmits() public {
         vm.expectEmit(address(dispenser));
-        emit ActiveSet(address(dt), false);
+        emit IDispenser.ActiveSet(address(dt), false);
         vm.prank(publisher);
         dispenser.setActive(address(dt), false);
         vm.assertFalse(dispenser.getEntry(address(dt)).active);
@@ -156,7 +148,7 @@ contract DispenserTest is CoveFixture {
         dt.mint(publisher, 3 * ONE);
         dt.approve(address(dispenser), 3 * ONE);
         vm.expectEmit(address(dispenser));
-        emit Funded(address(dt), 3 * ONE);
+        emit IDispenser.Funded(address(dt), 3 * ONE);
         dispenser.fund(address(dt), 3 * ONE);
         vm.stopPrank();
         vm.assertEq(uint256(dispenser.getEntry(address(dt)).balance), 13 * ONE);
@@ -176,7 +168,7 @@ contract DispenserTest is CoveFixture {
 
     function test_withdraw_returnsTokensToTheOwner() public {
         vm.expectEmit(address(dispenser));
-        emit Withdrawn(address(dt), 4 * ONE);
+        emit IDispenser.Withdrawn(address(dt), 4 * ONE);
         vm.prank(publisher);
         dispenser.withdraw(address(dt), 4 * ONE);
         vm.assertEq(dt.balanceOf(publisher), 4 * ONE);

@@ -12,23 +12,6 @@ import {ReentrantBuyer} from "./mocks/ReentrantBuyer.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 contract FixedRateExchangeTest is CoveFixture {
-    event OfferCreated(
-        uint256 indexed offerId,
-        address indexed datatoken,
-        address indexed owner,
-        address baseToken,
-        uint256 rate,
-        address feeCollector,
-        uint16 feeBps,
-        uint256 deposit
-    );
-    event Bought(uint256 indexed offerId, address indexed buyer, uint256 amount, uint256 price, uint256 fee);
-    event RateChanged(uint256 indexed offerId, uint256 rate);
-    event ActiveSet(uint256 indexed offerId, bool active);
-    event Deposited(uint256 indexed offerId, uint256 amount);
-    event DepositWithdrawn(uint256 indexed offerId, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
-
     Datatoken internal dt;
     uint256 internal offerId;
 
@@ -69,7 +52,9 @@ contract FixedRateExchangeTest is CoveFixture {
         other.approve(address(exchange), 10 * ONE);
         uint256 expectedId = (uint256(uint160(address(other))) << 96) | (exchange.offerCount() + 1);
         vm.expectEmit(address(exchange));
-        emit OfferCreated(expectedId, address(other), publisher, address(0), 3 * ONE, address(0), 0, 10 * ONE);
+        emit IFixedRateExchange.OfferCreated(
+            expectedId, address(other), publisher, address(0), 3 * ONE, address(0), 0, 10 * ONE
+        );
         uint256 id = exchange.createOffer(_offerParams(address(other), address(0), 3 * ONE, 10 * ONE));
         vm.stopPrank();
         vm.assertEq(id, expectedId);
@@ -136,7 +121,7 @@ contract FixedRateExchangeTest is CoveFixture {
     function test_buy_withErc20_splitsPriceAndFee() public {
         // 3 tokens at 2 = 6 base; 1% fee = 0.06.
         vm.expectEmit(address(exchange));
-        emit Bought(offerId, buyer, 3 * ONE, 6 * ONE, 0.06e18);
+        emit IFixedRateExchange.Bought(offerId, buyer, 3 * ONE, 6 * ONE, 0.06e18);
         vm.prank(buyer);
         uint256 cost = exchange.buy(offerId, 3 * ONE, 6.06e18);
         vm.assertEq(cost, 6.06e18);
@@ -295,7 +280,7 @@ contract FixedRateExchangeTest is CoveFixture {
 
     function test_setRate_byOwner() public {
         vm.expectEmit(address(exchange));
-        emit RateChanged(offerId, 5 * ONE);
+        emit IFixedRateExchange.RateChanged(offerId, 5 * ONE);
         vm.prank(publisher);
         exchange.setRate(offerId, 5 * ONE);
         (uint256 price,) = exchange.quote(offerId, ONE);
@@ -324,11 +309,11 @@ contract FixedRateExchangeTest is CoveFixture {
     function test_setActive_pausesAndResumes() public {
         vm.startPrank(publisher);
         vm.expectEmit(address(exchange));
-        emit ActiveSet(offerId, false);
+        emit IFixedRateExchange.ActiveSet(offerId, false);
         exchange.setActive(offerId, false);
         vm.assertFalse(exchange.getOffer(offerId).active);
         vm.expectEmit(address(exchange));
-        emit ActiveSet(offerId, true);
+        emit IFixedRateExchange.ActiveSet(offerId, true);
         exchange.setActive(offerId, true);
         vm.stopPrank();
         vm.prank(buyer);
@@ -348,7 +333,7 @@ contract FixedRateExchangeTest is CoveFixture {
         dt.mint(publisher, 5 * ONE);
         dt.approve(address(exchange), 5 * ONE);
         vm.expectEmit(address(exchange));
-        emit Deposited(offerId, 5 * ONE);
+        emit IFixedRateExchange.Deposited(offerId, 5 * ONE);
         exchange.deposit(offerId, 5 * ONE);
         vm.stopPrank();
         vm.assertEq(uint256(exchange.getOffer(offerId).deposit), 105 * ONE);
@@ -370,7 +355,7 @@ contract FixedRateExchangeTest is CoveFixture {
 
     function test_withdrawDeposit_returnsDatatokens() public {
         vm.expectEmit(address(exchange));
-        emit DepositWithdrawn(offerId, 40 * ONE);
+        emit IFixedRateExchange.DepositWithdrawn(offerId, 40 * ONE);
         vm.prank(publisher);
         exchange.withdrawDeposit(offerId, 40 * ONE);
         vm.assertEq(dt.balanceOf(publisher), 40 * ONE);
@@ -405,7 +390,7 @@ contract FixedRateExchangeTest is CoveFixture {
         vm.prank(buyer);
         exchange.buy(offerId, 3 * ONE, 6.06e18);
         vm.expectEmit(address(exchange));
-        emit Withdrawn(publisher, address(baseToken), 6 * ONE);
+        emit IFixedRateExchange.Withdrawn(publisher, address(baseToken), 6 * ONE);
         vm.prank(publisher);
         exchange.withdraw(address(baseToken));
         vm.prank(marketplace);

@@ -6,15 +6,11 @@ import {CoveFixture} from "./utils/CoveFixture.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 
 contract ProviderRegistryTest is CoveFixture {
-    event ProviderRegistered(address indexed provider, string url, bytes32 x25519PublicKey);
-    event ProviderUpdated(address indexed provider, string url, bytes32 x25519PublicKey);
-    event ProviderDeregistered(address indexed provider);
-
     bytes32 internal constant KEY = keccak256("x25519");
 
     function test_register_storesTheRecord() public {
         vm.expectEmit(address(registry));
-        emit ProviderRegistered(provider, "https://p.example", KEY);
+        emit IProviderRegistry.ProviderRegistered(provider, "https://p.example", KEY);
         vm.prank(provider);
         registry.register("https://p.example", KEY);
         vm.assertTrue(registry.isRegistered(provider));
@@ -54,7 +50,7 @@ contract ProviderRegistryTest is CoveFixture {
         registry.register("https://p.example", KEY);
         vm.warp(block.timestamp + 10);
         vm.expectEmit(address(registry));
-        emit ProviderUpdated(provider, "https://q.example", keccak256("k2"));
+        emit IProviderRegistry.ProviderUpdated(provider, "https://q.example", keccak256("k2"));
         registry.update("https://q.example", keccak256("k2"));
         vm.stopPrank();
         IProviderRegistry.Provider memory p = registry.getProvider(provider);
@@ -82,7 +78,7 @@ contract ProviderRegistryTest is CoveFixture {
         vm.startPrank(provider);
         registry.register("https://p.example", KEY);
         vm.expectEmit(address(registry));
-        emit ProviderDeregistered(provider);
+        emit IProviderRegistry.ProviderDeregistered(provider);
         registry.deregister();
         vm.stopPrank();
         vm.assertFalse(registry.isRegistered(provider));
