@@ -11,7 +11,8 @@ import {CidCodec} from "./libraries/CidCodec.sol";
 /// @title DataNFT
 /// @notice The single ERC-721 collection of Cove assets. See {IDataNFT}.
 /// @dev Per asset: one packed slot (datatoken, kind, CID header), the CID digest and the metadata hash. The CID is
-/// stored in binary (see {CidCodec}) to save a slot per publish.
+/// stored in binary (see {CidCodec}) to save a slot per publish. The creator is written lazily, on the token's first
+/// change of hands (see {_update}), so publishing pays nothing for it.
 contract DataNFT is ERC721, IDataNFT {
     /// @notice The most parents a model can name.
     uint256 public constant MAX_PARENTS = 16;
@@ -34,6 +35,10 @@ contract DataNFT is ERC721, IDataNFT {
     mapping(uint256 assetId => bytes32) private _cidDigests;
     mapping(uint256 assetId => bytes32) private _metadataHashes;
     mapping(uint256 assetId => address) private _managers;
+    /// @dev The publisher, recorded only once the token first leaves them: until then it is the current owner. The
+    /// packed record has 8 bits left, too few for an address, and a slot written at mint would cost every publish
+    /// 22,100 gas (pushing it over its target); most assets never change hands, and those that do pay it once.
+    mapping(uint256 assetId => address) private _creators;
     mapping(uint256 assetId => bytes32[]) private _parents;
 
     /// @param factory_ The AssetFactory (the only minter).
@@ -131,6 +136,14 @@ contract DataNFT is ERC721, IDataNFT {
     }
 
     /// @inheritdoc IDataNFT
+    function creatorOf(uint256 assetId) external view returns (address creator) {
+        _requireAsset(assetId);
+        creator = _creators[assetId];
+        // Not recorded yet: the token never left its first owner, who is therefore the publisher.
+        if (creator == address(0)) creator = _ownerOf(assetId);
+    }
+
+    /// @inheritdoc IDataNFT
     function metadataManager(uint256 assetId) external view returns (address) {
         return _managers[assetId];
     }
@@ -146,12 +159,16 @@ contract DataNFT is ERC721, IDataNFT {
         return interfaceId == bytes4(0x49064906) || super.supportsInterface(interfaceId);
     }
 
-    /// @dev Clears the metadata manager when the token changes hands, so a new owner never inherits one.
+    /// @dev When the token changes hands: records the creator on its first move (the previous owner is then still the
+    /// publisher it was minted to), and clears the metadata manager, so a new owner never inherits one.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
-        if (from != address(0) && from != to && _managers[tokenId] != address(0)) {
-            delete _managers[tokenId];
-            emit MetadataManagerSet(tokenId, address(0));
+        if (from != address(0) && from != to) {
+            if (_creators[tokenId] == address(0)) _creators[tokenId] = from;
+            if (_managers[tokenId] != address(0)) {
+                delete _managers[tokenId];
+                emit MetadataManagerSet(tokenId, address(0));
+            }
         }
     }
 

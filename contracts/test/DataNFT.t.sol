@@ -190,6 +190,53 @@ contract DataNFTTest is CoveFixture {
         dataNFT.setMetadata(assetId, CID_DAG_PB, keccak256("v2"));
     }
 
+    function test_creatorOf_isThePublisherAtMint() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+        IDataNFT.MintParams memory m = _mintParams();
+        m.to = stranger;
+        vm.prank(address(factory));
+        uint256 other = dataNFT.mint(m);
+        vm.assertEq(dataNFT.creatorOf(other), stranger);
+    }
+
+    function test_creatorOf_unchangedByTransfers() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, buyer, assetId);
+        vm.assertEq(dataNFT.ownerOf(assetId), buyer);
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+        vm.prank(buyer);
+        dataNFT.transferFrom(buyer, stranger, assetId);
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+        // Back to the publisher and away again: still the publisher, never the intermediate owners.
+        vm.prank(stranger);
+        dataNFT.transferFrom(stranger, publisher, assetId);
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, consumer, assetId);
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+    }
+
+    function test_creatorOf_unchangedBySelfTransfer() public {
+        (uint256 assetId,) = _publishDataset();
+        vm.startPrank(publisher);
+        dataNFT.transferFrom(publisher, publisher, assetId);
+        dataNFT.transferFrom(publisher, buyer, assetId);
+        vm.stopPrank();
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+    }
+
+    function testFuzz_creatorOf_survivesAChainOfOwners(address a, address b) public {
+        vm.assume(a != address(0) && b != address(0));
+        (uint256 assetId,) = _publishDataset();
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, a, assetId);
+        vm.prank(a);
+        dataNFT.transferFrom(a, b, assetId);
+        vm.assertEq(dataNFT.ownerOf(assetId), b);
+        vm.assertEq(dataNFT.creatorOf(assetId), publisher);
+    }
+
     function test_views_revertIfUnknownAsset() public {
         bytes memory err = abi.encodeWithSelector(IDataNFT.DataNFTUnknownAsset.selector, 9);
         vm.expectRevert(err);
@@ -204,6 +251,8 @@ contract DataNFTTest is CoveFixture {
         dataNFT.datatokenOf(9);
         vm.expectRevert(err);
         dataNFT.parentJobsOf(9);
+        vm.expectRevert(err);
+        dataNFT.creatorOf(9);
     }
 
     function test_supportsInterface_erc721AndErc4906() public view {

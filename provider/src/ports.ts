@@ -40,6 +40,10 @@ export interface ChainPort {
   readonly chainId: bigint;
   /** The DataNFT record of `assetId`, or undefined when no such token exists. */
   getAsset(assetId: bigint): Promise<AssetRecord | undefined>;
+  /** The address that published (was minted) the asset; undefined when no such token exists. */
+  creatorOf(assetId: bigint): Promise<string | undefined>;
+  /** The job whose receipt spent `orderId` on-chain (ComputeReceipts.jobIdOf), or undefined when unspent. */
+  jobIdOfOrder(orderId: string): Promise<string | undefined>;
   /** Every `OrderStarted` log of a mined transaction; undefined when the tx is unknown. */
   getOrderEvents(txHash: string): Promise<OrderEvent[] | undefined>;
   /** Timestamp of the latest block, unix seconds. */

@@ -83,6 +83,9 @@ interface IDataNFT is IERC721, IERC4906 {
     function kindOf(uint256 assetId) external view returns (AssetKind);
     /// @notice The asset's datatoken (reverts `DataNFTUnknownAsset` for an unknown asset).
     function datatokenOf(uint256 assetId) external view returns (address);
+    /// @notice The address the asset was minted to at publish (its publisher): unlike `ownerOf`, never changed by a
+    /// transfer or sale. Reverts `DataNFTUnknownAsset` for an unknown asset.
+    function creatorOf(uint256 assetId) external view returns (address);
     /// @notice The metadata manager (zero when none).
     function metadataManager(uint256 assetId) external view returns (address);
     /// @notice The job receipts a model was trained from (empty for other kinds).

@@ -1,4 +1,4 @@
-import { Contract, Interface, JsonRpcProvider, ZeroAddress, type Wallet } from 'ethers';
+import { Contract, Interface, JsonRpcProvider, ZeroAddress, ZeroHash, type Wallet } from 'ethers';
 import { computeReceiptsAbi, dataNftAbi, datatokenAbi, decodeContractError, JOB_STATUS, providerRegistryAbi, receiptDomain, signReceipt } from '@cove/sdk';
 import type { ChainPort, OrderEvent } from '../ports.js';
 
@@ -48,6 +48,21 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
         if (decodeContractError(err)?.details?.error === 'DataNFTUnknownAsset') return undefined;
         throw err;
       }
+    },
+
+    async creatorOf(assetId) {
+      try {
+        const creator = (await dataNft.creatorOf!(assetId)) as string;
+        return creator === ZeroAddress ? undefined : creator;
+      } catch (err) {
+        if (decodeContractError(err)?.details?.error === 'DataNFTUnknownAsset') return undefined;
+        throw err;
+      }
+    },
+
+    async jobIdOfOrder(orderId) {
+      const jobId = (await receipts.jobIdOf!(orderId)) as string;
+      return jobId === ZeroHash ? undefined : jobId;
     },
 
     async getOrderEvents(txHash) {

@@ -8,6 +8,10 @@ const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).di
 
 export function createFakeChain(chainId = 31337n) {
   const assets = new Map<bigint, AssetRecord>();
+  /** Publisher of each asset (`creatorOf`); set by the test. */
+  const creators = new Map<bigint, string>();
+  /** Spent orders (lower-case order id → job id); `recordReceipt` adds its orders, tests may add more. */
+  const spentOrders = new Map<string, string>();
   const txs = new Map<string, OrderEvent[]>();
   const receipts: JobReceipt[] = [];
   const state = { now: 1_000_000n, failReceipts: 0 };
@@ -15,6 +19,12 @@ export function createFakeChain(chainId = 31337n) {
     chainId,
     async getAsset(id) {
       return assets.get(id);
+    },
+    async creatorOf(id) {
+      return creators.get(id);
+    },
+    async jobIdOfOrder(orderId) {
+      return spentOrders.get(orderId.toLowerCase());
     },
     async getOrderEvents(txHash) {
       return txs.get(txHash.toLowerCase());
@@ -28,10 +38,11 @@ export function createFakeChain(chainId = 31337n) {
         throw new Error('rpc down');
       }
       receipts.push(r);
+      for (const orderId of r.orderIds) spentOrders.set(orderId.toLowerCase(), r.jobId);
       return { txHash: '0x' + randomBytes(32).toString('hex') };
     },
   };
-  return { chain, assets, txs, receipts, state };
+  return { chain, assets, creators, spentOrders, txs, receipts, state };
 }
 
 export function createFakeDocuments() {

@@ -102,6 +102,25 @@ export const dataNftAbi = [
   },
   {
     "type": "function",
+    "name": "creatorOf",
+    "inputs": [
+      {
+        "name": "assetId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "creator",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "datatokenOf",
     "inputs": [
       {
