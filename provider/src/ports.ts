@@ -88,9 +88,18 @@ export interface StoragePort {
   dial(address: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
+/**
+ * What a bound sealed key (`cove-seal-v2`) says it is for: the asset minted on `dataNft`
+ * of chain `chainId` by `publisher` (its creator). Addresses lower-case or checksummed.
+ */
+export type KeyBinding = { chainId: bigint; dataNft: string; publisher: string };
+
 export interface CryptoPort {
-  /** Opens a content key sealed to the provider's X25519 key. */
-  openKey(sealed: string): Uint8Array;
+  /**
+   * Opens a content key sealed to the provider's X25519 key; `binding` is present when the
+   * key was sealed bound (v2). Throws when the key is not sealed to this provider.
+   */
+  openKey(sealed: string): { key: Uint8Array; binding?: KeyBinding | undefined };
   /** Seals a content key to a recipient's X25519 public key (0x-hex). */
   sealKey(key: Uint8Array, recipientPublicKey: string): string;
   /** Decrypts an envelope stream with `key` into `path`; returns the plaintext's sha256 (0x-hex). */

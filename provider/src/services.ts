@@ -43,8 +43,10 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
   const common = {
     chain: p.chain,
     documents: p.documents,
+    crypto: p.crypto,
     store: p.store,
     providerAddress: p.providerAddress,
+    dataNft: p.contracts.dataNft,
     domain,
     maxTtlSeconds: p.limits.maxSignatureTtlSeconds,
     clock,

@@ -5,7 +5,7 @@ export { encryptStream, decryptStream, type EncryptStreamParameters, type Encryp
 export { encryptFile, decryptFile, type EncryptFileParameters, type DecryptFileParameters, type DecryptFileReturnType } from './crypto/envelope-file.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_ALGORITHM, envelopeSize, type EnvelopeAlgorithm, type EnvelopeParams } from './crypto/envelope-format.js';
 export { generateContentKey, generateKeyPair, keyPairFromSecretKey, encodeKey, decodeKey, serializeKeyPair, parseKeyPair, saveKeyPair, loadKeyPair, type KeyPair, type SerializedKeyPair, type SaveKeyPairParameters } from './crypto/keys.js';
-export { sealKey, openSealedKey, SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters } from './crypto/seal.js';
+export { sealKey, openSealedKey, SEALED_KEY_PREFIX, BOUND_SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters, type OpenedKey, type KeyBinding } from './crypto/seal.js';
 export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type CreateStorageNodeParameters, type AddParameters, type CatParameters, type StorageProgress } from './storage/helia.js';
 export { parseCid, type CidInput } from './storage/cat.js';
 export type { FetchParameters } from './storage/fetch.js';

@@ -28,7 +28,7 @@ after(async () => {
 const providerInfo = () => ({ address: p.address, url: p.url, x25519PublicKey: p.x25519PublicKey });
 
 async function readBundle(resultCid: string, sealedKey: string): Promise<Map<string, string>> {
-  const key = openSealedKey({ sealed: sealedKey, secretKey: w.buyerKeys.secretKey });
+  const { key } = openSealedKey({ sealed: sealedKey, secretKey: w.buyerKeys.secretKey });
   const chunks: Uint8Array[] = [];
   for await (const c of decryptStream(w.client.cat(resultCid, { timeoutMs: 20_000 }), { key })) chunks.push(c);
   const dir = mkdtempSync(join(w.dir, 'bundle-'));
@@ -167,7 +167,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const r = await postJson(`${p.url}/v1/download`, { request, signature: await w.signDownload(p.address, request) });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const grant = r.body.datasets[0];
-    const key = openSealedKey({ sealed: grant.sealedKey, secretKey: w.buyerKeys.secretKey });
+    const { key } = openSealedKey({ sealed: grant.sealedKey, secretKey: w.buyerKeys.secretKey });
     const chunks: Uint8Array[] = [];
     for await (const c of decryptStream(w.client.cat(grant.encryptedContentCid), { key, expectedContentHash: grant.contentHash })) chunks.push(c);
     assert.equal(Buffer.concat(chunks).toString(), content);

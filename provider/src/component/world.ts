@@ -109,7 +109,7 @@ export async function createWorld() {
       tags: [],
       license: 'CC0-1.0',
       kind: 'dataset',
-      content: { type: 'text/csv', size: r.plaintextBytes, contentHash: r.contentHash, encryptedContentCid, sealedKey: sealKey({ key, recipientPublicKey: decodeKey(p.provider.x25519PublicKey) }), envelope: r.params },
+      content: { type: 'text/csv', size: r.plaintextBytes, contentHash: r.contentHash, encryptedContentCid, sealedKey: sealKey({ key, recipientPublicKey: decodeKey(p.provider.x25519PublicKey), binding: { chainId: cove.chainId, dataNft: cove.dataNFT, publisher: publisher.address } }), envelope: r.params },
       provider: p.provider as never,
       services: [
         { id: SERVICE.compute, type: 'compute', timeoutSeconds: 3600 },

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ProviderError } from '../errors.js';
-import type { AssetRecord, AssetView, ChainPort, CryptoPort, DocumentsPort, EngineJobSpec, EngineOutcome, EnginePort, JobReceipt, OrderEvent, RecoveredJob, StoragePort } from '../ports.js';
+import type { AssetRecord, AssetView, ChainPort, CryptoPort, DocumentsPort, EngineJobSpec, EngineOutcome, EnginePort, JobReceipt, KeyBinding, OrderEvent, RecoveredJob, StoragePort } from '../ports.js';
 
 const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).digest('hex');
 
@@ -96,13 +96,19 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
   };
 }
 
-/** "Sealed" keys are `sealed:<recipient>:<hex key>`; "ciphertext" is the plaintext. */
+/** A fake bound sealed key (`sealed:<recipient>:<hex key>:<chainId>:<dataNft>:<publisher>`), as a publisher's document holds. */
+export function fakeSealBound(key: Uint8Array, recipient: string, binding: KeyBinding): string {
+  return `sealed:${recipient}:${Buffer.from(key).toString('hex')}:${binding.chainId}:${binding.dataNft}:${binding.publisher}`;
+}
+
+/** "Sealed" keys are `sealed:<recipient>:<hex key>` (bound: see {@link fakeSealBound}); "ciphertext" is the plaintext. */
 export function createFakeCrypto(providerPublicKey: string): CryptoPort {
   return {
     openKey(sealed) {
-      const [tag, to, hex] = sealed.split(':');
+      const [tag, to, hex, chainId, dataNft, publisher] = sealed.split(':');
       if (tag !== 'sealed' || to !== providerPublicKey) throw new Error('SEAL_OPEN_FAILED');
-      return Buffer.from(hex!, 'hex');
+      const key = Buffer.from(hex!, 'hex');
+      return chainId === undefined ? { key } : { key, binding: { chainId: BigInt(chainId), dataNft: dataNft!, publisher: publisher! } };
     },
     sealKey: (key, recipient) => `sealed:${recipient}:${Buffer.from(key).toString('hex')}`,
     async decryptToFile({ source, path }) {

@@ -10,7 +10,7 @@ import { createProviderApp, type ProviderServices } from '../http/app.js';
 import { createServices } from '../services.js';
 import { createJobWorker } from '../usecases/jobWorker.js';
 import { silentLogger } from './fakes.js';
-import { createScenario, PROVIDER_X25519 } from './scenario.js';
+import { createScenario, DATA_NFT, PROVIDER_X25519 } from './scenario.js';
 
 export async function startHarness(o: { bodyBytes?: number; ratePerSecond?: number; rateBurst?: number; queueMax?: number; concurrency?: number; override?: Partial<ProviderServices> } = {}) {
   const s = createScenario();
@@ -38,7 +38,7 @@ export async function startHarness(o: { bodyBytes?: number; ratePerSecond?: numb
     engine: s.fengine.engine,
     providerAddress: s.provider.address,
     x25519PublicKey: PROVIDER_X25519,
-    contracts: { dataNft: s.provider.address, computeReceipts: s.provider.address, providerRegistry: s.provider.address },
+    contracts: { dataNft: DATA_NFT, computeReceipts: s.provider.address, providerRegistry: s.provider.address },
     environments: s.environments,
     limits,
   });

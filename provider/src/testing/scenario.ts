@@ -6,7 +6,7 @@ import type { Environment } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createStore } from '../db/store.js';
 import type { AssetView } from '../ports.js';
-import { createFakeChain, createFakeCrypto, createFakeDocuments, createFakeEngine, createFakeStorage } from './fakes.js';
+import { createFakeChain, createFakeCrypto, createFakeDocuments, createFakeEngine, createFakeStorage, fakeSealBound } from './fakes.js';
 
 export const IMAGE_ID = 'sha256:' + 'b'.repeat(64);
 export const OTHER_IMAGE_ID = 'sha256:' + 'c'.repeat(64);
@@ -16,6 +16,8 @@ export const COMPUTE_SERVICE = '0';
 export const ACCESS_SERVICE = '1';
 export const PROVIDER_X25519 = '0x' + '11'.repeat(32);
 export const CONSUMER_X25519 = '0x' + '22'.repeat(32);
+/** The DataNFT the scenario's provider serves (its `COVE_DATA_NFT_ADDRESS`). */
+export const DATA_NFT = '0x' + 'da'.repeat(20);
 
 const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).digest('hex');
 const hex32 = () => '0x' + randomBytes(32).toString('hex');
@@ -24,6 +26,8 @@ export function createScenario() {
   const provider = Wallet.createRandom();
   const consumer = Wallet.createRandom();
   const stranger = Wallet.createRandom();
+  /** Mints every asset (its `creatorOf`) unless `addAsset` says otherwise. */
+  const publisher = Wallet.createRandom();
   const fchain = createFakeChain();
   const documents = createFakeDocuments();
   const storage = createFakeStorage();
@@ -35,7 +39,7 @@ export function createScenario() {
   let nextAssetId = 1n;
   let nonce = 0n;
 
-  async function addAsset(opts: { compute?: Partial<NonNullable<AssetView['compute']>>; services?: AssetView['services']; content?: string; tamperDocument?: boolean } = {}) {
+  async function addAsset(opts: { compute?: Partial<NonNullable<AssetView['compute']>>; services?: AssetView['services']; content?: string; tamperDocument?: boolean; publisher?: string } = {}) {
     const assetId = nextAssetId++;
     const plaintext = Buffer.from(opts.content ?? `a,b,label\n1,2,${assetId}\n`);
     const key = randomBytes(32);
@@ -54,13 +58,19 @@ export function createScenario() {
         output: { maxBytes: 2 ** 20, allowedPatterns: ['*'], logs: { tail: 100 }, leakGuard: { enabled: false, minRunBytes: 64 } },
         ...opts.compute,
       },
-      content: { encryptedContentCid, sealedKey: crypto.sealKey(key, PROVIDER_X25519), contentHash: sha(plaintext), fileName: 'data.csv' },
+      content: {
+        encryptedContentCid,
+        sealedKey: fakeSealBound(key, PROVIDER_X25519, { chainId: fchain.chain.chainId, dataNft: DATA_NFT, publisher: opts.publisher ?? publisher.address }),
+        contentHash: sha(plaintext),
+        fileName: 'data.csv',
+      },
     };
     const documentCid = `bafydoc${assetId}`;
     const hash = sha(JSON.stringify(view));
     documents.docs.set(documentCid, { view, hash });
     const datatoken = Wallet.createRandom().address;
     fchain.assets.set(assetId, { documentCid, metadataHash: opts.tamperDocument ? sha('something else') : hash, datatoken });
+    fchain.creators.set(assetId, opts.publisher ?? publisher.address);
     return { assetId, datatoken, view, plaintext };
   }
 
@@ -110,7 +120,7 @@ export function createScenario() {
   const signCompute = (m: ComputeRequestMessage, w: Signer = consumer) => w.signTypedData(domain, COMPUTE_REQUEST_TYPES, m);
   const signDownload = (m: DownloadRequestMessage, w: Signer = consumer) => w.signTypedData(domain, DOWNLOAD_REQUEST_TYPES, m);
 
-  return { provider, consumer, stranger, fchain, documents, storage, crypto, fengine, store, domain, environments, addAsset, order, computeRequest, downloadRequest, signCompute, signDownload };
+  return { provider, consumer, stranger, publisher, dataNft: DATA_NFT, fchain, documents, storage, crypto, fengine, store, domain, environments, addAsset, order, computeRequest, downloadRequest, signCompute, signDownload };
 }
 
 export type Scenario = ReturnType<typeof createScenario>;

@@ -1,13 +1,17 @@
 import { ProviderError } from '../errors.js';
-import type { AssetRecord, AssetView, ChainPort, DocumentsPort, OrderEvent } from '../ports.js';
+import type { AssetRecord, AssetView, ChainPort, CryptoPort, DocumentsPort, OrderEvent } from '../ports.js';
 import type { DatasetOrderMessage } from '@cove/sdk';
 import type { Store } from '../db/store.js';
 
 export type CheckOrdersDeps = {
-  chain: Pick<ChainPort, 'getAsset' | 'getOrderEvents' | 'latestTimestamp'>;
+  chain: Pick<ChainPort, 'chainId' | 'getAsset' | 'creatorOf' | 'jobIdOfOrder' | 'getOrderEvents' | 'latestTimestamp'>;
   documents: DocumentsPort;
+  /** Opens each document's sealed key to check its binding (the key itself is wiped at once). */
+  crypto: Pick<CryptoPort, 'openKey'>;
   store: Pick<Store, 'usedOrders'>;
   providerAddress: string;
+  /** The DataNFT this provider serves (config `COVE_DATA_NFT_ADDRESS`): a key bound to another is refused. */
+  dataNft: string;
 };
 
 /** One dataset of a request whose order passed every check, with its trusted document. */
@@ -27,8 +31,11 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * emitted by THAT asset's datatoken (address from the DataNFT) for that asset, whose
  * consumer is the signer, whose provider is this provider, whose service matches a
  * service of `serviceType` in the asset's document (loaded and hash-checked against the
- * chain), which has not expired at the latest block and has not been used here before.
- * Throws the first failing check as a ProviderError.
+ * chain), which has not expired at the latest block, and has been spent neither on-chain
+ * (a receipt names it, whichever instance posted it) nor here before. The document's
+ * sealed key must open with this provider's key and be bound to this chain, this DataNFT
+ * and the asset's creator (`creatorOf`), so a content block copied into another asset is
+ * refused. Throws the first failing check as a ProviderError; nothing is consumed.
  * @example
  * const datasets = await checkOrders(deps, { consumer, datasets: req.datasets, serviceType: 'compute' });
  */
@@ -65,6 +72,9 @@ async function checkOne(
   if (order.validUntil < p.now) {
     throw new ProviderError('ORDER_EXPIRED', 'order expired', { details: { ...details, validUntil: String(order.validUntil), now: String(p.now) } });
   }
+  // The chain is the one record every instance shares: an order a receipt spent is spent everywhere.
+  const spentBy = await deps.chain.jobIdOfOrder(order.orderId);
+  if (spentBy !== undefined) throw new ProviderError('ORDER_ALREADY_USED', 'order already spent on-chain by a job receipt', { details: { orderId: order.orderId, jobId: spentBy } });
 
   const view = await deps.documents.load({ cid: asset.documentCid, expectedHash: asset.metadataHash, ...(p.signal ? { signal: p.signal } : {}) });
   if (!same(view.provider.address, deps.providerAddress)) throw new ProviderError('ASSET_NOT_SERVED', 'the asset names another provider', { details });
@@ -72,5 +82,32 @@ async function checkOne(
   if (!service || service.type !== p.serviceType) {
     throw new ProviderError('SERVICE_NOT_OFFERED', `asset offers no ${p.serviceType} service '${p.dataset.serviceId}'`, { details });
   }
+  await checkKeyBinding(deps, { assetId, sealedKey: view.content.sealedKey });
   return { assetId, serviceId: p.dataset.serviceId, txHash: p.dataset.orderTxHash, order, asset, view };
+}
+
+/**
+ * The document's sealed key must open with this provider's key and carry a binding to this
+ * chain, this provider's DataNFT and the asset's creator on-chain. The creator, not the
+ * current holder: a sold asset keeps working, while an asset that copies another's content
+ * block (minted by someone else) does not. The opened key is wiped before returning.
+ */
+async function checkKeyBinding(deps: CheckOrdersDeps, p: { assetId: bigint; sealedKey: string }): Promise<void> {
+  const details = { assetId: String(p.assetId) };
+  let opened: ReturnType<CryptoPort['openKey']>;
+  try {
+    opened = deps.crypto.openKey(p.sealedKey);
+  } catch (cause) {
+    throw new ProviderError('KEY_NOT_SEALED_TO_PROVIDER', "the asset's content key is not sealed to this provider", { details, cause });
+  }
+  const { binding } = opened;
+  opened.key.fill(0);
+  if (binding === undefined) throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key is not bound to an asset", { details });
+  if (binding.chainId !== deps.chain.chainId || !same(binding.dataNft, deps.dataNft)) {
+    throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key is bound to another chain or DataNFT", { details });
+  }
+  const creator = await deps.chain.creatorOf(p.assetId);
+  if (creator === undefined || !same(binding.publisher, creator)) {
+    throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key was sealed for another publisher's asset", { details });
+  }
 }

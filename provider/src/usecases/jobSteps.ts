@@ -42,11 +42,16 @@ export async function prepareWorkspace(
     await mkdir(dir, { recursive: true });
     let key: Uint8Array;
     try {
-      key = deps.crypto.openKey(d.sealedKey);
+      ({ key } = deps.crypto.openKey(d.sealedKey));
     } catch (cause) {
       throw new JobFailure('failed', `dataset ${d.assetId}: its content key is not sealed to this provider (${(cause as Error).message})`);
     }
-    const out = await deps.crypto.decryptToFile({ source: deps.storage.cat(d.encryptedContentCid, opts), key, path: join(dir, safeFileName(d.fileName, 'data')), ...opts });
+    let out: { sha256: string };
+    try {
+      out = await deps.crypto.decryptToFile({ source: deps.storage.cat(d.encryptedContentCid, opts), key, path: join(dir, safeFileName(d.fileName, 'data')), ...opts });
+    } finally {
+      key.fill(0);
+    }
     if (out.sha256.toLowerCase() !== d.contentHash.toLowerCase()) {
       throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
     }

@@ -5,7 +5,7 @@ import { ACCESS_SERVICE, CONSUMER_X25519, createScenario, PROVIDER_X25519 } from
 import { requestDownload } from './requestDownload.js';
 
 function deps(s: ReturnType<typeof createScenario>) {
-  return { chain: s.fchain.chain, documents: s.documents.port, store: s.store, crypto: s.crypto, providerAddress: s.provider.address, domain: s.domain, maxTtlSeconds: 3600 };
+  return { chain: s.fchain.chain, documents: s.documents.port, store: s.store, crypto: s.crypto, providerAddress: s.provider.address, dataNft: s.dataNft, domain: s.domain, maxTtlSeconds: 3600 };
 }
 
 describe('requestDownload', () => {

@@ -37,12 +37,13 @@ export async function requestDownload(
   if (last !== undefined && nonce <= last) throw new ProviderError('NONCE_REPLAYED', 'nonce must be greater than the last one used', { details: { lastNonce: String(last) } });
 
   const checked = await checkOrders(deps, { consumer: signer, datasets: request.datasets, serviceType: 'access', ...(params.signal ? { signal: params.signal } : {}) });
+  // checkOrders opened each key and checked its binding; it is opened again only to re-seal it.
   const grants = checked.map((d) => {
     let key: Uint8Array;
     try {
-      key = deps.crypto.openKey(d.view.content.sealedKey);
+      ({ key } = deps.crypto.openKey(d.view.content.sealedKey));
     } catch (cause) {
-      throw new ProviderError('ASSET_NOT_SERVED', "the asset's key is not sealed to this provider", { details: { assetId: String(d.assetId) }, cause });
+      throw new ProviderError('KEY_NOT_SEALED_TO_PROVIDER', "the asset's content key is not sealed to this provider", { details: { assetId: String(d.assetId) }, cause });
     }
     try {
       return {

@@ -10,9 +10,11 @@ function deps(s: Scenario, o: Partial<StartComputeDeps> = {}): StartComputeDeps 
   return {
     chain: s.fchain.chain,
     documents: s.documents.port,
+    crypto: s.crypto,
     store: s.store,
     engine: s.fengine.engine,
     providerAddress: s.provider.address,
+    dataNft: s.dataNft,
     queue: { hasRoom: () => true, enqueue: (id) => enqueued.push(id) },
     domain: s.domain,
     environments: s.environments,

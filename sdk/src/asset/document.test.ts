@@ -12,6 +12,7 @@ import { hashDocument, loadDocument, parseAssetDocument, serializeDocument, stor
 import type { AssetDocumentInput } from './schema.js';
 
 const provider = generateKeyPair();
+const BINDING = { chainId: 31337n, dataNft: '0x5FbDB2315678afecb367f032d93F642f64180aa3', publisher: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' };
 
 function sampleDocument(): AssetDocumentInput {
   return {
@@ -26,7 +27,7 @@ function sampleDocument(): AssetDocumentInput {
       size: 123_456,
       contentHash: `0x${'ab'.repeat(32)}`,
       encryptedContentCid: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
-      sealedKey: sealKey({ key: generateContentKey(), recipientPublicKey: provider.publicKey }),
+      sealedKey: sealKey({ key: generateContentKey(), recipientPublicKey: provider.publicKey, binding: BINDING }),
       envelope: { version: 1, algorithm: 'aes-256-gcm', chunkSize: 1048576 },
     },
     provider: { address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', url: 'http://127.0.0.1:8030', x25519PublicKey: encodeKey(provider.publicKey) },
@@ -118,6 +119,7 @@ describe('asset document', () => {
       ['float size', (d) => (d.content.size = 1.5)],
       ['price as number', (d) => (d.services[0].price.amount = 1)],
       ['bad address', (d) => (d.provider.address = '0x1234')],
+      ['unbound (v1) sealed key', (d) => (d.content.sealedKey = sealKey({ key: generateContentKey(), recipientPublicKey: provider.publicKey }))],
       ['not a timestamp', (d) => (d.created = 'yesterday')],
     ];
     for (const [name, mutate] of cases) {

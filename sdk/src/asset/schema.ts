@@ -35,7 +35,7 @@ export const contentSchema = z.strictObject({
   contentHash: sha256Hex,
   encryptedContentCid: cid,
   /** The content key sealed to the provider's X25519 key (`sealKey`). */
-  sealedKey: z.string().regex(/^cove-seal-v1:[A-Za-z0-9_-]+$/, 'expected a cove-seal-v1 sealed key'),
+  sealedKey: z.string().regex(/^cove-seal-v2:[A-Za-z0-9_-]+$/, 'expected a cove-seal-v2 sealed key (bound to chain, DataNFT and publisher)'),
   envelope: envelopeParamsSchema,
 });
 

@@ -13,7 +13,7 @@ describe('key sealing', () => {
     const key = generateContentKey();
     const sealed = sealKey({ key, recipientPublicKey: recipient.publicKey });
     assert.match(sealed, /^cove-seal-v1:[A-Za-z0-9_-]+$/);
-    assert.deepEqual(openSealedKey({ sealed, secretKey: recipient.secretKey }), key);
+    assert.deepEqual(openSealedKey({ sealed, secretKey: recipient.secretKey }), { key });
     assert.throws(() => openSealedKey({ sealed, secretKey: generateKeyPair().secretKey }), { code: 'SEAL_OPEN_FAILED' });
   });
 

@@ -66,7 +66,7 @@ export async function download(client: CoveClientBase, params: DownloadParameter
     throw new ActionError('RESULT_MISMATCH', "the provider's grant does not match the asset document", { details: { grant, encryptedContentCid: content.encryptedContentCid, contentHash: content.contentHash } });
   }
   for (const peer of params.peers ?? provider.info.ipfs) await client.storage.dial(peer, signal ? { signal } : {});
-  const key = openSealedKey({ sealed: grant.sealedKey, secretKey: keys.secretKey });
+  const { key } = openSealedKey({ sealed: grant.sealedKey, secretKey: keys.secretKey });
   try {
     const ciphertext = client.storage.cat(content.encryptedContentCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });
     let bytes = 0;

@@ -48,7 +48,9 @@ test('publish, get, list and update an asset against anvil and Helia', async (t)
   assert.equal(asset.documentCid, published.documentCid);
   assert.equal(asset.document.name, 'Tumour radii');
   assert.deepEqual(asset.document.services.map((s) => [s.id, s.type, s.timeoutSeconds, s.price?.amount]), [[0, 'compute', 3600, String(3n * ONE)], [1, 'access', 600, String(3n * ONE)]]);
-  const key = openSealedKey({ sealed: asset.document.content.sealedKey, secretKey: w.provider.keys.secretKey });
+  const { key, binding } = openSealedKey({ sealed: asset.document.content.sealedKey, secretKey: w.provider.keys.secretKey });
+  // Bound to this chain, this DataNFT and the publisher (the asset's creator), so it cannot be copied into another asset.
+  assert.deepEqual(binding, { chainId: owner.client.chainId, dataNft: owner.client.addresses.dataNFT.toLowerCase(), publisher: owner.wallet.address.toLowerCase() });
   const plain: Buffer[] = [];
   for await (const c of decryptStream(w.storage.cat(published.encryptedContentCid), { key, expectedContentHash: published.contentHash })) plain.push(Buffer.from(c));
   assert.equal(Buffer.concat(plain).toString(), CSV);

@@ -127,6 +127,8 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
     storage: client.storage,
     input: params.input,
     providerX25519: provider.x25519PublicKey,
+    // The provider checks all three against the chain, the creator being DataNFT.creatorOf (a sale does not change it).
+    binding: { chainId: client.chainId, dataNft: client.addresses.dataNFT, publisher: await signer.getAddress() },
     ...(signal ? { signal } : {}),
     onProgress: (p) => onProgress?.({ stage: 'encrypting', plaintextBytes: p.plaintextBytes }),
   });

@@ -50,7 +50,7 @@ test('publishModel tokenises result files with their lineage readable on-chain',
   assert.deepEqual(asset.document.lineage, { parentJobIds: [receipt.jobId] });
   assert.equal(asset.document.content.type, 'application/x-tar');
   // The content is the bundle, encrypted to the provider.
-  const key = openSealedKey({ sealed: asset.document.content.sealedKey, secretKey: w.provider.keys.secretKey });
+  const { key } = openSealedKey({ sealed: asset.document.content.sealedKey, secretKey: w.provider.keys.secretKey });
   const out = join(w.dir, 'unpacked');
   await mkdir(out);
   const files = await extractBundle({ source: decryptStream(w.storage.cat(model.encryptedContentCid), { key, expectedContentHash: model.contentHash }), dir: out });

@@ -52,7 +52,7 @@ export async function getResults(client: CoveClientBase, params: GetResultsParam
   checkResultFiles({ extracted: manifest.files.map((f) => ({ ...f })), manifest, receipt, resultCid });
 
   for (const peer of params.peers ?? provider.info.ipfs) await client.storage.dial(peer, signal ? { signal } : {});
-  const key = openSealedKey({ sealed: result.sealedKey, secretKey: keys.secretKey });
+  const { key } = openSealedKey({ sealed: result.sealedKey, secretKey: keys.secretKey });
   try {
     const files = await writeDirAtomically(params.out, async (dir) => {
       const ciphertext = client.storage.cat(resultCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });

@@ -92,7 +92,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
           size: plaintext.byteLength,
           contentHash,
           encryptedContentCid,
-          sealedKey: sealKey({ key: generateContentKey(), recipientPublicKey: providerX25519.publicKey }),
+          sealedKey: sealKey({ key: generateContentKey(), recipientPublicKey: providerX25519.publicKey, binding: { chainId: addresses.chainId, dataNft: addresses.dataNFT, publisher: publisher.address } }),
           envelope: { version: 1, algorithm: 'aes-256-gcm', chunkSize: 1024 * 1024 },
         },
         provider: { address: providerKey.address, url: 'http://127.0.0.1:8030', x25519PublicKey: encodeKey(providerX25519.publicKey) },
