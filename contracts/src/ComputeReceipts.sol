@@ -19,8 +19,8 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     /// @inheritdoc IComputeReceipts
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
-        "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 outputsHash,string resultCid,uint8 status,"
-        "uint64 startedAt,uint64 finishedAt)"
+        "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
+        "string resultCid,uint8 status,uint64 startedAt,uint64 finishedAt)"
     );
 
     /// @dev The stored form: the signer and timings share one slot.
@@ -31,6 +31,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         uint64 finishedAt;
         bytes32 algorithmImageDigest;
         bytes32 algorithmCodeHash;
+        bytes32 algorithmHash;
         bytes32 outputsHash;
         string resultCid;
         bytes32[] orderIds;
@@ -64,9 +65,15 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         if (receipt.finishedAt < receipt.startedAt) {
             revert ComputeReceiptsInvalidTimes(receipt.startedAt, receipt.finishedAt);
         }
+        if (receipt.algorithmHash == bytes32(0)) revert ComputeReceiptsInvalidAlgorithmHash();
 
-        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(hashReceipt(receipt), signature);
-        if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
+        address signer;
+        // Scoped, like `stored` below, to keep the stack shallow enough for the event.
+        {
+            ECDSA.RecoverError err;
+            (signer, err,) = ECDSA.tryRecover(hashReceipt(receipt), signature);
+            if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
+        }
         if (!_registry.isRegistered(signer)) revert ComputeReceiptsUnregisteredProvider(signer);
 
         // Bounded by MAX_DATASETS.
@@ -74,18 +81,21 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             _consumeOrder(receipt.orderIds[i], receipt.assetIds[i], signer, receipt.startedAt, jobId);
         }
 
-        StoredReceipt storage stored = _receipts[jobId];
-        stored.provider = signer;
-        stored.status = receipt.status;
-        stored.startedAt = receipt.startedAt;
-        stored.finishedAt = receipt.finishedAt;
-        stored.algorithmImageDigest = receipt.algorithmImageDigest;
-        stored.algorithmCodeHash = receipt.algorithmCodeHash;
-        stored.outputsHash = receipt.outputsHash;
-        stored.resultCid = receipt.resultCid;
-        stored.orderIds = receipt.orderIds;
-        stored.assetIds = receipt.assetIds;
-        stored.datasetContentHashes = receipt.datasetContentHashes;
+        {
+            StoredReceipt storage stored = _receipts[jobId];
+            stored.provider = signer;
+            stored.status = receipt.status;
+            stored.startedAt = receipt.startedAt;
+            stored.finishedAt = receipt.finishedAt;
+            stored.algorithmImageDigest = receipt.algorithmImageDigest;
+            stored.algorithmCodeHash = receipt.algorithmCodeHash;
+            stored.algorithmHash = receipt.algorithmHash;
+            stored.outputsHash = receipt.outputsHash;
+            stored.resultCid = receipt.resultCid;
+            stored.orderIds = receipt.orderIds;
+            stored.assetIds = receipt.assetIds;
+            stored.datasetContentHashes = receipt.datasetContentHashes;
+        }
 
         emit JobRecorded(
             jobId,
@@ -94,7 +104,8 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             receipt.resultCid,
             receipt.status,
             receipt.algorithmImageDigest,
-            receipt.algorithmCodeHash
+            receipt.algorithmCodeHash,
+            receipt.algorithmHash
         );
         for (uint256 i; i < n; ++i) {
             emit OrderConsumed(receipt.orderIds[i], jobId, receipt.assetIds[i], receipt.datasetContentHashes[i]);
@@ -111,6 +122,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         receipt.datasetContentHashes = stored.datasetContentHashes;
         receipt.algorithmImageDigest = stored.algorithmImageDigest;
         receipt.algorithmCodeHash = stored.algorithmCodeHash;
+        receipt.algorithmHash = stored.algorithmHash;
         receipt.outputsHash = stored.outputsHash;
         receipt.resultCid = stored.resultCid;
         receipt.status = stored.status;
@@ -155,6 +167,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
                     keccak256(abi.encodePacked(receipt.datasetContentHashes)),
                     receipt.algorithmImageDigest,
                     receipt.algorithmCodeHash,
+                    receipt.algorithmHash,
                     receipt.outputsHash,
                     keccak256(bytes(receipt.resultCid)),
                     receipt.status,

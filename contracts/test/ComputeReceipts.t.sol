@@ -25,7 +25,7 @@ contract ComputeReceiptsTest is CoveFixture {
         bytes memory sig = _sign(providerKey, r);
         vm.expectEmit(address(receipts));
         emit IComputeReceipts.JobRecorded(
-            JOB, provider, r.outputsHash, r.resultCid, 0, r.algorithmImageDigest, r.algorithmCodeHash
+            JOB, provider, r.outputsHash, r.resultCid, 0, r.algorithmImageDigest, r.algorithmCodeHash, r.algorithmHash
         );
         vm.expectEmit(address(receipts));
         emit IComputeReceipts.OrderConsumed(orderId, JOB, assetId, r.datasetContentHashes[0]);
@@ -153,6 +153,65 @@ contract ComputeReceiptsTest is CoveFixture {
         receipts.recordJob(r, sig);
     }
 
+    function test_recordJob_storesTheAlgorithmHash() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.algorithmHash = sha256('{"image":"sha256:aa","codeHash":"0x01"}');
+        receipts.recordJob(r, _sign(providerKey, r));
+        IComputeReceipts.Receipt memory s = receipts.getReceipt(JOB);
+        vm.assertEq(s.algorithmHash, r.algorithmHash);
+        // Its own field: not confused with the image digest or the code hash next to it.
+        vm.assertEq(s.algorithmImageDigest, r.algorithmImageDigest);
+        vm.assertEq(s.algorithmCodeHash, r.algorithmCodeHash);
+    }
+
+    function test_recordJob_emitsTheAlgorithmHash() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.algorithmHash = keccak256("another approved spec");
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectEmit(address(receipts));
+        emit IComputeReceipts.JobRecorded(
+            JOB,
+            provider,
+            r.outputsHash,
+            r.resultCid,
+            r.status,
+            r.algorithmImageDigest,
+            r.algorithmCodeHash,
+            keccak256("another approved spec")
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    function test_recordJob_revertsIfAlgorithmHashWasTampered() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        bytes memory sig = _sign(providerKey, r);
+        r.algorithmHash = sha256("a spec the owner never approved");
+        address recovered = _recover(r, sig);
+        vm.assertTrue(recovered != provider);
+        vm.expectRevert(
+            abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsUnregisteredProvider.selector, recovered)
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    function test_recordJob_revertsIfAlgorithmHashZero() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.algorithmHash = bytes32(0);
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsInvalidAlgorithmHash.selector));
+        receipts.recordJob(r, sig);
+        vm.assertFalse(receipts.exists(JOB));
+    }
+
+    function testFuzz_hashReceipt_bindsTheAlgorithmHash(bytes32 a, bytes32 b) public view {
+        vm.assume(a != b);
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.algorithmHash = a;
+        bytes32 ha = receipts.hashReceipt(r);
+        r.algorithmHash = b;
+        vm.assertTrue(ha != receipts.hashReceipt(r));
+    }
+
     function test_recordJob_cannotBeReplayedForAnotherOrder() public {
         IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
         bytes memory sig = _sign(providerKey, r);
@@ -276,6 +335,7 @@ contract ComputeReceiptsTest is CoveFixture {
                 keccak256(abi.encodePacked(r.datasetContentHashes)),
                 r.algorithmImageDigest,
                 r.algorithmCodeHash,
+                r.algorithmHash,
                 r.outputsHash,
                 keccak256(bytes(r.resultCid)),
                 r.status,
@@ -284,6 +344,15 @@ contract ComputeReceiptsTest is CoveFixture {
             )
         );
         vm.assertEq(receipts.hashReceipt(r), keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        // The type string the SDK signs with (sdk/src/contracts RECEIPT_EIP712_TYPES), field for field.
+        vm.assertEq(
+            receipts.RECEIPT_TYPEHASH(),
+            keccak256(
+                "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
+                "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
+                "string resultCid,uint8 status,uint64 startedAt,uint64 finishedAt)"
+            )
+        );
         vm.assertEq(receipts.MAX_DATASETS(), 8);
         vm.assertEq(receipts.providerRegistry(), address(registry));
         vm.assertEq(receipts.dataNFT(), address(dataNFT));

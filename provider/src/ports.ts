@@ -29,6 +29,8 @@ export type JobReceipt = {
   datasetContentHashes: string[];
   algorithmImageDigest: string;
   algorithmCodeHash: string;
+  /** sha256 (0x-hex) of the canonical JSON of the whole approved container spec; never zero (the contract refuses it). */
+  algorithmHash: string;
   outputsHash: string;
   resultCid: string;
   status: TerminalStatus;

@@ -3,7 +3,8 @@ pragma solidity 0.8.30;
 
 /// @title Compute job receipts
 /// @notice Immutable, provider-signed records of compute jobs. A receipt binds the orders spent (one per dataset),
-/// the datasets' content hashes, the algorithm's image digest and code hash, and the outputs' hash. It is EIP-712
+/// the datasets' content hashes, the algorithm's image digest, code hash and algorithm hash (the whole approved
+/// container spec), and the outputs' hash. It is EIP-712
 /// signed (domain "Cove ComputeReceipts", version "1", this chain, this contract) by a provider registered in
 /// ProviderRegistry, and every order must name that provider. Anyone may submit it.
 ///
@@ -23,6 +24,10 @@ interface IComputeReceipts {
 
     /// @notice A job receipt. `orderIds[i]` is the order spent on dataset `assetIds[i]`, whose plaintext hashes to
     /// `datasetContentHashes[i]`; the three arrays have equal lengths in `1 .. MAX_DATASETS`.
+    /// @dev `algorithmImageDigest` and `algorithmCodeHash` name the image and the code bundle that ran;
+    /// `algorithmHash` is the sha256 of the canonical JSON of the whole container spec the asset owner approved (image
+    /// ID, code bundle hash, entrypoint, command, working dir, env, user), so a verifier can match the job against the
+    /// owner's allow-list exactly. It is computed off-chain; the contract only requires it to be non-zero and stores it.
     struct Receipt {
         bytes32 jobId;
         bytes32[] orderIds;
@@ -30,6 +35,7 @@ interface IComputeReceipts {
         bytes32[] datasetContentHashes;
         bytes32 algorithmImageDigest;
         bytes32 algorithmCodeHash;
+        bytes32 algorithmHash;
         bytes32 outputsHash;
         string resultCid;
         uint8 status;
@@ -39,6 +45,8 @@ interface IComputeReceipts {
 
     /// @notice The job id must not be zero.
     error ComputeReceiptsInvalidJobId();
+    /// @notice The algorithm hash (sha256 of the approved container spec) must not be zero.
+    error ComputeReceiptsInvalidAlgorithmHash();
     /// @notice A receipt for this job id exists already.
     error ComputeReceiptsJobExists(bytes32 jobId);
     /// @notice Array lengths differ, are zero or exceed `MAX_DATASETS`.
@@ -60,7 +68,7 @@ interface IComputeReceipts {
     /// @notice The order already has a receipt.
     error ComputeReceiptsOrderAlreadyUsed(bytes32 orderId, bytes32 jobId);
 
-    /// @notice A receipt was recorded.
+    /// @notice A receipt was recorded. `algorithmHash` is the sha256 of the approved container spec (see `Receipt`).
     event JobRecorded(
         bytes32 indexed jobId,
         address indexed provider,
@@ -68,7 +76,8 @@ interface IComputeReceipts {
         string resultCid,
         uint8 status,
         bytes32 algorithmImageDigest,
-        bytes32 algorithmCodeHash
+        bytes32 algorithmCodeHash,
+        bytes32 algorithmHash
     );
     /// @notice An order was spent by a job (one per dataset), so clients can find receipts by order or asset.
     event OrderConsumed(bytes32 indexed orderId, bytes32 indexed jobId, uint256 indexed assetId, bytes32 contentHash);

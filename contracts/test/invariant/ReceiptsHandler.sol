@@ -76,6 +76,7 @@ contract ReceiptsHandler {
             r.assetIds[i] = assetId;
             r.datasetContentHashes[i] = keccak256("content");
         }
+        r.algorithmHash = keccak256("algorithm");
         r.outputsHash = keccak256("outputs");
         r.resultCid = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
         r.startedAt = uint64(block.timestamp);

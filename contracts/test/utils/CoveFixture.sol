@@ -147,6 +147,7 @@ abstract contract CoveFixture is Test, CoveDeployer {
         r.datasetContentHashes[0] = keccak256("dataset plaintext");
         r.algorithmImageDigest = keccak256("image");
         r.algorithmCodeHash = keccak256("code");
+        r.algorithmHash = sha256("algorithm spec");
         r.outputsHash = keccak256("outputs");
         r.resultCid = CID_DAG_PB;
         r.status = uint8(IComputeReceipts.JobStatus.Succeeded);

@@ -92,6 +92,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   };
   assert.equal(await c.dataNFT.getFunction('tokenURI')(assetId), `ipfs://${doc.cid}`);
   assert.equal(await c.dataNFT.getFunction('metadataHash')(assetId), doc.sha256);
+  assert.equal(await c.dataNFT.getFunction('creatorOf')(assetId), publisher.address);
 
   // Buy two tokens with the ERC-20, then order twice.
   await (await getMockErc20(baseAddress).getFunction('mint')(buyer.address, 10n * ONE)).wait();
@@ -120,6 +121,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
     datasetContentHashes: [keccak256(toUtf8Bytes('dataset'))],
     algorithmImageDigest: keccak256(toUtf8Bytes('image')),
     algorithmCodeHash: keccak256(toUtf8Bytes('code')),
+    algorithmHash: `0x${createHash('sha256').update('{"image":"sha256:…","codeHash":"0x…"}').digest('hex')}`,
     outputsHash: keccak256(toUtf8Bytes('outputs')),
     resultCid: doc.cid,
     status: JOB_STATUS.succeeded,
@@ -134,6 +136,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   assert.equal(await c.computeReceipts.getFunction('providerOf')(receipt.jobId), providerWallet.address);
   const stored = await c.computeReceipts.getFunction('getReceipt')(receipt.jobId);
   assert.equal(stored.outputsHash, receipt.outputsHash);
+  assert.equal(stored.algorithmHash, receipt.algorithmHash);
   assert.deepEqual([...stored.orderIds], receipt.orderIds);
 
   // A receipt signed by an unregistered key is refused, with a decodable error.
@@ -142,6 +145,13 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   await assert.rejects(c.computeReceipts.getFunction('recordJob').staticCall(forged, forgedSig), (e: unknown) => {
     const err = decodeContractError(e);
     return isCoveError(err, 'CONTRACT_REVERTED') && err.details?.error === 'ComputeReceiptsUnregisteredProvider';
+  });
+  // A receipt without an algorithm hash is refused before its signature is looked at.
+  const unhashed = { ...forged, algorithmHash: `0x${'00'.repeat(32)}` };
+  const unhashedSig = await signReceipt(providerWallet, domain, unhashed);
+  await assert.rejects(c.computeReceipts.getFunction('recordJob').staticCall(unhashed, unhashedSig), (e: unknown) => {
+    const err = decodeContractError(e);
+    return isCoveError(err, 'CONTRACT_REVERTED') && err.details?.error === 'ComputeReceiptsInvalidAlgorithmHash';
   });
 
   function getMockErc20(address: string) {

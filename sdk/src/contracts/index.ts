@@ -149,6 +149,11 @@ export type JobReceipt = {
   datasetContentHashes: string[];
   algorithmImageDigest: string;
   algorithmCodeHash: string;
+  /**
+   * sha256 of the canonical JSON of the whole container spec the asset owner approved (image ID, code bundle hash,
+   * entrypoint, command, working dir, env, user); never zero (the contract refuses it).
+   */
+  algorithmHash: string;
   outputsHash: string;
   resultCid: string;
   /** A `JOB_STATUS` code. */
@@ -166,6 +171,7 @@ export const RECEIPT_EIP712_TYPES: Record<string, TypedDataField[]> = {
     { name: 'datasetContentHashes', type: 'bytes32[]' },
     { name: 'algorithmImageDigest', type: 'bytes32' },
     { name: 'algorithmCodeHash', type: 'bytes32' },
+    { name: 'algorithmHash', type: 'bytes32' },
     { name: 'outputsHash', type: 'bytes32' },
     { name: 'resultCid', type: 'string' },
     { name: 'status', type: 'uint8' },

@@ -20,6 +20,7 @@ const receipt: JobReceipt = {
   datasetContentHashes: [h('rows')],
   algorithmImageDigest: h('image'),
   algorithmCodeHash: h('code'),
+  algorithmHash: h('algorithm spec'),
   outputsHash: h('outputs'),
   resultCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
   status: 0,

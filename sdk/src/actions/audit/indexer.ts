@@ -229,6 +229,7 @@ export function toJobReceipt(r: Result): JobReceipt {
     datasetContentHashes: [...(r.datasetContentHashes as string[])],
     algorithmImageDigest: r.algorithmImageDigest as string,
     algorithmCodeHash: r.algorithmCodeHash as string,
+    algorithmHash: r.algorithmHash as string,
     outputsHash: r.outputsHash as string,
     resultCid: r.resultCid as string,
     status: Number(r.status),

@@ -4022,6 +4022,11 @@ export const computeReceiptsAbi = [
             "internalType": "bytes32"
           },
           {
+            "name": "algorithmHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
             "name": "outputsHash",
             "type": "bytes32",
             "internalType": "bytes32"
@@ -4087,6 +4092,11 @@ export const computeReceiptsAbi = [
           },
           {
             "name": "algorithmCodeHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "algorithmHash",
             "type": "bytes32",
             "internalType": "bytes32"
           },
@@ -4218,6 +4228,11 @@ export const computeReceiptsAbi = [
             "internalType": "bytes32"
           },
           {
+            "name": "algorithmHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
             "name": "outputsHash",
             "type": "bytes32",
             "internalType": "bytes32"
@@ -4304,6 +4319,12 @@ export const computeReceiptsAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      },
+      {
+        "name": "algorithmHash",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
       }
     ],
     "anonymous": false
@@ -4338,6 +4359,11 @@ export const computeReceiptsAbi = [
       }
     ],
     "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsInvalidAlgorithmHash",
+    "inputs": []
   },
   {
     "type": "error",
