@@ -26,7 +26,7 @@ export function containerName(instanceId: string, jobId: string): string {
  * await docker.createContainer(containerOptions({ spec, imageId, ws, instanceId: 'p1', user: { uid: 1000, gid: 1000 } }))
  */
 export function containerOptions(params: {
-  spec: Pick<NormalizedSpec, 'jobId' | 'command' | 'entrypoint' | 'inputs' | 'limits' | 'outputPolicy'>;
+  spec: Pick<NormalizedSpec, 'jobId' | 'command' | 'entrypoint' | 'workingDir' | 'env' | 'inputs' | 'limits' | 'outputPolicy'>;
   imageId: string;
   ws: Pick<Workspace, 'algorithmDir' | 'outputsDir'>;
   instanceId: string;
@@ -44,8 +44,11 @@ export function containerOptions(params: {
     name: containerName(params.instanceId, spec.jobId),
     Image: params.imageId,
     ...(spec.command && { Cmd: spec.command }),
-    ...(spec.entrypoint && { Entrypoint: spec.entrypoint }),
+    // Docker resets the image's entrypoint only for [""]; an empty list would keep it.
+    ...(spec.entrypoint && { Entrypoint: spec.entrypoint.length === 0 ? [''] : spec.entrypoint }),
+    // The job's own variables first: the runner's COVE_* (refused in a spec) follow.
     Env: [
+      ...(spec.env ?? []),
       `COVE_JOB_ID=${spec.jobId}`,
       `COVE_INPUTS=${JOB_PATHS.inputs}`,
       `COVE_OUTPUTS=${JOB_PATHS.outputs}`,
@@ -53,7 +56,7 @@ export function containerOptions(params: {
       'HOME=/tmp',
     ],
     User: `${user.uid}:${user.gid}`,
-    WorkingDir: '/tmp',
+    WorkingDir: spec.workingDir ?? '/tmp',
     Labels: { [LABEL_JOB]: spec.jobId, [LABEL_ENGINE]: params.instanceId },
     NetworkDisabled: true,
     AttachStdin: false,

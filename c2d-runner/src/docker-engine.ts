@@ -212,11 +212,12 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     try {
       const { algorithm, ...rest } = rec.spec;
       const job: PersistedJob = { spec: { ...rest, algorithm: algorithm.map((f) => ({ name: f.name })) }, imageId: rec.status.imageId, codeHash: rec.status.codeHash, queuedAt: rec.status.queuedAt };
-      ws = await createWorkspace({ root, job, files: rec.files ?? [], mounter, uid: user.uid, gid: user.gid });
+      const jobUser = rec.spec.user ?? user;
+      ws = await createWorkspace({ root, job, files: rec.files ?? [], mounter, uid: jobUser.uid, gid: jobUser.gid });
       rec.files = null;
       if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
       else {
-        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user }));
+        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user: jobUser }));
         container = c;
         if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
         else {

@@ -26,6 +26,9 @@ export type NormalizedSpec = {
   allowedImageIds: string[];
   command?: string[];
   entrypoint?: string[];
+  workingDir?: string;
+  env: string[];
+  user?: { uid: number; gid: number };
   inputs: NormalizedInput[];
   algorithm: NormalizedAlgorithmFile[];
   limits: ResourceLimits;
@@ -97,6 +100,29 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
   const allowedImageIds = strings('allowedImageIds', spec.allowedImageIds);
   const command = spec.command === undefined ? undefined : strings('command', spec.command);
   const entrypoint = spec.entrypoint === undefined ? undefined : strings('entrypoint', spec.entrypoint);
+  for (const [field, list] of [['command', command], ['entrypoint', entrypoint]] as const) {
+    if (list?.some((a) => a.includes('\0'))) invalid(field, 'must not contain NUL');
+  }
+  const workingDir = spec.workingDir;
+  if (workingDir !== undefined && (typeof workingDir !== 'string' || !isAbsolute(workingDir) || workingDir.includes('\0') || workingDir.split('/').includes('..'))) {
+    invalid('workingDir', 'must be an absolute path without ..');
+  }
+  const env = spec.env === undefined ? [] : strings('env', spec.env);
+  const names = new Set<string>();
+  for (const e of env) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(e);
+    if (!m || e.includes('\0')) invalid('env', 'entries must be NAME=value without NUL');
+    if (m[1]!.toUpperCase().startsWith('COVE_')) invalid('env', `${m[1]} is set by the runner`);
+    if (names.has(m[1]!)) invalid('env', `${m[1]} given twice`);
+    names.add(m[1]!);
+  }
+  let user: { uid: number; gid: number } | undefined;
+  if (spec.user !== undefined) {
+    const m = typeof spec.user === 'string' ? /^([0-9]{1,10}):([0-9]{1,10})$/.exec(spec.user) : null;
+    if (!m) invalid('user', 'must be uid:gid');
+    user = { uid: Number(m[1]), gid: Number(m[2]) };
+    if (user.uid === 0 || user.uid > 0xfffffffe || user.gid > 0xfffffffe) invalid('user', 'must not be root and must be a valid id');
+  }
 
   if (!Array.isArray(spec.inputs)) invalid('inputs', 'must be an array');
   const assets = new Set<string>();
@@ -157,6 +183,9 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
     allowedImageIds,
     ...(command && { command }),
     ...(entrypoint && { entrypoint }),
+    ...(workingDir !== undefined && { workingDir }),
+    env,
+    ...(user && { user }),
     inputs,
     algorithm,
     limits,

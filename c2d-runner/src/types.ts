@@ -45,8 +45,14 @@ export type JobSpec = {
   allowedImageIds: readonly string[];
   /** Container command (Docker `Cmd`). */
   command?: readonly string[];
-  /** Container entrypoint (Docker `Entrypoint`); the image's when omitted. */
+  /** Container entrypoint (Docker `Entrypoint`); the image's when omitted, none when `[]`. */
   entrypoint?: readonly string[];
+  /** Working directory (default `/tmp`); must exist in the container (its tmpfs, outputs or the algorithm dir). */
+  workingDir?: string;
+  /** Extra `NAME=value` variables; `COVE_*` names are the runner's and refused. */
+  env?: readonly string[];
+  /** The `uid:gid` the job runs as (never root); the engine's user when omitted. */
+  user?: string;
   inputs: readonly JobInput[];
   algorithm: readonly AlgorithmFile[];
   limits?: Partial<ResourceLimits>;

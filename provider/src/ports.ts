@@ -2,6 +2,7 @@
  * The narrow interfaces the use cases depend on. Adapters (ethers, Helia, the Docker
  * engine, the SDK's crypto) implement them; unit tests pass small fakes.
  */
+import type { AlgorithmSpec } from '@cove/sdk';
 import type { TerminalStatus } from './db/store.js';
 
 /** One `OrderStarted` log, decoded. Addresses are checksummed or lower-case hex. */
@@ -60,7 +61,11 @@ export type AssetView = {
   provider: { address: string };
   /** Service ids are the on-chain `serviceId`s, as decimal strings. */
   services: { id: string; type: 'access' | 'compute'; timeoutSeconds?: number | undefined }[];
-  compute?: { allowedImages: string[]; allowedCodeHashes: string[]; allowAnyAlgorithm: boolean; limits: JobLimits; output: OutputPolicyView } | undefined;
+  /**
+   * `allowedAlgorithms`: the algorithm hashes (whole container specs) the owner approved;
+   * `allowAnyAlgorithm` with `allowedImages`: any spec on one of those images.
+   */
+  compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; limits: JobLimits; output: OutputPolicyView } | undefined;
   content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string };
 };
 
@@ -114,13 +119,13 @@ export type OutputManifest = { files: { path: string; size: number; sha256: stri
 
 export type EngineJobSpec = {
   jobId: string;
-  /** Image ID (`sha256:…`), already checked against the policies. */
-  image: string;
-  command: string[];
-  /** Host directory holding `inputs/<assetId>/…` and `algorithm/<fileName>`. */
+  /** The approved container spec, run exactly: image ID, entrypoint, command, working dir, env, user. */
+  algorithm: Pick<AlgorithmSpec, 'image' | 'entrypoint' | 'command' | 'workingDir' | 'env' | 'user'>;
+  /** Host directory holding `inputs/<assetId>/…` and the extracted code bundle in `algorithm/`. */
   workspace: string;
   assetIds: string[];
-  algorithmFile: string;
+  /** The bundle's files, relative to `<workspace>/algorithm/`. */
+  algorithmFiles: string[];
   limits: JobLimits;
   output: OutputPolicyView;
 };

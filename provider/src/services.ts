@@ -3,6 +3,7 @@ import { providerDomain } from '@cove/sdk';
 import { createJobAccessVerifier } from './auth/verify.js';
 import type { Store } from './db/store.js';
 import type { ProviderServices } from './http/app.js';
+import { createRateLimiter } from './http/middleware.js';
 import type { InfoView } from './http/schemas.js';
 import type { ChainPort, CryptoPort, DocumentsPort, EnginePort, StoragePort } from './ports.js';
 import { pinContent } from './usecases/pinContent.js';
@@ -17,7 +18,7 @@ export type ServicesParameters = {
   chain: ChainPort;
   documents: DocumentsPort;
   crypto: CryptoPort;
-  storage: Pick<StoragePort, 'stat' | 'fetch' | 'pin' | 'dial'>;
+  storage: Pick<StoragePort, 'cat' | 'stat' | 'fetch' | 'pin' | 'dial'>;
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
@@ -26,6 +27,10 @@ export type ServicesParameters = {
   contracts: InfoView['contracts'];
   environments: Environment[];
   limits: { bodyBytes: number; inlineCodeBytes: number; maxSignatureTtlSeconds: number; queueMax: number; concurrency: number; pinMaxBytes: number };
+  /** Token bucket per verified signer (compute, download, pin); none when absent. */
+  signerRateLimit?: { ratePerSecond: number; burst: number };
+  /** Let `POST /v1/pin` dial loopback and private addresses (devnets, tests). */
+  pinAllowPrivateAddresses?: boolean;
   clock?: () => number;
 };
 
@@ -40,6 +45,8 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
   const clock = p.clock ?? Date.now;
   const verifyAccess = createJobAccessVerifier({ domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, clock });
   const queryDeps = { store: p.store, verifyAccess };
+  const signerLimiter = p.signerRateLimit ? createRateLimiter({ ratePerSecond: p.signerRateLimit.ratePerSecond, burst: p.signerRateLimit.burst, clock }) : undefined;
+  const admitSigner = signerLimiter ? (signer: string) => signerLimiter.admitSigner(signer) : undefined;
   const common = {
     chain: p.chain,
     documents: p.documents,
@@ -50,6 +57,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     domain,
     maxTtlSeconds: p.limits.maxSignatureTtlSeconds,
     clock,
+    ...(admitSigner ? { admitSigner } : {}),
   };
   const environments = await Promise.all(
     p.environments.map(async (e) => ({
@@ -72,9 +80,16 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     health: () => p.worker.stats(),
     lastNonce: (address) => p.store.lastNonce(address),
     startCompute: (params) =>
-      startCompute({ ...common, engine: p.engine, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes }, params),
+      startCompute(
+        { ...common, engine: p.engine, storage: p.storage, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes, codeMaxBytes: maxCodeBytes(p.limits.inlineCodeBytes) },
+        params,
+      ),
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),
-    pin: (params) => pinContent({ store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, maxBytes: p.limits.pinMaxBytes, clock }, params),
+    pin: (params) =>
+      pinContent(
+        { store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, maxBytes: p.limits.pinMaxBytes, allowPrivateAddresses: p.pinAllowPrivateAddresses ?? false, clock, ...(admitSigner ? { admitSigner } : {}) },
+        params,
+      ),
     jobStatus: (access) => getJobStatus(queryDeps, access),
     jobLogs: (access) => getJobLogs(queryDeps, access),
     jobResult: (access) => getJobResult(queryDeps, access),
@@ -83,4 +98,9 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
       return { jobId: job.jobId, status: await p.worker.stop(job.jobId) };
     },
   };
+}
+
+/** The largest algorithm bundle a job may bring (inline or by CID): 16 MiB, or the inline limit when higher. */
+export function maxCodeBytes(inlineCodeBytes: number): number {
+  return Math.max(inlineCodeBytes, 16 * 1024 * 1024);
 }

@@ -16,7 +16,9 @@ import { createDocumentsAdapter } from './adapters/documents.js';
 import { createEngineAdapter } from './adapters/engine.js';
 import { createStorageAdapter } from './adapters/storage.js';
 import { createProviderApp } from './http/app.js';
-import { createServices } from './services.js';
+import { createHttpServer, openFileLimit } from './http/server.js';
+import { prepareDatabaseFiles, securePrivateDir, tightenTree } from './dataDir.js';
+import { createServices, maxCodeBytes } from './services.js';
 import { createJobWorker, type ReconcileReport } from './usecases/jobWorker.js';
 
 export type RunningProvider = {
@@ -47,7 +49,8 @@ export type RunningProvider = {
 export async function startProvider(config: ProviderConfig, options: { logger?: Logger } = {}): Promise<RunningProvider> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const dataDir = resolve(config.dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Owner-only: the database, the IPFS repository (its node key) and the key files; see dataDir.ts.
+  await securePrivateDir(dataDir);
   const identity = await loadIdentity({
     privateKey: config.privateKey,
     keyFile: config.keyFile ?? join(dataDir, 'evm.key'),
@@ -55,12 +58,17 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
     create: true,
   });
   const x25519PublicKey = encodeKey(identity.x25519.publicKey);
-  const db = openDatabase({ path: join(dataDir, 'provider.db') });
+  const dbPath = join(dataDir, 'provider.db');
+  await prepareDatabaseFiles(dbPath);
+  const db = openDatabase({ path: dbPath });
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) await tightenTree(f);
   const store = createStore(db);
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => db.close()];
   try {
+    await tightenTree(join(dataDir, 'ipfs'));
     const node = await createStorageNode({ directory: join(dataDir, 'ipfs'), listen: config.ipfs.listen });
     cleanups.unshift(() => node.stop());
+    await tightenTree(join(dataDir, 'ipfs')); // the node key and repository files a first start just wrote
     for (const peer of config.ipfs.peers) await node.dial(peer).catch((err: unknown) => logger.warn({ err, peer }, 'could not dial IPFS peer'));
     const chain = await createChainAdapter({ rpcUrl: config.rpcUrl, wallet: identity.wallet, contracts: config.contracts });
     cleanups.unshift(() => chain.close());
@@ -89,7 +97,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       workRoot,
       concurrency: config.jobs.concurrency,
       queueMax: config.jobs.queueMax,
-      maxCodeBytes: Math.max(config.limits.inlineCodeBytes, 16 * 1024 * 1024),
+      maxCodeBytes: maxCodeBytes(config.limits.inlineCodeBytes),
       logger,
     });
     const reconciled = await worker.reconcile();
@@ -109,11 +117,16 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       contracts: config.contracts,
       environments: config.environments,
       limits: { bodyBytes: config.limits.bodyBytes, inlineCodeBytes: config.limits.inlineCodeBytes, maxSignatureTtlSeconds: config.limits.maxSignatureTtlSeconds, queueMax: config.jobs.queueMax, concurrency: config.jobs.concurrency, pinMaxBytes: config.limits.pinMaxBytes },
+      signerRateLimit: { ratePerSecond: config.limits.signerRatePerSecond, burst: config.limits.signerRateBurst },
+      pinAllowPrivateAddresses: config.pin.allowPrivateAddresses,
     });
     const app = createProviderApp({ services, logger, limits: { bodyBytes: config.limits.bodyBytes, ratePerSecond: config.limits.ratePerSecond, rateBurst: config.limits.rateBurst } });
-    const server = app.listen(config.port, config.host);
+    const fdLimit = openFileLimit();
+    if (fdLimit !== undefined && config.http.maxConnections + 256 > fdLimit) {
+      logger.warn({ maxConnections: config.http.maxConnections, openFileLimit: fdLimit }, 'COVE_HTTP_MAX_CONNECTIONS leaves under 256 file descriptors for the database, IPFS and Docker: lower it or raise ulimit -n');
+    }
+    const server = createHttpServer(app, config.http).listen(config.port, config.host);
     await new Promise<void>((res, rej) => server.once('listening', res).once('error', rej));
-    server.keepAliveTimeout = 65_000;
     const url = `http://${config.host}:${(server.address() as AddressInfo).port}`;
     if (config.register) await chain.register({ url: config.publicUrl ?? url, x25519PublicKey });
     logger.info({ url, address: identity.address, x25519PublicKey }, 'provider listening');

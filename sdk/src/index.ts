@@ -36,7 +36,7 @@ export { orderAsset, type OrderAssetParameters, type OrderAssetReturnType } from
 export { providerDomain, algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, PIN_REQUEST_TYPES, type ComputeRequestMessage, type DownloadRequestMessage, type DatasetOrderMessage, type PinRequestMessage, type JobAction, type JobAccessMessage } from './provider-api/typedData.js';
 export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type ProviderInfo, type JobStatusView, type JobResultView, type ResultManifest, type ManifestFile, type DownloadGrant, type JobAccessToken, type CreateProviderHttpParameters } from './provider-api/http.js';
 export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } from './provider-api/errors.js';
-export { packBundle, packBundleBytes, extractBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
+export { packBundle, packBundleBytes, extractBundle, listBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
 export { checkAlgorithm, type CheckAlgorithmParameters, type CheckAlgorithmReturnType } from './actions/compute/checkAlgorithm.js';
 export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
@@ -48,3 +48,5 @@ export { TERMINAL_JOB_STATUSES, type JobRef } from './actions/compute/job.js';
 export { download, type DownloadParameters, type DownloadReturnType } from './actions/access/download.js';
 export { checkResultFiles, type ResultManifestInput, type OnChainResult } from './results/verify.js';
 export { openCoveHome, defaultHome, readNetworkFile, writeNetworkFile, networkContracts, networkSchema, type CoveHome, type NetworkFile, type OpenCoveHomeParameters } from './client/home.js';
+export { algorithmSpecSchema, normalizeAlgorithmSpec, canonicalAlgorithmSpec, algorithmHash, isAllowedWorkingDir, ALGORITHM_DIR, DEFAULT_WORKING_DIR, DEFAULT_ALGORITHM_USER, ALGORITHM_SPEC_VERSION, type AlgorithmSpec, type AlgorithmSpecInput } from './algorithm/spec.js';
+export { bundleFiles, bundleDirectory, codeHashOf, ALGORITHM_BUNDLE_LIMITS, type AlgorithmBundle } from './algorithm/bundle.js';

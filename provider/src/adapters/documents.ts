@@ -21,9 +21,9 @@ export function toAssetView(doc: AssetDocument): AssetView {
     provider: { address: doc.provider.address },
     services: doc.services.map((s) => ({ id: String(s.id), type: s.type, timeoutSeconds: s.timeoutSeconds })),
     compute: p && {
-      allowedImages: p.allowedImages,
-      allowedCodeHashes: p.allowedCodeHashes ?? [],
+      allowedAlgorithms: (p.allowedAlgorithms ?? []).map((a) => a.hash),
       allowAnyAlgorithm: p.allowAnyAlgorithm === true,
+      allowedImages: p.allowedImages ?? [],
       limits: p.limits,
       output: {
         maxBytes: p.outputPolicy.maxBytes,

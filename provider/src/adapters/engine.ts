@@ -5,6 +5,10 @@ import { isRunnerError, TERMINAL_STATES, type ComputeEngine, type JobResult, typ
 import { packBundleBytes } from '@cove/sdk';
 import type { EngineOutcome, EnginePort, RecoveredJob } from '../ports.js';
 
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+/** `name[:tag][@sha256:…]`, name = lower-case components joined by `/` (Docker's grammar, without registry ports). */
+const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+
 /** Log bytes released per job at most (the policy's `tail` bounds lines, this bounds bytes). */
 const MAX_LOG_BYTES = 64 * 1024;
 
@@ -63,11 +67,15 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
       });
       await engine.start({
         jobId: toRunner(spec.jobId),
-        image: spec.image,
-        allowedImageIds: [spec.image],
-        command: spec.command,
+        image: spec.algorithm.image,
+        allowedImageIds: [spec.algorithm.image],
+        entrypoint: spec.algorithm.entrypoint,
+        command: spec.algorithm.command,
+        workingDir: spec.algorithm.workingDir,
+        env: spec.algorithm.env,
+        user: spec.algorithm.user,
         inputs: spec.assetIds.map((assetId) => ({ assetId, dir: join(ws, 'inputs', assetId) })),
-        algorithm: [{ name: spec.algorithmFile, path: join(ws, 'algorithm', spec.algorithmFile) }],
+        algorithm: spec.algorithmFiles.map((name) => ({ name, path: join(ws, 'algorithm', ...name.split('/')) })),
         limits: {
           cpus: spec.limits.cpus,
           memoryBytes: spec.limits.memoryBytes,
@@ -130,6 +138,9 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
     },
 
     async resolveImage(ref) {
+      // Only an image ID or a plain reference reaches the Docker API: a crafted string
+      // (`../host:port/x`) would steer the client's request path.
+      if (!IMAGE_ID.test(ref) && !IMAGE_REF.test(ref)) return undefined;
       try {
         return (await params.docker.getImage(ref).inspect()).Id;
       } catch (err) {

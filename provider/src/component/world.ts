@@ -27,7 +27,7 @@ import {
   type CoveContracts,
   type StorageNode,
 } from '@cove/sdk';
-import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '@cove/sdk';
+import { algorithmHash, bundleFiles, normalizeAlgorithmSpec, type AlgorithmSpec, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '@cove/sdk';
 import { loadConfig, type ProviderConfig } from '../config.js';
 
 /** Runtime images of the tests (env-overridable). */
@@ -85,6 +85,8 @@ export async function createWorld() {
       COVE_PROVIDER_REGISTRY_ADDRESS: cove.providerRegistry,
       COVE_IPFS_PEERS: client.multiaddrs().join(','),
       COVE_LOG_LEVEL: 'silent',
+      // The world's publisher node listens on loopback, which a provider refuses to dial by default.
+      COVE_PIN_ALLOW_PRIVATE_ADDRESSES: 'true',
       COVE_JOB_CONCURRENCY: '2',
       COVE_ENVIRONMENTS: JSON.stringify([{ id: 'default', cpus: 1, memoryBytes: 512 * 1024 * 1024, timeoutSeconds: 60, images: [IMAGES.node, IMAGES.python] }]),
       ...o,
@@ -95,15 +97,22 @@ export async function createWorld() {
     const Docker = (await import('dockerode')).default;
     return (await new Docker().getImage(ref).inspect()).Id;
   };
+  /** The runtime images' IDs, so requests can name IMAGES by reference. */
+  const imageIds = new Map<string, string>();
+  for (const ref of Object.values(IMAGES)) imageIds.set(ref, await imageId(ref));
 
   /** Encrypts `content` to the provider, stores it and its document, publishes in one transaction. */
-  async function publish(p: { provider: { address: string; url: string; x25519PublicKey: string }; content: string; allowedImages: string[]; allowedCodeHashes?: string[]; logs?: string; tamper?: boolean }) {
+  /**
+   * Publishes with `allowedAlgorithms` (hashes of approved specs) or, without them, a
+   * policy that allows any algorithm on `allowedImages`.
+   */
+  async function publish(p: { provider: { address: string; url: string; x25519PublicKey: string }; content: string; allowedImages?: string[]; allowedAlgorithms?: string[]; logs?: string; tamper?: boolean }) {
     const key = generateContentKey();
     const enc = encryptStream([Buffer.from(p.content)], { key });
     const encryptedContentCid = await client.add(enc);
     const r = await enc.result;
     const doc: AssetDocumentInput = {
-      version: 1,
+      version: 2,
       name: 'rows',
       description: 'test rows',
       tags: [],
@@ -117,8 +126,7 @@ export async function createWorld() {
         { id: SERVICE.shortCompute, type: 'compute', timeoutSeconds: 1 },
       ],
       computePolicy: {
-        allowedImages: p.allowedImages,
-        ...(p.allowedCodeHashes ? { allowedCodeHashes: p.allowedCodeHashes } : { allowAnyAlgorithm: true as const }),
+        ...(p.allowedAlgorithms ? { allowedAlgorithms: p.allowedAlgorithms.map((hash) => ({ hash })) } : { allowAnyAlgorithm: true as const, allowedImages: p.allowedImages ?? [] }),
         limits: { cpus: 1, memoryBytes: 256 * 1024 * 1024, timeoutSeconds: 30, pidsLimit: 64, outputBytes: 4 * 1024 * 1024 },
         outputPolicy: { maxBytes: 1024 * 1024, allowedPatterns: ['*.json', '*.pkl'], logs: p.logs ?? 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
       },
@@ -159,14 +167,31 @@ export async function createWorld() {
     return { txHash: mined.hash as string, orderId: log.args.orderId as string };
   }
 
-  function computeRequest(p: { datasets: { assetId: bigint; txHash: string; serviceId?: number }[]; image: string; code?: Buffer; nonce: bigint; consumer?: string }): { request: ComputeRequestMessage; code: Buffer } {
-    const code = p.code ?? NODE_ALGORITHM;
+  /**
+   * A signed-to-be compute request running `code` (default NODE_ALGORITHM as `main.js`) on
+   * `image` (an ID, or one of IMAGES); `code` in the answer is the bundle to send inline.
+   */
+  function computeRequest(p: {
+    datasets: { assetId: bigint; txHash: string; serviceId?: number }[];
+    image: string;
+    code?: Buffer;
+    fileName?: string;
+    nonce: bigint;
+    consumer?: string;
+    spec?: Partial<Omit<AlgorithmSpec, 'image' | 'codeHash'>>;
+  }): { request: ComputeRequestMessage; code: Buffer; spec: AlgorithmSpec; algorithmHash: string } {
+    const fileName = p.fileName ?? 'main.js';
+    const bundle = bundleFiles(new Map([[fileName, p.code ?? NODE_ALGORITHM]]));
+    const image = imageIds.get(p.image) ?? p.image;
+    const spec = { ...normalizeAlgorithmSpec({ image, codeHash: bundle.codeHash, command: [fileName.endsWith('.py') ? 'python3' : 'node', `/data/transformations/algorithm/${fileName}`] }), ...p.spec };
     return {
-      code,
+      code: bundle.bytes,
+      spec,
+      algorithmHash: algorithmHash(spec),
       request: {
         consumer: p.consumer ?? buyer.address,
         datasets: p.datasets.map((d) => ({ assetId: String(d.assetId), serviceId: String(d.serviceId ?? SERVICE.compute), orderTxHash: d.txHash })),
-        algorithm: { image: p.image, codeCid: '', fileName: 'main.js', codeHash: algorithmCodeHash({ fileName: 'main.js', code }), command: ['node', '/data/transformations/algorithm/main.js'] },
+        algorithm: { ...spec, codeCid: '' },
         environment: 'default',
         consumerX25519: '0x' + Buffer.from(buyerKeys.publicKey).toString('hex'),
         nonce: String(p.nonce),

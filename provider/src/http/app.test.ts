@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CODE } from '../testing/scenario.js';
+import { BUNDLE } from '../testing/scenario.js';
 import { startHarness } from '../testing/harness.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,7 +9,7 @@ const J = async (r: Response | Promise<Response>): Promise<any> => (await r).jso
 async function computeBody(h: Awaited<ReturnType<typeof startHarness>>) {
   const a = await h.s.addAsset();
   const request = h.s.computeRequest([{ assetId: a.assetId, txHash: h.s.order(a.assetId).txHash }]);
-  return { request, signature: await h.s.signCompute(request), algorithmCode: CODE.toString('base64') };
+  return { request, signature: await h.s.signCompute(request), algorithmCode: BUNDLE.toString('base64') };
 }
 
 describe('HTTP API', () => {

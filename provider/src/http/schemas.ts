@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { algorithmSpecSchema } from '@cove/sdk';
 
 /** Request and response schemas of the HTTP API; the OpenAPI document is generated from them. */
 const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `expected 0x + ${bytes * 2} hex digits`);
@@ -14,13 +15,8 @@ export const DatasetOrder = z.strictObject({ assetId: Uint, serviceId: Uint, ord
 export const ComputeRequest = z.strictObject({
   consumer: Address,
   datasets: z.array(DatasetOrder).min(1).max(16),
-  algorithm: z.strictObject({
-    image: z.string().min(1).max(256),
-    codeCid: z.string().max(128),
-    fileName: z.string().min(1).max(128),
-    codeHash: Bytes32,
-    command: z.array(z.string().max(4096)).min(1).max(64),
-  }),
+  /** The whole container spec (image ID, code bundle hash, entrypoint, command, workingDir, env, user) and the bundle's CID ('' when inline). */
+  algorithm: algorithmSpecSchema.extend({ codeCid: z.string().max(128) }),
   environment: z.string().min(1).max(64),
   consumerX25519: Bytes32,
   nonce: Nonce,
@@ -30,7 +26,7 @@ export const ComputeRequest = z.strictObject({
 export const ComputeBody = z.strictObject({
   request: ComputeRequest,
   signature: Signature,
-  /** The algorithm file, base64, when it is not fetched by `request.algorithm.codeCid`. */
+  /** The algorithm bundle (a deterministic tar), base64, when it is not fetched by `request.algorithm.codeCid`. */
   algorithmCode: z.base64().optional(),
 });
 

@@ -1,3 +1,4 @@
+import { DataPlaneError } from '@cove/sdk';
 /** Small in-memory stand-ins for the ports, for unit tests only. */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -66,7 +67,7 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
     blobs,
     async *cat(cid) {
       const b = blobs.get(cid);
-      if (!b) throw new Error(`no block ${cid}`);
+      if (!b) throw new DataPlaneError('CID_NOT_FOUND', `no block ${cid}`);
       yield b;
     },
     async stat(cid) {

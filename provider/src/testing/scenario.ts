@@ -1,7 +1,7 @@
 /** A provider world of fakes for use-case unit tests: one provider, buyers, assets, orders. */
 import { createHash, randomBytes } from 'node:crypto';
 import { Wallet, type Signer, type TypedDataDomain } from 'ethers';
-import { algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '@cove/sdk';
+import { algorithmCodeHash, algorithmHash, bundleFiles, normalizeAlgorithmSpec, type AlgorithmSpec, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage } from '@cove/sdk';
 import type { Environment } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createStore } from '../db/store.js';
@@ -11,7 +11,11 @@ import { createFakeChain, createFakeCrypto, createFakeDocuments, createFakeEngin
 export const IMAGE_ID = 'sha256:' + 'b'.repeat(64);
 export const OTHER_IMAGE_ID = 'sha256:' + 'c'.repeat(64);
 export const CODE = Buffer.from('print("hello")\n');
+/** The algorithm bundle (main.py) sent inline, its code hash, the approved spec and its hash. */
+export const BUNDLE = bundleFiles(new Map([['main.py', CODE]])).bytes;
 export const CODE_HASH = algorithmCodeHash({ fileName: 'main.py', code: CODE });
+export const SPEC: AlgorithmSpec = normalizeAlgorithmSpec({ image: IMAGE_ID, codeHash: CODE_HASH, command: ['python3', '/data/transformations/algorithm/main.py'] });
+export const ALGORITHM_HASH = algorithmHash(SPEC);
 export const COMPUTE_SERVICE = '0';
 export const ACCESS_SERVICE = '1';
 export const PROVIDER_X25519 = '0x' + '11'.repeat(32);
@@ -51,9 +55,9 @@ export function createScenario() {
         { id: ACCESS_SERVICE, type: 'access', timeoutSeconds: 3600 },
       ],
       compute: {
-        allowedImages: [IMAGE_ID],
-        allowedCodeHashes: [CODE_HASH],
+        allowedAlgorithms: [ALGORITHM_HASH],
         allowAnyAlgorithm: false,
+        allowedImages: [],
         limits: { cpus: 1, memoryBytes: 2 ** 29, timeoutSeconds: 30, pidsLimit: 64, outputBytes: 2 ** 20 },
         output: { maxBytes: 2 ** 20, allowedPatterns: ['*'], logs: { tail: 100 }, leakGuard: { enabled: false, minRunBytes: 64 } },
         ...opts.compute,
@@ -97,7 +101,7 @@ export function createScenario() {
     return {
       consumer: consumer.address,
       datasets: datasets.map((d) => ({ assetId: String(d.assetId), serviceId: d.serviceId ?? COMPUTE_SERVICE, orderTxHash: d.txHash })),
-      algorithm: { image: 'cove/python', codeCid: '', fileName: 'main.py', codeHash: CODE_HASH, command: ['python3', '/data/transformations/algorithm/main.py'] },
+      algorithm: { ...SPEC, codeCid: '' },
       environment: 'default',
       consumerX25519: CONSUMER_X25519,
       nonce: String(++nonce),

@@ -1,5 +1,5 @@
-import { algorithmCodeHash } from '@cove/sdk';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { extractBundle, isCoveError, listingHash } from '@cove/sdk';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { JobRecord, TerminalStatus } from '../db/store.js';
 import type { CryptoPort, JobReceipt, StoragePort } from '../ports.js';
@@ -27,12 +27,13 @@ export function safeFileName(name: string, fallback: string): string {
 /**
  * Lays out the job workspace: each dataset decrypted to `inputs/<assetId>/<fileName>`
  * (its plaintext sha256 checked against the document's contentHash) and the algorithm
- * code, hash-checked, at `algorithm/<name>`. Returns the workspace path.
+ * bundle extracted into `algorithm/`, hash-checked. Returns the workspace path and the
+ * bundle's files.
  */
 export async function prepareWorkspace(
   deps: { storage: StoragePort; crypto: CryptoPort; maxCodeBytes: number },
   params: { workspace: string; spec: StoredJobSpec; signal?: AbortSignal },
-): Promise<string> {
+): Promise<{ workspace: string; algorithmFiles: string[] }> {
   const { workspace, spec } = params;
   const opts = params.signal ? { signal: params.signal } : {};
   await rm(workspace, { recursive: true, force: true });
@@ -56,22 +57,18 @@ export async function prepareWorkspace(
       throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
     }
   }
-  const { fileName, codeHash, codeCid } = spec.request.algorithm;
-  const code = spec.inlineCode !== undefined ? Buffer.from(spec.inlineCode, 'base64') : await readAll(deps.storage.cat(codeCid, opts), deps.maxCodeBytes);
-  if (algorithmCodeHash({ fileName, code }) !== codeHash.toLowerCase()) throw new JobFailure('failed', 'algorithm code does not match its codeHash');
-  await writeFile(join(workspace, 'algorithm', safeFileName(fileName, 'main')), code, { mode: 0o644 });
-  return workspace;
-}
-
-async function readAll(source: AsyncIterable<Uint8Array>, max: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const c of source) {
-    n += c.byteLength;
-    if (n > max) throw new JobFailure('failed', `algorithm code exceeds ${max} bytes`);
-    chunks.push(c);
+  const { codeHash, codeCid } = spec.request.algorithm;
+  const source = spec.inlineCode !== undefined ? [Buffer.from(spec.inlineCode, 'base64')] : deps.storage.cat(codeCid, opts);
+  // Admission checked the bundle against codeHash; what is extracted is checked again.
+  let files;
+  try {
+    files = await extractBundle({ source, dir: join(workspace, 'algorithm'), maxBytes: deps.maxCodeBytes, maxFiles: 1024, ...opts });
+  } catch (err) {
+    if (isCoveError(err, 'RESULT_BUNDLE_INVALID')) throw new JobFailure('failed', `algorithm bundle invalid: ${err.message}`);
+    throw err;
   }
-  return Buffer.concat(chunks);
+  if (listingHash(files) !== codeHash.toLowerCase()) throw new JobFailure('failed', 'algorithm bundle does not match its codeHash');
+  return { workspace, algorithmFiles: files.map((f) => f.path) };
 }
 
 /**
@@ -99,8 +96,9 @@ export function buildReceipt(job: JobRecord): JobReceipt {
     orderIds: spec.datasets.map((d) => d.orderId),
     assetIds: spec.datasets.map((d) => BigInt(d.assetId)),
     datasetContentHashes: spec.datasets.map((d) => d.contentHash),
-    algorithmImageDigest: '0x' + spec.imageId.replace(/^sha256:/, '').replace(/^0x/, ''),
+    algorithmImageDigest: '0x' + spec.request.algorithm.image.replace(/^sha256:/, ''),
     algorithmCodeHash: spec.request.algorithm.codeHash,
+    algorithmHash: spec.algorithmHash,
     outputsHash: ok ? job.outputsHash! : ZERO32,
     resultCid: ok ? job.resultCid! : '',
     status: job.status as TerminalStatus,

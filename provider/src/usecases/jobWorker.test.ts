@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CODE, createScenario, type Scenario } from '../testing/scenario.js';
+import { ALGORITHM_HASH, BUNDLE, CODE, createScenario, SPEC, type Scenario } from '../testing/scenario.js';
 import { silentLogger } from '../testing/fakes.js';
 import { createJobWorker, type JobWorker } from './jobWorker.js';
 import { startCompute } from './startCompute.js';
@@ -32,8 +32,8 @@ async function submit(s: Scenario, w: JobWorker) {
   const a = await s.addAsset();
   const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId).txHash }]);
   const { jobId } = await startCompute(
-    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096 },
-    { request: r, signature: await s.signCompute(r), inlineCode: CODE },
+    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, storage: s.storage, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20 },
+    { request: r, signature: await s.signCompute(r), inlineCode: BUNDLE },
   );
   return { jobId, asset: a };
 }
@@ -52,6 +52,9 @@ describe('job worker', () => {
     const spec = s.fengine.started[0]!;
     assert.deepEqual(readFileSync(join(spec.workspace, 'inputs', String(asset.assetId), 'data.csv')), asset.plaintext);
     assert.deepEqual(readFileSync(join(spec.workspace, 'algorithm', 'main.py')), CODE);
+    // The engine gets exactly the approved spec and the bundle's files, nothing of the buyer's besides.
+    assert.deepEqual(spec.algorithm, SPEC);
+    assert.deepEqual(spec.algorithmFiles, ['main.py']);
     const bundle = join(root, 'bundle.tar');
     await writeFile(bundle, 'outputs');
     s.fengine.finish(jobId, { manifest: { files: [{ path: 'model.pkl', size: 7, sha256: '0x01' }], outputsHash: '0x' + 'ab'.repeat(32) }, bundlePath: bundle, logs: 'done' });
@@ -67,7 +70,24 @@ describe('job worker', () => {
     assert.equal(receipt.status, 'succeeded');
     assert.equal(receipt.outputsHash, '0x' + 'ab'.repeat(32));
     assert.deepEqual(receipt.assetIds, [asset.assetId]);
+    assert.equal(receipt.algorithmHash, ALGORITHM_HASH, 'the receipt names the whole spec that ran');
+    assert.equal(receipt.algorithmCodeHash, SPEC.codeHash);
     assert.equal(existsSync(spec.workspace), false, 'workspace removed');
+  });
+
+  it('ends engine_error, releasing nothing, when the engine reports code other than the approved bundle', async () => {
+    const s = createScenario();
+    const w = worker(s);
+    const { jobId } = await submit(s, w);
+    await until(() => s.fengine.started.length === 1);
+    const bundle = join(root, 'other.tar');
+    await writeFile(bundle, 'outputs');
+    s.fengine.finish(jobId, { codeHash: '0x' + 'ee'.repeat(32), manifest: { files: [], outputsHash: '0x' + 'ab'.repeat(32) }, bundlePath: bundle });
+    await w.idle();
+    const job = s.store.getJob(jobId)!;
+    assert.equal(job.status, 'engine_error');
+    assert.equal(job.resultCid, null);
+    assert.equal(s.fchain.receipts[0]!.outputsHash, '0x' + '0'.repeat(64));
   });
 
   it('posts a receipt with a zero outputs hash for a failed job, and keeps its released log tail', async () => {
@@ -91,7 +111,7 @@ describe('job worker', () => {
     const r = s2.computeRequest([{ assetId: a.assetId, txHash: s2.order(a.assetId).txHash }]);
     const { jobId: j2 } = await startCompute(
       { chain: s2.fchain.chain, documents: s2.documents.port, crypto: s2.crypto, store: s2.store, engine: s2.fengine.engine, providerAddress: s2.provider.address, dataNft: s2.dataNft, queue: w2, domain: s2.domain, environments: s2.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096 },
-      { request: r, signature: await s2.signCompute(r), inlineCode: CODE },
+      { request: r, signature: await s2.signCompute(r), inlineCode: BUNDLE },
     );
     await w2.idle();
     assert.equal(s2.store.getJob(j2)!.status, 'failed');

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
 import { ProviderError } from '../errors.js';
 import type { ChainPort, CryptoPort, EngineOutcome, EnginePort, StoragePort } from '../ports.js';
-import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs, safeFileName } from './jobSteps.js';
-import type { JobAdmission, StoredJobSpec } from './startCompute.js';
+import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs } from './jobSteps.js';
+import { specOf, type JobAdmission, type StoredJobSpec } from './startCompute.js';
 
 export type JobWorkerDeps = {
   store: Store;
@@ -91,6 +91,10 @@ export function createJobWorker(deps: JobWorkerDeps) {
     const outcome: EngineOutcome = await deps.engine.wait(jobId);
     if (closed) return;
     const base: JobPatch = { finishedAt: outcome.finishedAt, startedAt: outcome.startedAt, ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}) };
+    // The runner hashes what it mounted: anything but the approved bundle is the provider's fault, never released.
+    if (outcome.codeHash !== undefined && outcome.codeHash.toLowerCase() !== spec.request.algorithm.codeHash.toLowerCase()) {
+      return finish(jobId, 'engine_error', 'the engine ran code other than the approved bundle', base);
+    }
     if (outcome.status !== 'succeeded') return finish(jobId, outcome.status, outcome.reason, base);
     if (!outcome.manifest || !outcome.bundlePath) return finish(jobId, 'engine_error', 'engine reported success without outputs', base);
     deps.store.transition(jobId, 'publishing', { patch: { ...base, manifest: outcome.manifest, outputsHash: outcome.manifest.outputsHash } });
@@ -112,16 +116,15 @@ export function createJobWorker(deps: JobWorkerDeps) {
       if (!job || job.status !== 'queued') return;
       const spec = job.request as StoredJobSpec;
       deps.store.transition(jobId, 'preparing');
-      await prepareWorkspace(deps, { workspace, spec, signal: ctl.abort.signal });
+      const { algorithmFiles } = await prepareWorkspace(deps, { workspace, spec, signal: ctl.abort.signal });
       if (ctl.stopRequested) return finish(jobId, 'stopped', 'stopped by the consumer before it started');
       await deps.engine.start(
         {
           jobId,
-          image: spec.imageId,
-          command: spec.request.algorithm.command,
+          algorithm: specOf(spec.request),
           workspace,
           assetIds: spec.datasets.map((d) => d.assetId),
-          algorithmFile: safeFileName(spec.request.algorithm.fileName, 'main'),
+          algorithmFiles,
           limits: spec.limits,
           output: spec.output,
         },

@@ -5,22 +5,27 @@ import type { AssetView, EngineJobSpec } from '../ports.js';
 const normId = (id: string) => id.toLowerCase().replace(/^sha256:/, '').replace(/^0x/, '');
 
 /**
- * Checks an algorithm against every dataset's compute policy: its image ID must be in
- * each `allowedImages`, and its code hash in each `allowedCodeHashes` unless the dataset
- * allows any algorithm. Throws ALGORITHM_NOT_ALLOWED naming the first refusing asset.
+ * Checks an algorithm against every dataset's compute policy: its `algorithmHash` (the
+ * whole container spec) must be in each `allowedAlgorithms`, or the dataset allows any
+ * algorithm and its image ID is in `allowedImages`. Throws ALGORITHM_NOT_ALLOWED naming
+ * the first refusing asset. Returns whether any dataset let an unapproved spec run.
  */
-export function checkAlgorithmPolicy(params: { imageId: string; codeHash: string; datasets: { assetId: bigint; view: AssetView }[] }): void {
+export function checkAlgorithmPolicy(params: { imageId: string; algorithmHash: string; datasets: { assetId: bigint; view: AssetView }[] }): { anyAlgorithm: boolean } {
+  let anyAlgorithm = false;
   for (const d of params.datasets) {
     const policy = d.view.compute;
-    const details = { assetId: String(d.assetId) };
+    const details = { assetId: String(d.assetId), algorithmHash: params.algorithmHash };
     if (!policy) throw new ProviderError('SERVICE_NOT_OFFERED', 'asset has no compute policy', { details });
-    if (!policy.allowedImages.some((i) => normId(i) === normId(params.imageId))) {
-      throw new ProviderError('ALGORITHM_NOT_ALLOWED', 'algorithm image not allowed by the asset', { details: { ...details, image: params.imageId } });
-    }
-    if (!policy.allowAnyAlgorithm && !policy.allowedCodeHashes.some((h) => normId(h) === normId(params.codeHash))) {
-      throw new ProviderError('ALGORITHM_NOT_ALLOWED', 'algorithm code not allowed by the asset', { details: { ...details, codeHash: params.codeHash } });
+    if (policy.allowAnyAlgorithm) {
+      if (!policy.allowedImages.some((i) => normId(i) === normId(params.imageId))) {
+        throw new ProviderError('ALGORITHM_NOT_ALLOWED', 'the asset allows any algorithm, but not on this image', { details: { ...details, image: params.imageId } });
+      }
+      anyAlgorithm = true;
+    } else if (!policy.allowedAlgorithms.some((h) => normId(h) === normId(params.algorithmHash))) {
+      throw new ProviderError('ALGORITHM_NOT_ALLOWED', 'the algorithm (image, code, command, working dir, env, user) is not one the asset approved', { details });
     }
   }
+  return { anyAlgorithm };
 }
 
 /** True when two image IDs (with or without `sha256:`/`0x`) are the same. */

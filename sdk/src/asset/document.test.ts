@@ -10,13 +10,16 @@ import { createStorageNode, type StorageNode } from '../storage/helia.js';
 import { canonicalJson } from './canonical.js';
 import { hashDocument, loadDocument, parseAssetDocument, serializeDocument, storeDocument } from './document.js';
 import type { AssetDocumentInput } from './schema.js';
+import { algorithmHash, normalizeAlgorithmSpec } from '../algorithm/spec.js';
+
+const SAMPLE_SPEC = normalizeAlgorithmSpec({ image: `sha256:${'cd'.repeat(32)}`, codeHash: `0x${'ef'.repeat(32)}`, command: ['python3', '/data/transformations/algorithm/train.py'] });
 
 const provider = generateKeyPair();
 const BINDING = { chainId: 31337n, dataNft: '0x5FbDB2315678afecb367f032d93F642f64180aa3', publisher: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' };
 
 function sampleDocument(): AssetDocumentInput {
   return {
-    version: 1,
+    version: 2,
     name: 'Breast cancer (Wisconsin)',
     description: 'Diagnostic features, 569 rows',
     tags: ['medical', 'tabular'],
@@ -36,8 +39,7 @@ function sampleDocument(): AssetDocumentInput {
       { id: 1, type: 'access', timeoutSeconds: 86400 },
     ],
     computePolicy: {
-      allowedImages: [`sha256:${'cd'.repeat(32)}`],
-      allowedCodeHashes: [`0x${'ef'.repeat(32)}`],
+      allowedAlgorithms: [{ hash: algorithmHash(SAMPLE_SPEC), spec: SAMPLE_SPEC }],
       limits: { cpus: 1.5, memoryBytes: 512 * 1024 * 1024, timeoutSeconds: 600, pidsLimit: 128, outputBytes: 64 * 1024 * 1024 },
       outputPolicy: { maxBytes: 10 * 1024 * 1024, allowedPatterns: ['*.pkl', 'metrics.json'], logs: 'tail:100', leakGuard: { enabled: true } },
     },
@@ -104,14 +106,18 @@ describe('asset document', () => {
     assert.ok(err.details.issues.length > 0);
 
     const cases: Array<[string, (d: any) => void]> = [
-      ['wrong version', (d) => (d.version = 2)],
+      ['wrong version', (d) => (d.version = 1)],
       ['unknown kind', (d) => (d.kind = 'video')],
       ['unknown nested key', (d) => (d.content.envelope.salt = 'x')],
       ['uppercase content hash', (d) => (d.content.contentHash = `0x${'AB'.repeat(32)}`)],
       ['CIDv0', (d) => (d.content.encryptedContentCid = 'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG')],
-      ['bad image id', (d) => (d.computePolicy.allowedImages = ['python:3.12'])],
-      ['no algorithm rule', (d) => delete d.computePolicy.allowedCodeHashes],
-      ['both algorithm rules', (d) => (d.computePolicy.allowAnyAlgorithm = true)],
+      ['bad image id', (d) => Object.assign(d.computePolicy, { allowedAlgorithms: undefined, allowAnyAlgorithm: true, allowedImages: ['python:3.12'] })],
+      ['no algorithm rule', (d) => delete d.computePolicy.allowedAlgorithms],
+      ['both algorithm rules', (d) => Object.assign(d.computePolicy, { allowAnyAlgorithm: true, allowedImages: [`sha256:${'cd'.repeat(32)}`] })],
+      ['any algorithm without images', (d) => Object.assign(d.computePolicy, { allowedAlgorithms: undefined, allowAnyAlgorithm: true })],
+      ['images beside approved algorithms', (d) => (d.computePolicy.allowedImages = [`sha256:${'cd'.repeat(32)}`])],
+      ['an approved spec that does not hash to its hash', (d) => (d.computePolicy.allowedAlgorithms[0].spec.command = ['sh'])],
+      ['an approved spec running as root', (d) => (d.computePolicy.allowedAlgorithms = [{ hash: `0x${'ab'.repeat(32)}`, spec: { ...SAMPLE_SPEC, user: '0:0' } }])],
       ['bad logs', (d) => (d.computePolicy.outputPolicy.logs = 'all')],
       ['duplicate service ids', (d) => (d.services[1].id = 0)],
       ['compute without policy', (d) => delete d.computePolicy],
@@ -130,8 +136,9 @@ describe('asset document', () => {
     const model = { ...sampleDocument(), kind: 'model', lineage: { parentJobIds: [`0x${'11'.repeat(32)}`] } };
     assert.equal(invalidCode(model), 'accepted');
     const any = sampleDocument() as any;
-    delete any.computePolicy.allowedCodeHashes;
+    delete any.computePolicy.allowedAlgorithms;
     any.computePolicy.allowAnyAlgorithm = true;
+    any.computePolicy.allowedImages = [`sha256:${'cd'.repeat(32)}`];
     assert.equal(invalidCode(any), 'accepted');
   });
 
@@ -163,7 +170,7 @@ describe('asset document', () => {
 
     it('fails with INVALID_DOCUMENT for stored bytes that are invalid, not JSON or not canonical', async () => {
       const doc = parseAssetDocument(sampleDocument());
-      const invalid = await node.add([Buffer.from(canonicalJson({ ...doc, version: 2 }))]);
+      const invalid = await node.add([Buffer.from(canonicalJson({ ...doc, version: 1 }))]);
       const notJson = await node.add([Buffer.from('{"version":1')]);
       const pretty = await node.add([Buffer.from(JSON.stringify(doc, null, 2))]);
       for (const cid of [invalid, notJson, pretty]) assert.equal(await errorCode(loadDocument(node, cid, { timeoutMs: 2000 })), 'INVALID_DOCUMENT');

@@ -1,9 +1,10 @@
 import { CID } from 'multiformats/cid';
 import { z } from 'zod';
+import { algorithmHash, algorithmSpecSchema } from '../algorithm/spec.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from '../crypto/envelope-format.js';
 
 /** Version of the asset document schema this SDK writes and reads. */
-export const ASSET_DOCUMENT_VERSION = 1;
+export const ASSET_DOCUMENT_VERSION = 2;
 
 const sha256Hex = z.string().regex(/^0x[0-9a-f]{64}$/, 'expected 0x followed by 64 lowercase hex digits');
 const bytes32Hex = sha256Hex;
@@ -72,11 +73,28 @@ export const outputPolicySchema = z.strictObject({
   }),
 });
 
+/** One algorithm the owner approved: its `algorithmHash`, and optionally the spec and where its code is, for buyers. */
+export const approvedAlgorithmSchema = z
+  .strictObject({
+    /** `algorithmHash` of the whole container spec. */
+    hash: sha256Hex,
+    /** A name for people (shown by the CLI). */
+    name: z.string().min(1).max(128).optional(),
+    /** The approved spec itself, so a buyer can send exactly it; must hash to `hash`. */
+    spec: algorithmSpecSchema.optional(),
+    /** CID of the approved code bundle on IPFS. */
+    codeCid: cid.optional(),
+  })
+  .refine((a) => a.spec === undefined || !algorithmSpecSchema.safeParse(a.spec).success || algorithmHash(a.spec) === a.hash, { message: 'spec does not hash to hash', path: ['spec'] });
+
 export const computePolicySchema = z
   .strictObject({
-    allowedImages: z.array(imageId),
-    allowedCodeHashes: z.array(sha256Hex).min(1).optional(),
+    /** The whole container specs (by `algorithmHash`) that may run on the data. */
+    allowedAlgorithms: z.array(approvedAlgorithmSchema).min(1).max(256).optional(),
+    /** Any code, command and environment may run, on one of `allowedImages`: shown as such by every audit. */
     allowAnyAlgorithm: z.literal(true).optional(),
+    /** With `allowAnyAlgorithm` only: the images any algorithm may run on. */
+    allowedImages: z.array(imageId).min(1).optional(),
     limits: z.strictObject({
       cpus: z.number().positive().max(1024),
       memoryBytes: positiveInt,
@@ -86,9 +104,13 @@ export const computePolicySchema = z
     }),
     outputPolicy: outputPolicySchema,
   })
-  .refine((p) => (p.allowAnyAlgorithm === true) !== (p.allowedCodeHashes !== undefined), {
-    message: 'give either allowedCodeHashes or allowAnyAlgorithm: true, not both and not neither',
-    path: ['allowedCodeHashes'],
+  .superRefine((p, ctx) => {
+    if ((p.allowAnyAlgorithm === true) === (p.allowedAlgorithms !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'give either allowedAlgorithms or allowAnyAlgorithm: true, not both and not neither', path: ['allowedAlgorithms'] });
+    }
+    if ((p.allowAnyAlgorithm === true) !== (p.allowedImages !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'allowedImages goes with allowAnyAlgorithm only (an approved algorithm names its image)', path: ['allowedImages'] });
+    }
   });
 
 export const assetDocumentSchema = z

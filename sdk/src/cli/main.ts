@@ -3,6 +3,7 @@ import { defaultHome, type GlobalOptions } from './context.js';
 import { printError } from './output.js';
 import type { Run } from './run.js';
 import { registerAssets } from './commands/assets.js';
+import { registerAlgorithm } from './commands/algorithm.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCompute } from './commands/compute.js';
 import { registerKeys } from './commands/keys.js';
@@ -38,6 +39,7 @@ registerPublish(program, run);
 registerUpdate(program, run);
 registerAssets(program, run);
 registerCompute(program, run);
+registerAlgorithm(program, run);
 registerAudit(program, run);
 
 try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TypedDataDomain, TypedDataField } from 'ethers';
 import { listingHash } from '../actions/audit/hashes.js';
+import type { AlgorithmSpec } from '../algorithm/spec.js';
 
 /**
  * EIP-712 domain of every message a buyer signs for a provider. `verifyingContract` is the
@@ -19,12 +20,16 @@ const DatasetOrder: TypedDataField[] = [
   { name: 'orderTxHash', type: 'bytes32' },
 ];
 
+/** The whole container spec (see `AlgorithmSpec`) and where its code bundle comes from. */
 const Algorithm: TypedDataField[] = [
   { name: 'image', type: 'string' },
-  { name: 'codeCid', type: 'string' },
-  { name: 'fileName', type: 'string' },
   { name: 'codeHash', type: 'bytes32' },
+  { name: 'entrypoint', type: 'string[]' },
   { name: 'command', type: 'string[]' },
+  { name: 'workingDir', type: 'string' },
+  { name: 'env', type: 'string[]' },
+  { name: 'user', type: 'string' },
+  { name: 'codeCid', type: 'string' },
 ];
 
 /** Types of the signed `POST /v1/compute` request: the whole request, nothing left out. */
@@ -88,11 +93,11 @@ export type ComputeRequestMessage = {
   consumer: string;
   datasets: DatasetOrderMessage[];
   /**
-   * One code file, placed at `/data/transformations/algorithm/<fileName>`, inline or by
-   * CID; `codeHash` is the runner's listing hash of it (see `algorithmCodeHash`), `command`
-   * the container command (e.g. `['python3', '/data/transformations/algorithm/train.py']`).
+   * The whole container spec the job runs (`AlgorithmSpec`: image ID, code bundle hash,
+   * entrypoint, command, working dir, env, user), and `codeCid`: the CID of the code bundle
+   * on IPFS, or `''` when the bundle is sent inline with the request.
    */
-  algorithm: { image: string; codeCid: string; fileName: string; codeHash: string; command: string[] };
+  algorithm: AlgorithmSpec & { codeCid: string };
   environment: string;
   consumerX25519: string;
   nonce: string;

@@ -131,7 +131,22 @@ function cstring(field: Uint8Array): string {
  * @example
  * const files = await extractBundle({ source: decryptStream(ciphertext, { key }), dir: tmp });
  */
-export async function extractBundle(params: { source: ByteSource; dir: string; maxBytes?: number; signal?: AbortSignal }): Promise<ExtractedFile[]> {
+export async function extractBundle(params: { source: ByteSource; dir: string; maxBytes?: number; maxFiles?: number; signal?: AbortSignal }): Promise<ExtractedFile[]> {
+  return walkBundle(params);
+}
+
+/**
+ * Reads a bundle without writing it anywhere: each file's path, size and sha256, with the
+ * same refusals as `extractBundle` (so its `listingHash` is the code hash of an algorithm bundle).
+ *
+ * @example
+ * const files = await listBundle({ source: [tarBytes], maxBytes: 1 << 20 });
+ */
+export function listBundle(params: { source: ByteSource; maxBytes?: number; maxFiles?: number; signal?: AbortSignal }): Promise<ExtractedFile[]> {
+  return walkBundle(params);
+}
+
+async function walkBundle(params: { source: ByteSource; dir?: string; maxBytes?: number; maxFiles?: number; signal?: AbortSignal }): Promise<ExtractedFile[]> {
   const reader = new ByteReader(params.source);
   const files: ExtractedFile[] = [];
   const seen = new Set<string>();
@@ -149,24 +164,28 @@ export async function extractBundle(params: { source: ByteSource; dir: string; m
       const path = safeBundlePath((prefix === '' ? '' : prefix + '/') + cstring(header.subarray(0, 100)));
       if (path === undefined || seen.has(path)) throw invalid('bundle holds an unsafe or duplicate path');
       seen.add(path);
+      if (params.maxFiles !== undefined && seen.size > params.maxFiles) throw invalid(`bundle holds more than ${params.maxFiles} files`);
       const size = parseOctal(header.subarray(124, 136));
       total += size;
       if (params.maxBytes !== undefined && total > params.maxBytes) throw invalid(`bundle content exceeds ${params.maxBytes} bytes`);
-      const target = join(params.dir, ...path.split('/'));
-      if (!target.startsWith(params.dir + sep)) throw invalid('bundle path escapes the directory', { path });
-      await mkdir(dirname(target), { recursive: true });
+      let fh: Awaited<ReturnType<typeof open>> | undefined;
+      if (params.dir !== undefined) {
+        const target = join(params.dir, ...path.split('/'));
+        if (!target.startsWith(params.dir + sep)) throw invalid('bundle path escapes the directory', { path });
+        await mkdir(dirname(target), { recursive: true });
+        fh = await open(target, 'wx', 0o644);
+      }
       const hash = createHash('sha256');
-      const fh = await open(target, 'wx', 0o644);
       try {
         for (let left = size; left > 0; ) {
           const part = await reader.read(Math.min(left, 1024 * 1024));
           if (part.byteLength === 0) throw invalid('bundle ends inside a file', { path });
           hash.update(part);
-          await fh.write(part);
+          await fh?.write(part);
           left -= part.byteLength;
         }
       } finally {
-        await fh.close();
+        await fh?.close();
       }
       const pad = (BLOCK - (size % BLOCK)) % BLOCK;
       if (pad > 0 && (await reader.read(pad)).byteLength !== pad) throw invalid('bundle ends inside padding');

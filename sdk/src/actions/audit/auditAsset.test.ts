@@ -36,7 +36,7 @@ describe('auditAsset on anvil + Helia', () => {
     orders.push(both[0]!.orderId);
     jobs.push(joint.jobId);
     const badOrder = await world.order(asset.datatoken);
-    const bad = await world.receiptFor([{ orderId: badOrder, asset }], { algorithmImageDigest: keccak256(toUtf8Bytes('unlisted image')) });
+    const bad = await world.receiptFor([{ orderId: badOrder, asset }], { algorithmHash: keccak256(toUtf8Bytes('an unapproved spec')) });
     await world.record(bad);
     orders.push(badOrder);
     badJob = bad.jobId;
@@ -66,7 +66,7 @@ describe('auditAsset on anvil + Helia', () => {
     assert.deepEqual(audit.jobs.map((j) => j.jobId), jobs.map((j) => j.toLowerCase()));
     const failing = audit.jobs.filter((j) => !j.ok);
     assert.deepEqual(failing.map((j) => j.jobId), [badJob.toLowerCase()]);
-    assert.deepEqual(failing[0]!.checks.filter((c) => !c.ok).map((c) => c.code), ['IMAGE_NOT_ALLOWED']);
+    assert.deepEqual(failing[0]!.checks.filter((c) => !c.ok).map((c) => c.code), ['ALGORITHM_NOT_APPROVED']);
     assert.equal(audit.ok, false);
 
     assert.deepEqual(audit.derivedModels.map((m) => m.assetId), [model.assetId]);

@@ -1,3 +1,4 @@
+import { algorithmHash, canonicalAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
 import { JOB_STATUS } from '../../contracts/index.js';
 import { jobTimeDocument, type JobContext } from './context.js';
 import { bareHex, hashResultFiles, imageIdOf, listingHash, sameHash, type ResultFilesInput } from './hashes.js';
@@ -85,13 +86,16 @@ export function checkDocumentUnchanged(ctx: JobContext): Promise<AuditCheck> {
 }
 
 /**
- * `algorithmAllowed`: each order bought a compute service of the job-time document, the
- * receipt's image digest (as `sha256:<hex>`) is in its `computePolicy.allowedImages`, and
- * its code hash in `allowedCodeHashes` unless the policy sets `allowAnyAlgorithm`.
+ * `algorithmAllowed`: each order bought a compute service of the job-time document, and the
+ * receipt's `algorithmHash` (the whole container spec) is in its `allowedAlgorithms` — with
+ * the receipt's image digest and code hash those of the approved spec when the policy
+ * states it — or the policy sets `allowAnyAlgorithm` and the image is in `allowedImages`,
+ * which passes but marks the verdict `anyAlgorithm` (no owner approved that code).
  */
 export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
-  const { algorithmImageDigest, algorithmCodeHash } = ctx.stored.receipt;
+  const { algorithmImageDigest, algorithmCodeHash, algorithmHash } = ctx.stored.receipt;
   const imageId = imageIdOf(algorithmImageDigest);
+  const anyOf: string[] = [];
   return perAsset(
     ctx,
     'algorithmAllowed',
@@ -100,7 +104,8 @@ export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
       if (!doc.ok) return { problem: doc, detail: { imageId } };
       const policy = doc.document.computePolicy;
       if (policy === undefined) return { problem: { code: 'NO_COMPUTE_POLICY', reason: `asset ${assetId}: the document at job time (${doc.version.cid}) has no compute policy` }, detail: { imageId } };
-      const detail = { imageId, codeHash: algorithmCodeHash, allowedImages: policy.allowedImages, allowedCodeHashes: policy.allowedCodeHashes ?? 'any', cid: doc.version.cid };
+      const anyAlgorithm = policy.allowAnyAlgorithm === true;
+      const detail = { imageId, codeHash: algorithmCodeHash, algorithmHash, anyAlgorithm, allowedAlgorithms: (policy.allowedAlgorithms ?? []).map((a) => a.hash), allowedImages: policy.allowedImages ?? [], cid: doc.version.cid };
       // The order must have bought compute: an order for plain download does not admit code.
       const orderId = ctx.stored.receipt.orderIds[index]!;
       const { serviceId } = await ctx.indexer.orderInfo(await ctx.indexer.datatokenOf(assetId), orderId);
@@ -108,16 +113,43 @@ export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
       if (service?.type !== 'compute') {
         return { problem: { code: 'SERVICE_NOT_COMPUTE', reason: `asset ${assetId}: order ${orderId} is for service ${serviceId} (${service?.type ?? 'unknown'}), not a compute service of ${doc.version.cid}` }, detail };
       }
-      if (!policy.allowedImages.some((allowed) => allowed.toLowerCase() === imageId)) {
-        return { problem: { code: 'IMAGE_NOT_ALLOWED', reason: `asset ${assetId}: image ${imageId} is not in allowedImages of ${doc.version.cid}` }, detail };
+      if (anyAlgorithm) {
+        if (!(policy.allowedImages ?? []).some((allowed) => allowed.toLowerCase() === imageId)) {
+          return { problem: { code: 'IMAGE_NOT_ALLOWED', reason: `asset ${assetId}: the policy allows any algorithm, but image ${imageId} is not in its allowedImages (${doc.version.cid})` }, detail };
+        }
+        anyOf.push(String(assetId));
+        return { detail };
       }
-      if (policy.allowAnyAlgorithm !== true && !(policy.allowedCodeHashes ?? []).some((h) => sameHash(h, algorithmCodeHash))) {
-        return { problem: { code: 'CODE_HASH_NOT_ALLOWED', reason: `asset ${assetId}: code hash ${algorithmCodeHash} is not in allowedCodeHashes of ${doc.version.cid}` }, detail };
+      const approved = (policy.allowedAlgorithms ?? []).find((a) => sameHash(a.hash, algorithmHash));
+      if (approved === undefined) {
+        return { problem: { code: 'ALGORITHM_NOT_APPROVED', reason: `asset ${assetId}: algorithm ${algorithmHash} is not in allowedAlgorithms of ${doc.version.cid}` }, detail };
+      }
+      if (approved.spec !== undefined && (approved.spec.image !== imageId || !sameHash(approved.spec.codeHash, algorithmCodeHash))) {
+        return { problem: { code: 'ALGORITHM_SPEC_MISMATCH', reason: `asset ${assetId}: the receipt's image or code hash is not that of the approved spec ${algorithmHash}` }, detail };
       }
       return { detail };
     },
-    (n) => `image ${imageId} and code hash ${bareHex(algorithmCodeHash).slice(0, 12)}… are allowed by the compute policy of ${n} dataset(s) at job time`,
+    (n) =>
+      anyOf.length > 0
+        ? `ANY ALGORITHM: asset(s) ${anyOf.join(', ')} allow any code on image ${imageId}; algorithm ${bareHex(algorithmHash).slice(0, 12)}… ran without its owner approving it (${n} dataset(s) checked)`
+        : `algorithm ${bareHex(algorithmHash).slice(0, 12)}… (image ${imageId}, code ${bareHex(algorithmCodeHash).slice(0, 12)}…) is approved by the compute policy of ${n} dataset(s) at job time`,
   );
+}
+
+/**
+ * `algorithmSpec`: the spec the auditor holds hashes to the receipt's `algorithmHash`, and
+ * names the receipt's image and code hash: the auditor then knows exactly what ran.
+ */
+export function checkAlgorithmSpec(ctx: JobContext, spec: AlgorithmSpec): AuditCheck {
+  const name = 'algorithmSpec';
+  const { algorithmHash: inReceipt, algorithmImageDigest, algorithmCodeHash } = ctx.stored.receipt;
+  const computed = algorithmHash(spec);
+  const details = { computed, receipt: inReceipt, canonical: canonicalAlgorithmSpec(spec) };
+  if (!sameHash(computed, inReceipt)) return fail(name, 'ALGORITHM_HASH_MISMATCH', `the given spec hashes to ${computed}, the receipt records ${inReceipt}`, details);
+  if (spec.image !== imageIdOf(algorithmImageDigest) || !sameHash(spec.codeHash, algorithmCodeHash)) {
+    return fail(name, 'ALGORITHM_SPEC_MISMATCH', "the spec's image or code hash differs from the receipt's", details);
+  }
+  return pass(name, `the given spec hashes to the receipt's algorithmHash ${computed}: image ${spec.image}, command ${JSON.stringify(spec.command)}`, details);
 }
 
 /** `outputsHash`: the runner's listing hash of the given result files equals the receipt's. */

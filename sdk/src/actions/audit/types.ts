@@ -10,6 +10,7 @@ export const AUDIT_CHECKS = [
   'datasetContentHashes',
   'documentUnchangedSinceJob',
   'algorithmAllowed',
+  'algorithmSpec',
   'outputsHash',
 ] as const;
 export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
@@ -43,7 +44,9 @@ export type AuditFailureCode =
   | 'NO_COMPUTE_POLICY'
   | 'SERVICE_NOT_COMPUTE'
   | 'IMAGE_NOT_ALLOWED'
-  | 'CODE_HASH_NOT_ALLOWED'
+  | 'ALGORITHM_NOT_APPROVED'
+  | 'ALGORITHM_SPEC_MISMATCH'
+  | 'ALGORITHM_HASH_MISMATCH'
   | 'JOB_NOT_SUCCEEDED'
   | 'RESULT_FILES_UNREADABLE'
   | 'OUTPUTS_HASH_MISMATCH';
@@ -77,6 +80,11 @@ export type JobVerdict = {
   provider: string | undefined;
   /** The `recordJob` transaction (its `JobRecorded` log). */
   recorded: ChainRef | undefined;
+  /**
+   * True when a dataset's policy allowed any algorithm, so the code that ran was not one its
+   * owner approved: the verdict can be ok, but it vouches for the data and the receipt only.
+   */
+  anyAlgorithm: boolean;
 };
 
 /** Codes `verifyJob` and `auditAsset` throw (a failed check is a verdict, not an error). */

@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { keccak256, toUtf8Bytes, type Contract } from 'ethers';
 import { JOB_STATUS } from '../../contracts/index.js';
 import { listingHash } from './hashes.js';
-import { createAuditWorld, type AuditWorld, type PublishedAsset } from './testing/world.js';
+import { algorithmHash } from '../../algorithm/spec.js';
+import { createAuditWorld, TEST_IMAGE_ID, TEST_SPEC, type AuditWorld, type PublishedAsset } from './testing/world.js';
 import type { AuditCheckName, JobVerdict } from './types.js';
 import { verifyJob } from './verifyJob.js';
 
@@ -50,7 +51,7 @@ describe('verifyJob on anvil + Helia', () => {
 
   it('passes every check for an honest job, with result files', async () => {
     const { receipt, orderId, txHash } = await recordedJob();
-    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS, algorithm: TEST_SPEC });
     assert.deepEqual(
       verdict.checks.map((c) => [c.name, c.ok]),
       [
@@ -61,6 +62,7 @@ describe('verifyJob on anvil + Helia', () => {
         ['datasetContentHashes', true],
         ['documentUnchangedSinceJob', true],
         ['algorithmAllowed', true],
+        ['algorithmSpec', true],
         ['outputsHash', true],
       ],
     );
@@ -90,7 +92,7 @@ describe('verifyJob on anvil + Helia', () => {
     const bare = await verifyJob(world.client, { jobId: receipt.jobId });
     assert.equal(bare.ok, true);
     assert.equal(bare.checks.some((c) => c.name === 'outputsHash'), false);
-    assert.deepEqual(bare.skipped.map((s) => s.name), ['outputsHash']);
+    assert.deepEqual(bare.skipped.map((s) => s.name), ['algorithmSpec', 'outputsHash']);
   });
 
   it('fails outputsHash when a result file is altered', async () => {
@@ -110,20 +112,39 @@ describe('verifyJob on anvil + Helia', () => {
     assert.equal(check(verdict, 'outputsHash').details?.status, 'timed_out');
   });
 
-  it('fails algorithmAllowed for an image digest the policy does not list (the contract records it anyway)', async () => {
-    const { receipt } = await recordedJob({ algorithmImageDigest: keccak256(toUtf8Bytes('another image')) });
-    const verdict = await verifyJob(world.client, { jobId: receipt.jobId });
-    onlyFailure(verdict, 'algorithmAllowed', 'IMAGE_NOT_ALLOWED');
+  it('fails algorithmAllowed for an algorithm hash the policy does not approve (another command, env, user…)', async () => {
+    const spec = { ...TEST_SPEC, command: ['python3', '-c', 'print(open("/data/inputs/1/data").read())'] };
+    const { receipt } = await recordedJob({ algorithmHash: algorithmHash(spec) });
+    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'ALGORITHM_NOT_APPROVED');
   });
 
-  it('fails algorithmAllowed for a code hash the policy does not list, unless it allows any algorithm', async () => {
-    const { receipt } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')) });
-    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'CODE_HASH_NOT_ALLOWED');
+  it("fails algorithmAllowed when the receipt's image or code hash is not that of the approved spec it names", async () => {
+    const { receipt } = await recordedJob({ algorithmImageDigest: keccak256(toUtf8Bytes('another image')) });
+    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'ALGORITHM_SPEC_MISMATCH');
+    const { receipt: code } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')) });
+    onlyFailure(await verifyJob(world.client, { jobId: code.jobId }), 'algorithmAllowed', 'ALGORITHM_SPEC_MISMATCH');
+  });
 
+  it('passes algorithmAllowed where the policy allows any algorithm on the image, and marks the verdict anyAlgorithm', async () => {
     const base = (await world.datasetDocument()).document;
-    const open = await world.publish({ document: { ...base, computePolicy: { ...base.computePolicy!, allowedCodeHashes: undefined, allowAnyAlgorithm: true } } });
-    const { receipt: anyCode } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')) }, open);
-    assert.equal((await verifyJob(world.client, { jobId: anyCode.jobId })).ok, true);
+    const { allowedAlgorithms: _approved, ...rest } = base.computePolicy!;
+    const open = await world.publish({ document: { ...base, computePolicy: { ...rest, allowAnyAlgorithm: true, allowedImages: [TEST_IMAGE_ID] } } });
+    const { receipt: anyCode } = await recordedJob({ algorithmCodeHash: keccak256(toUtf8Bytes('other code')), algorithmHash: keccak256(toUtf8Bytes('any spec')) }, open);
+    const verdict = await verifyJob(world.client, { jobId: anyCode.jobId });
+    assert.equal(verdict.ok, true);
+    assert.equal(verdict.anyAlgorithm, true);
+    assert.match(check(verdict, 'algorithmAllowed').reason, /ANY ALGORITHM/);
+    const { receipt: otherImage } = await recordedJob({ algorithmImageDigest: keccak256(toUtf8Bytes('another image')) }, open);
+    onlyFailure(await verifyJob(world.client, { jobId: otherImage.jobId }), 'algorithmAllowed', 'IMAGE_NOT_ALLOWED');
+  });
+
+  it('checks a given spec against the receipt (algorithmSpec): the approved one passes, any other fails', async () => {
+    const { receipt } = await recordedJob({});
+    const good = await verifyJob(world.client, { jobId: receipt.jobId, algorithm: TEST_SPEC });
+    assert.equal(check(good, 'algorithmSpec').ok, true);
+    assert.equal(good.anyAlgorithm, false);
+    const bad = await verifyJob(world.client, { jobId: receipt.jobId, algorithm: { ...TEST_SPEC, env: ['X=1'] } });
+    onlyFailure(bad, 'algorithmSpec', 'ALGORITHM_HASH_MISMATCH');
   });
 
   it('fails algorithmAllowed when the order spent bought the access service, not compute', async () => {

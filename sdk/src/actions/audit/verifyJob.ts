@@ -2,7 +2,8 @@ import { isHexString } from 'ethers';
 import type { CoveClientBase } from '../../client/base.js';
 import { JOB_STATUS, type JobStatusName } from '../../contracts/index.js';
 import { checkOrdersValid, checkProviderRegistered, checkProviderSignature } from './checks-chain.js';
-import { checkAlgorithmAllowed, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
+import type { AlgorithmSpec } from '../../algorithm/spec.js';
+import { checkAlgorithmAllowed, checkAlgorithmSpec, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
 import type { JobContext } from './context.js';
 import type { ResultFilesInput } from './hashes.js';
 import { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './indexer.js';
@@ -14,6 +15,8 @@ export type VerifyJobParameters = {
   jobId: string;
   /** The decrypted result files (path → bytes) or their directory: adds the `outputsHash` check. */
   resultFiles?: ResultFilesInput;
+  /** The container spec the auditor was given: adds the `algorithmSpec` check (it hashes to the receipt's algorithmHash). */
+  algorithm?: AlgorithmSpec;
   /** Shared cache of reads, e.g. when verifying many jobs; one is made per call otherwise. */
   indexer?: AuditIndexer;
   /** Used when no `indexer` is given: first block searched for events, block range per request, storage timeout. */
@@ -47,15 +50,18 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
   const [stored, recordLog] = await Promise.all([indexer.receipt(jobId), indexer.recordLog(jobId)]);
   throwIfAborted(signal);
 
-  const wanted: AuditCheckName[] = AUDIT_CHECKS.filter((n) => n !== 'outputsHash' || params.resultFiles !== undefined);
-  const skipped = params.resultFiles === undefined ? [{ name: 'outputsHash' as const, reason: 'no result files given' }] : [];
+  const wanted: AuditCheckName[] = AUDIT_CHECKS.filter((n) => (n !== 'outputsHash' || params.resultFiles !== undefined) && (n !== 'algorithmSpec' || params.algorithm !== undefined));
+  const skipped = [
+    ...(params.algorithm === undefined ? [{ name: 'algorithmSpec' as const, reason: 'no algorithm spec given' }] : []),
+    ...(params.resultFiles === undefined ? [{ name: 'outputsHash' as const, reason: 'no result files given' }] : []),
+  ];
   const recorded = recordLog === undefined ? undefined : refOf(recordLog);
   if (stored === undefined) {
     const checks = [
       fail('receiptExists', 'RECEIPT_NOT_FOUND', `ComputeReceipts has no receipt for ${jobId} at block ${indexer.toBlock}`),
       ...wanted.slice(1).map((n) => fail(n, 'NOT_EVALUATED', 'not evaluated: there is no receipt')),
     ];
-    return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded };
+    return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded, anyAlgorithm: false };
   }
 
   const ctx: JobContext = { client, indexer, jobId, signal, stored, recordLog, recorded, jobDocuments: new Map() };
@@ -67,6 +73,7 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     datasetContentHashes: () => checkDatasetContentHashes(ctx),
     documentUnchangedSinceJob: () => checkDocumentUnchanged(ctx),
     algorithmAllowed: () => checkAlgorithmAllowed(ctx),
+    algorithmSpec: async () => checkAlgorithmSpec(ctx, params.algorithm!),
     outputsHash: () => checkOutputsHash(ctx, params.resultFiles!),
   };
   const evaluated = await Promise.all(
@@ -90,5 +97,6 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     status: STATUS_NAMES[stored.receipt.status],
     provider: stored.provider,
     recorded,
+    anyAlgorithm: checks.some((c) => c.name === 'algorithmAllowed' && (c.details?.assets as { anyAlgorithm?: boolean }[] | undefined)?.some((a) => a.anyAlgorithm === true) === true),
   };
 }

@@ -8,6 +8,7 @@ import { withSession } from '../context.js';
 import { printResult } from '../output.js';
 import { parseAmount, parseAssetId } from '../options.js';
 import type { Run } from '../run.js';
+import type { AssetDocument } from '../../asset/schema.js';
 
 export function registerAssets(program: Command, run: Run): void {
   program
@@ -28,7 +29,7 @@ export function registerAssets(program: Command, run: Run): void {
               `datatoken        ${asset.datatoken}`,
               `provider         ${asset.document.provider.url} (${asset.document.provider.address})`,
               `services         ${asset.document.services.map((s) => `${s.id}:${s.type}`).join(', ')}`,
-              `allowed images   ${asset.document.computePolicy?.allowedImages.join(', ') ?? '-'}`,
+              `algorithms       ${algorithmsLine(asset.document.computePolicy)}`,
             ]);
             return;
           }
@@ -63,4 +64,11 @@ export function registerAssets(program: Command, run: Run): void {
         });
       }),
     );
+}
+
+/** What a compute policy lets run, in one line: the approved algorithms, or ANY on which images. */
+export function algorithmsLine(policy: AssetDocument['computePolicy']): string {
+  if (policy === undefined) return '-';
+  if (policy.allowAnyAlgorithm === true) return `ANY algorithm (not reviewed by the owner) on ${(policy.allowedImages ?? []).join(', ')}`;
+  return (policy.allowedAlgorithms ?? []).map((a) => `${a.name ?? a.hash.slice(0, 14) + '…'}${a.spec ? ` (${a.spec.image.slice(0, 19)}…, ${JSON.stringify(a.spec.command)})` : ''}`).join('; ');
 }

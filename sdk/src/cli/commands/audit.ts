@@ -7,11 +7,12 @@ import { withSession } from '../context.js';
 import { printResult } from '../output.js';
 import { parseAssetId, parseJobId, usage } from '../options.js';
 import type { Run } from '../run.js';
+import { approvedAlgorithms } from './algorithm.js';
 
 /** The lines of one job's verdict: each check with why it passed or failed. */
 export function verdictLines(v: JobVerdict): string[] {
   return [
-    `job ${v.jobId}: ${v.ok ? 'VERIFIED' : 'FAILED'} (${v.status ?? 'no receipt'})`,
+    `job ${v.jobId}: ${v.ok ? (v.anyAlgorithm ? 'VERIFIED (ANY ALGORITHM: the code that ran was not approved by the data owner)' : 'VERIFIED') : 'FAILED'} (${v.status ?? 'no receipt'})`,
     ...v.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(26)} ${c.ok ? '' : `${c.code}: `}${c.reason}`),
     ...v.skipped.map((s) => `  --   ${s.name.padEnd(26)} ${s.reason}`),
   ];
@@ -22,19 +23,21 @@ export function registerAudit(program: Command, run: Run): void {
     .command('audit <assetIdOrJobId>')
     .description('verify a job (0x… job id) or every order, job and derived model of an asset, from the chain and the bytes')
     .option('--results <dir>', 'decrypted result files of the job, to check its outputs hash')
+    .option('--algorithm <spec>', 'the algorithm spec file (cove hash-algorithm --out) the job should have run, to check it is what ran')
     .action(
-      run(async (opts, target: string, o: { results?: string }) => {
+      run(async (opts, target: string, o: { results?: string; algorithm?: string }) => {
         await withSession(opts, async ({ cove }) => {
           if (target.startsWith('0x')) {
-            const verdict = await verifyJob(cove, { jobId: parseJobId(target), ...(o.results === undefined ? {} : { resultFiles: o.results }) });
+            const algorithm = o.algorithm === undefined ? undefined : approvedAlgorithms([o.algorithm])[0]!.spec!;
+            const verdict = await verifyJob(cove, { jobId: parseJobId(target), ...(o.results === undefined ? {} : { resultFiles: o.results }), ...(algorithm && { algorithm }) });
             printResult(opts, verdict, () => verdictLines(verdict));
             if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `job ${verdict.jobId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
             return;
           }
-          if (o.results !== undefined) throw usage('--results applies to a job id, not an asset');
+          if (o.results !== undefined || o.algorithm !== undefined) throw usage('--results and --algorithm apply to a job id, not an asset');
           const audit = await auditAsset(cove, { assetId: parseAssetId(target) });
           printResult(opts, audit, () => [
-            `asset ${audit.assetId}: ${audit.ok ? 'VERIFIED' : 'FAILED'} — ${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s)`,
+            `asset ${audit.assetId}: ${audit.ok ? (audit.jobs.some((j) => j.anyAlgorithm) ? 'VERIFIED (ANY ALGORITHM allowed: some jobs ran code the owner did not approve)' : 'VERIFIED') : 'FAILED'} — ${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s)`,
             ...audit.jobs.flatMap(verdictLines),
             ...audit.derivedModels.map((m) => `model asset ${m.assetId} trained by job(s) ${m.fromJobs.join(', ')}`),
           ]);

@@ -18,6 +18,7 @@ import { printResult } from '../output.js';
 import { createProgress } from '../progress.js';
 import { collect, parseAssetId, parseJobId, usage } from '../options.js';
 import type { Run } from '../run.js';
+import { algorithmInput, algorithmSpecOptions, type AlgorithmOptions } from './algorithm.js';
 
 function providerOf(o: { provider?: string }, network: NetworkFile): string {
   const url = o.provider ?? network.providerUrl;
@@ -58,22 +59,23 @@ async function waitWithProgress(cove: CoveClient, json: boolean, provider: strin
 }
 
 export function registerCompute(program: Command, run: Run): void {
-  program
-    .command('compute <assetId...>')
-    .description('run an algorithm beside one or more datasets (orders each one unless --order is given)')
-    .requiredOption('--algorithm <file>', 'the algorithm: one code file (.py runs with python3, .js with node)')
-    .requiredOption('--image <id>', 'image ID (sha256:…) or reference the provider resolves')
+  algorithmSpecOptions(
+    program
+      .command('compute <assetId...>')
+      .description('run an algorithm beside one or more datasets (orders each one unless --order is given)')
+      .requiredOption('--algorithm <path>', 'the algorithm: a code file (.py runs with python3, .js with node) or a directory (give --command)'),
+  )
     .option('--order <txHash>', 'order transaction(s) to spend, one per asset in order; repeatable', collect, [])
-    .option('--command <args>', 'container command, comma-separated (default from the file type)')
     .option('--provider <url>', 'provider (default: the network file\'s)')
     .option('--no-wait', 'return once the job is accepted')
+    .addHelpText('after', '\nExample:\n  cove compute 1 --algorithm ./train --image sha256:… --command \'["python3","/data/transformations/algorithm/main.py"]\'')
     .action(
-      run(async (opts, assetIds: string[], o: { algorithm: string; image: string; order: string[]; command?: string; provider?: string; wait: boolean }) => {
+      run(async (opts, assetIds: string[], o: AlgorithmOptions & { algorithm: string; order: string[]; provider?: string; wait: boolean }) => {
         const ids = assetIds.map(parseAssetId);
         if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
         await withSession(opts, async ({ cove, network }) => {
           const provider = providerOf(o, network);
-          const algorithm = { image: o.image, file: o.algorithm, ...(o.command === undefined ? {} : { command: o.command.split(',') }) };
+          const algorithm = algorithmInput(o.algorithm, o);
           // Refuse what the policies refuse before spending any order.
           await checkAlgorithm(cove, { assetIds: ids, algorithm, provider });
           const datasets = [];

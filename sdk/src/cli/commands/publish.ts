@@ -8,6 +8,7 @@ import { createProgress } from '../progress.js';
 import type { Run } from '../run.js';
 import { withSession, type GlobalOptions } from '../context.js';
 import { printResult } from '../output.js';
+import { approvedAlgorithms } from './algorithm.js';
 import { collect, parseAmount, parseBytes, parseJsonOption, parsePositiveInt, usage } from '../options.js';
 
 type ComputePolicy = NonNullable<AssetDocumentInput['computePolicy']>;
@@ -24,7 +25,7 @@ type PublishOptions = {
   free?: string;
   supply: string;
   allowImage: string[];
-  allowCode: string[];
+  allowAlgorithm: string[];
   allowAnyAlgorithm?: boolean;
   outputPolicy?: string;
   access?: boolean;
@@ -41,6 +42,24 @@ export const DEFAULT_OUTPUT_POLICY: ComputePolicy['outputPolicy'] = {
   leakGuard: { enabled: true, minRunBytes: 64 },
 };
 
+/**
+ * What may run, from `--allow-algorithm` or `--allow-any-algorithm` with `--allow-image`
+ * (exactly one of the two ways); `undefined` when none of them is given.
+ */
+export function computeAllowance(o: { allowAlgorithm: string[]; allowAnyAlgorithm?: boolean; allowImage: string[] }, required = true): Pick<ComputePolicy, 'allowedAlgorithms' | 'allowAnyAlgorithm' | 'allowedImages'> {
+  if (o.allowAnyAlgorithm === true) {
+    if (o.allowAlgorithm.length > 0) throw usage('--allow-algorithm and --allow-any-algorithm exclude each other');
+    if (o.allowImage.length === 0) throw usage('--allow-any-algorithm needs at least one --allow-image <sha256:…>');
+    return { allowAnyAlgorithm: true, allowedImages: o.allowImage };
+  }
+  if (o.allowImage.length > 0) throw usage('--allow-image goes with --allow-any-algorithm (an approved algorithm names its image)');
+  if (o.allowAlgorithm.length === 0) {
+    if (required) throw usage('give --allow-algorithm <hash|spec> (see cove hash-algorithm) or --allow-any-algorithm');
+    return {};
+  }
+  return { allowedAlgorithms: approvedAlgorithms(o.allowAlgorithm) };
+}
+
 export function registerPublish(program: Command, run: Run): void {
   program
     .command('publish <file>')
@@ -55,9 +74,9 @@ export function registerPublish(program: Command, run: Run): void {
     .option('--token <address>', 'ERC-20 to price in (default: the native coin)')
     .option('--free <perAddress>', 'give orders away: at most this many per address')
     .option('--supply <tokens>', 'datatokens minted (orders available)', '100')
-    .option('--allow-image <id>', 'image ID (sha256:…) algorithms may run in; repeatable', collect, [])
-    .option('--allow-code <hash>', 'algorithm code hash (0x…) allowed; repeatable', collect, [])
-    .option('--allow-any-algorithm', 'allow any algorithm code in the allowed images')
+    .option('--allow-algorithm <hash|spec>', 'an approved algorithm: its hash (0x…) or a spec file from `cove hash-algorithm --out`; repeatable', collect, [])
+    .option('--allow-any-algorithm', 'allow ANY code, command and environment on the --allow-image images (every audit says so)')
+    .option('--allow-image <id>', 'with --allow-any-algorithm: image ID (sha256:…) any algorithm may run in; repeatable', collect, [])
     .option('--output-policy <json|file>', 'output policy (maxBytes, allowedPatterns, logs, leakGuard)')
     .option('--access', 'also offer plain download (access service) to buyers')
     .option('--timeout <seconds>', 'longest a job may run', '600')
@@ -65,15 +84,13 @@ export function registerPublish(program: Command, run: Run): void {
     .option('--cpus <n>', 'CPU cores per job', '1')
     .action(
       run(async (opts: GlobalOptions, file: string, o: PublishOptions) => {
-        if (o.allowImage.length === 0) throw usage('give at least one --allow-image <sha256:…> for the compute service');
-        if (o.allowAnyAlgorithm !== true && o.allowCode.length === 0) throw usage('give --allow-code <hash> or --allow-any-algorithm');
+        const allowed = computeAllowance(o);
         if (o.price !== undefined && o.free !== undefined) throw usage('--price and --free exclude each other');
         const outputPolicy = o.outputPolicy === undefined ? DEFAULT_OUTPUT_POLICY : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy']);
         const memoryBytes = parseBytes(o.memory, 'memory');
         const timeoutSeconds = parsePositiveInt(o.timeout, 'timeout');
         const computePolicy: ComputePolicy = {
-          allowedImages: o.allowImage,
-          ...(o.allowAnyAlgorithm === true ? { allowAnyAlgorithm: true as const } : { allowedCodeHashes: o.allowCode }),
+          ...allowed,
           limits: { cpus: Number(o.cpus), memoryBytes, timeoutSeconds, pidsLimit: 256, outputBytes: outputPolicy.maxBytes },
           outputPolicy,
         };

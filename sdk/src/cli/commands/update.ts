@@ -5,6 +5,7 @@ import { withSession } from '../context.js';
 import { printResult } from '../output.js';
 import { collect, parseAssetId, parseJsonOption, usage } from '../options.js';
 import type { Run } from '../run.js';
+import { computeAllowance } from './publish.js';
 
 type ComputePolicy = NonNullable<AssetChanges['computePolicy']>;
 
@@ -14,7 +15,7 @@ type UpdateOptions = {
   tags: string[];
   license?: string;
   allowImage: string[];
-  allowCode: string[];
+  allowAlgorithm: string[];
   allowAnyAlgorithm?: boolean;
   outputPolicy?: string;
 };
@@ -27,13 +28,13 @@ export function registerUpdate(program: Command, run: Run): void {
     .option('--description <text>', 'what the data is')
     .option('--tags <tags>', 'comma-separated tags (replace the current ones)', collect, [])
     .option('--license <spdx>', 'licence (SPDX id or URL)')
-    .option('--allow-image <id>', 'allowed image IDs (replace the current ones); repeatable', collect, [])
-    .option('--allow-code <hash>', 'allowed algorithm code hashes (replace the current ones); repeatable', collect, [])
-    .option('--allow-any-algorithm', 'allow any algorithm code in the allowed images')
+    .option('--allow-algorithm <hash|spec>', 'approved algorithms (replace the current ones): hash or spec file; repeatable', collect, [])
+    .option('--allow-any-algorithm', 'allow ANY algorithm on the --allow-image images (replaces the approved list)')
+    .option('--allow-image <id>', 'with --allow-any-algorithm: the images; repeatable', collect, [])
     .option('--output-policy <json|file>', 'output policy (replaces the current one)')
     .action(
       run(async (opts, assetId: string, o: UpdateOptions) => {
-        if (o.allowAnyAlgorithm === true && o.allowCode.length > 0) throw usage('--allow-code and --allow-any-algorithm exclude each other');
+        const allowance = computeAllowance(o, false);
         const id = parseAssetId(assetId);
         await withSession(opts, async ({ cove }) => {
           const changes: AssetChanges = {
@@ -42,17 +43,15 @@ export function registerUpdate(program: Command, run: Run): void {
             ...(o.tags.length === 0 ? {} : { tags: o.tags }),
             ...(o.license === undefined ? {} : { license: o.license }),
           };
-          const policyChanged = o.allowImage.length > 0 || o.allowCode.length > 0 || o.allowAnyAlgorithm === true || o.outputPolicy !== undefined;
+          const policyChanged = Object.keys(allowance).length > 0 || o.outputPolicy !== undefined;
           if (policyChanged) {
             const current = (await getAsset(cove, { assetId: id })).document.computePolicy;
             if (current === undefined) throw usage(`asset ${assetId} has no compute policy to change`);
-            const { allowedCodeHashes, allowAnyAlgorithm, ...rest } = current;
-            const code: Pick<ComputePolicy, 'allowedCodeHashes' | 'allowAnyAlgorithm'> =
-              o.allowAnyAlgorithm === true ? { allowAnyAlgorithm: true } : o.allowCode.length > 0 ? { allowedCodeHashes: o.allowCode } : { ...(allowedCodeHashes && { allowedCodeHashes }), ...(allowAnyAlgorithm && { allowAnyAlgorithm }) };
+            const { allowedAlgorithms, allowAnyAlgorithm, allowedImages, ...rest } = current;
+            const kept = { ...(allowedAlgorithms && { allowedAlgorithms }), ...(allowAnyAlgorithm && { allowAnyAlgorithm }), ...(allowedImages && { allowedImages }) };
             changes.computePolicy = {
               ...rest,
-              ...code,
-              ...(o.allowImage.length > 0 ? { allowedImages: o.allowImage } : {}),
+              ...(Object.keys(allowance).length > 0 ? allowance : kept),
               ...(o.outputPolicy === undefined ? {} : { outputPolicy: parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy'] }),
             };
           }

@@ -14,10 +14,14 @@ import { encodeKey, generateContentKey, generateKeyPair } from '../../../crypto/
 import { sealKey } from '../../../crypto/seal.js';
 import { ANVIL_DEFAULT_KEYS, startAnvil, type Anvil } from '../../../devnet/anvil.js';
 import { createStorageNode, type StorageNode } from '../../../storage/helia.js';
+import { algorithmHash, normalizeAlgorithmSpec } from '../../../algorithm/spec.js';
 
 /** The image and code a test algorithm runs (policy IDs are `sha256:<hex>`, receipts carry `0x<hex>`). */
 export const TEST_IMAGE_ID = `sha256:${'1a'.repeat(32)}` as const;
 export const TEST_CODE_HASH = `0x${'2b'.repeat(32)}` as const;
+/** The approved container spec of the test algorithm, and its `algorithmHash` (in policies and `receiptFor` receipts). */
+export const TEST_SPEC = normalizeAlgorithmSpec({ image: TEST_IMAGE_ID, codeHash: TEST_CODE_HASH, command: ['python3', '/data/transformations/algorithm/train.py'] });
+export const TEST_ALGORITHM_HASH = algorithmHash(TEST_SPEC);
 const ONE = 10n ** 18n;
 
 export type PublishedAsset = { assetId: bigint; datatoken: string; cid: string; hash: string; document: AssetDocumentInput; contentHash: string };
@@ -81,7 +85,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       const contentHash = `0x${createHash('sha256').update(plaintext).digest('hex')}`;
       const encryptedContentCid = await storage.add([randomBytes(300)]);
       const document: AssetDocumentInput = {
-        version: 1,
+        version: 2,
         name: 'Audit test dataset',
         description: 'rows for an audit test',
         tags: ['test'],
@@ -101,8 +105,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
           { id: 1, type: 'access', timeoutSeconds: 86400 },
         ],
         computePolicy: {
-          allowedImages: [TEST_IMAGE_ID],
-          allowedCodeHashes: [TEST_CODE_HASH],
+          allowedAlgorithms: [{ hash: TEST_ALGORITHM_HASH, spec: TEST_SPEC }],
           limits: { cpus: 1, memoryBytes: 256 * 1024 * 1024, timeoutSeconds: 600, pidsLimit: 64, outputBytes: 16 * 1024 * 1024 },
           outputPolicy: { maxBytes: 1024 * 1024, allowedPatterns: ['*.json', '*.pkl'], logs: 'none', leakGuard: { enabled: true } },
         },
@@ -145,6 +148,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
         datasetContentHashes: orders.map((o) => o.asset.contentHash),
         algorithmImageDigest: `0x${TEST_IMAGE_ID.slice('sha256:'.length)}`,
         algorithmCodeHash: TEST_CODE_HASH,
+        algorithmHash: TEST_ALGORITHM_HASH,
         outputsHash: keccak256(toUtf8Bytes('no outputs')),
         resultCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
         status: JOB_STATUS.succeeded,
