@@ -135,7 +135,7 @@ describe('requestDownload over a copied content block', () => {
     const crypto: CryptoPort = { ...s.crypto, sealKey: (k, r) => { sealed.push(r); return s.crypto.sealKey(k, r); } };
     const request = s.downloadRequest([{ assetId: copy.assetId, txHash: o.txHash }]);
     await assert.rejects(
-      requestDownload({ ...deps(s), crypto, domain: s.domain, maxTtlSeconds: 3600 }, { request, signature: await s.signDownload(request) }),
+      requestDownload({ ...deps(s), store: s.store, crypto, domain: s.domain, maxTtlSeconds: 3600 }, { request, signature: await s.signDownload(request) }),
       refusedWith('KEY_BINDING_MISMATCH', { assetId: String(copy.assetId) }),
     );
     assert.deepEqual(sealed, [], 'no key re-sealed');
