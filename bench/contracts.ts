@@ -101,6 +101,7 @@ export const contracts: BenchSuite = {
         datasetContentHashes: [keccak256('0x02')],
         algorithmImageDigest: keccak256('0x03'),
         algorithmCodeHash: keccak256('0x04'),
+        algorithmHash: keccak256('0x06'),
         outputsHash: keccak256('0x05'),
         resultCid: event.args.cid as string,
         status: JOB_STATUS.succeeded,

@@ -10,7 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatEther, parseEther } from 'ethers';
-import { algorithmCodeHash, ORDER_AMOUNT, writeNetworkFile } from '@cove/sdk';
+import { ORDER_AMOUNT, prepareAlgorithm, writeNetworkFile } from '@cove/sdk';
 import { startDevnet } from '@cove/provider';
 import { createParticipant } from './participants.js';
 import { createStory } from './story.js';
@@ -52,7 +52,8 @@ try {
   story.step('The owner publishes it: encrypted, on IPFS, tokenized in one transaction');
   const imageId = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image])).stdout.trim();
   const algorithmFile = join(root, 'examples/algorithms/train-logreg/algorithm.py');
-  const codeHash = algorithmCodeHash({ fileName: 'algorithm.py', code: await readFile(algorithmFile) });
+  // What the owner approves is the whole container spec: image, code, command, working dir, env, user.
+  const approved = await prepareAlgorithm(undefined, { image: imageId, file: algorithmFile });
   const published = await owner.cove.publishAsset({
     file: csvPath,
     contentType: 'text/csv',
@@ -62,8 +63,7 @@ try {
     license: 'CC-BY-4.0',
     provider: { url: devnet.provider.url },
     computePolicy: {
-      allowedImages: [imageId],
-      allowedCodeHashes: [codeHash],
+      allowedAlgorithms: [{ hash: approved.algorithmHash, name: 'train-logreg', spec: approved.spec }],
       limits: { cpus: 1, memoryBytes: 1024 ** 3, timeoutSeconds: 300, pidsLimit: 256, outputBytes: 16 * 1024 ** 2 },
       outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.pkl', '*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
     },
@@ -75,7 +75,7 @@ try {
   story.fact('encrypted dataset', `ipfs://${published.encryptedContentCid}`);
   story.fact('asset document', `ipfs://${published.documentCid}`);
   story.fact('publish tx', `${published.txHash} (${publishReceipt?.gasUsed} gas: NFT + datatoken + price)`);
-  story.fact('policy', `image ${imageId.slice(0, 19)}…, code ${codeHash.slice(0, 12)}…, outputs *.pkl *.json`);
+  story.fact('policy', `algorithm ${approved.algorithmHash.slice(0, 14)}… = image ${imageId.slice(0, 19)}…, code ${approved.spec.codeHash.slice(0, 12)}…, ${JSON.stringify(approved.spec.command)} as ${approved.spec.user}; outputs *.pkl *.json`);
   await owner.stop();
   story.note('The owner goes offline: the provider pinned the ciphertext and the document.');
 
@@ -125,7 +125,8 @@ try {
   story.fact('lineage on-chain', (await buyer.cove.contracts.dataNFT.getFunction('parentJobsOf')(model.assetId)).join(', '));
 
   story.step('An auditor verifies the job and the lineage, trusting only the chain and the bytes');
-  const verdict = await auditor.cove.verifyJob({ jobId, resultFiles: resultsDir });
+  // The auditor holds the approved spec (it is in the asset's policy) and checks it is what ran.
+  const verdict = await auditor.cove.verifyJob({ jobId, resultFiles: resultsDir, algorithm: approved.spec });
   for (const c of verdict.checks) story.fact(`${c.ok ? '✔' : '✘'} ${c.name}`, c.reason);
   const audit = await auditor.cove.auditAsset({ assetId: published.assetId });
   story.fact('asset audit', `${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s): ${audit.ok ? 'all verified' : 'FAILED'}`);

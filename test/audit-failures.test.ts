@@ -10,6 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hexlify, sha256 as sha256Hex, Wallet } from 'ethers';
 import {
+  algorithmHash,
   ANVIL_DEFAULT_KEYS,
   AUDIT_CHECKS,
   getComputeReceipts,
@@ -85,33 +86,43 @@ describe('verifyJob names the failing check', () => {
     assertFailsOnly(verdict, 'documentUnchangedSinceJob', 'DOCUMENT_CHANGED');
   });
 
-  it('algorithmAllowed fails for a receipt whose image digest the policy does not allow, signed and recorded by a dishonest provider', async () => {
-    const order = await buyAndOrder(world, shared.assetId);
+  it('algorithmAllowed fails for receipts of a spec the owner did not approve, signed and recorded by a dishonest provider', async () => {
     const providerKey = new Wallet(ANVIL_DEFAULT_KEYS[1]);
     assert.equal(providerKey.address, world.devnet.provider.address);
-    // The provider claims to have run the Node image, which the policy (Python image only) does not allow.
     const nodeImageId = await imageIdOf(TEST_IMAGES.node);
-    const now = BigInt((await world.devnet.rpc.getBlock('latest'))!.timestamp);
-    const receipt: JobReceipt = {
-      jobId: hexlify(randomBytes(32)),
-      orderIds: [order.orderId],
-      assetIds: [shared.assetId],
-      datasetContentHashes: [shared.contentHash],
-      algorithmImageDigest: `0x${nodeImageId.replace(/^sha256:/, '')}`,
-      algorithmCodeHash: world.trainCodeHash,
-      outputsHash: sha256Hex(Buffer.from('outputs the buyer never sees')),
-      resultCid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
-      status: JOB_STATUS.succeeded,
-      startedAt: now,
-      finishedAt: now + 1n,
-    };
-    const signature = await signReceipt(providerKey, receiptDomain(world.devnet.contracts.chainId, world.devnet.contracts.computeReceipts), receipt);
-    const receipts = getComputeReceipts(world.devnet.contracts.computeReceipts, world.devnet.deployer);
-    await (await receipts.getFunction('recordJob')(receipt, signature)).wait();
+    const buyersCommand = { ...world.trainSpec, command: ['python3', '-c', 'print(open("/data/inputs/1/data.csv").read())'] };
+    const lies: [string, Partial<JobReceipt>, AuditFailureCode][] = [
+      // The approved code with the buyer's own command: another spec, another hash.
+      ["the approved code under the buyer's command", { algorithmHash: algorithmHash(buyersCommand) }, 'ALGORITHM_NOT_APPROVED'],
+      // The approved hash, but the Node image in the receipt: not what the approved spec names.
+      ['the approved hash over another image', { algorithmImageDigest: `0x${nodeImageId.replace(/^sha256:/, '')}` }, 'ALGORITHM_SPEC_MISMATCH'],
+    ];
+    for (const [what, lie, code] of lies) {
+      const order = await buyAndOrder(world, shared.assetId);
+      const now = BigInt((await world.devnet.rpc.getBlock('latest'))!.timestamp);
+      const receipt: JobReceipt = {
+        jobId: hexlify(randomBytes(32)),
+        orderIds: [order.orderId],
+        assetIds: [shared.assetId],
+        datasetContentHashes: [shared.contentHash],
+        algorithmImageDigest: `0x${world.pythonImageId.replace(/^sha256:/, '')}`,
+        algorithmCodeHash: world.trainCodeHash,
+        algorithmHash: world.trainAlgorithmHash,
+        outputsHash: sha256Hex(Buffer.from('outputs the buyer never sees')),
+        resultCid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+        status: JOB_STATUS.succeeded,
+        startedAt: now,
+        finishedAt: now + 1n,
+        ...lie,
+      };
+      const signature = await signReceipt(providerKey, receiptDomain(world.devnet.contracts.chainId, world.devnet.contracts.computeReceipts), receipt);
+      const receipts = getComputeReceipts(world.devnet.contracts.computeReceipts, world.devnet.deployer);
+      await (await receipts.getFunction('recordJob')(receipt, signature)).wait();
 
-    const verdict = await world.auditor.cove.verifyJob({ jobId: receipt.jobId });
-    assertFailsOnly(verdict, 'algorithmAllowed', 'IMAGE_NOT_ALLOWED');
-    assert.deepEqual(verdict.skipped.map((s) => s.name), ['outputsHash']);
+      const verdict = await world.auditor.cove.verifyJob({ jobId: receipt.jobId });
+      assertFailsOnly(verdict, 'algorithmAllowed', code);
+      assert.deepEqual(verdict.skipped.map((s) => s.name), ['algorithmSpec', 'outputsHash'], what);
+    }
   });
 
   it('providerRegistered fails when the provider deregistered after the job', async () => {

@@ -42,8 +42,8 @@ describe('the Cove story: publish → buy → order → compute → results → 
     const asset = await world.auditor.cove.getAsset({ assetId: dataset.assetId });
     assert.equal(asset.kind, 'dataset');
     assert.equal(asset.owner, world.owner.wallet.address);
-    assert.deepEqual(asset.document.computePolicy?.allowedImages, [world.pythonImageId]);
-    assert.deepEqual(asset.document.computePolicy?.allowedCodeHashes, [world.trainCodeHash]);
+    assert.deepEqual(asset.document.computePolicy?.allowedAlgorithms?.map((a) => a.hash), [world.trainAlgorithmHash]);
+    assert.equal(asset.document.computePolicy?.allowAnyAlgorithm, undefined);
     const pricing = await world.auditor.cove.getPricing({ assetId: dataset.assetId });
     assert.equal(pricing.type, 'fixedRate');
     assert.equal(pricing.type === 'fixedRate' && pricing.rate, parseEther('0.01'));
@@ -54,11 +54,13 @@ describe('the Cove story: publish → buy → order → compute → results → 
   it('checks an algorithm against the policy before any order is spent', async () => {
     const algorithm = { image: world.pythonImageId, file: TRAIN_ALGORITHM };
     const params = { assetIds: [dataset.assetId], provider: world.devnet.provider.url };
-    assert.deepEqual(await world.buyer.cove.checkAlgorithm({ ...params, algorithm }), { codeHash: world.trainCodeHash, imageId: world.pythonImageId });
+    assert.deepEqual(await world.buyer.cove.checkAlgorithm({ ...params, algorithm }), { spec: world.trainSpec, algorithmHash: world.trainAlgorithmHash, anyAlgorithm: [] });
+    const refused = (e: CoveError) => e.code === 'ALGORITHM_NOT_ALLOWED' && e.details?.rule === 'algorithm';
     const nodeImage = await imageIdOf(TEST_IMAGES.node);
-    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: { ...algorithm, image: nodeImage } }), (e: CoveError) => e.code === 'ALGORITHM_NOT_ALLOWED' && e.details?.rule === 'image');
-    const other = { image: world.pythonImageId, code: Buffer.from('print(1)\n'), fileName: 'other.py' };
-    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: other }), (e: CoveError) => e.code === 'ALGORITHM_NOT_ALLOWED' && e.details?.rule === 'code');
+    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: { ...algorithm, image: nodeImage } }), refused);
+    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: { image: world.pythonImageId, code: Buffer.from('print(1)\n'), fileName: 'other.py' } }), refused);
+    // The approved code with the buyer's own command is another algorithm.
+    await assert.rejects(world.buyer.cove.checkAlgorithm({ ...params, algorithm: { ...algorithm, command: ['python3', '-c', 'print(1)'] } }), refused);
   });
 
   it('sells one datatoken for 0.01 ETH and spends it on an order naming the provider', async () => {
@@ -79,6 +81,7 @@ describe('the Cove story: publish → buy → order → compute → results → 
     assert.deepEqual([...receipt.assetIds], [dataset.assetId]);
     assert.deepEqual([...receipt.datasetContentHashes], [dataset.contentHash]);
     assert.equal(receipt.algorithmCodeHash, world.trainCodeHash);
+    assert.equal(receipt.algorithmHash, world.trainAlgorithmHash);
     assert.equal(`sha256:${receipt.algorithmImageDigest.slice(2)}`, world.pythonImageId);
   });
 
@@ -122,8 +125,9 @@ describe('the Cove story: publish → buy → order → compute → results → 
   });
 
   it('verifyJob passes every check, outputs included, from the chain and the result files alone', async () => {
-    const verdict = await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir });
+    const verdict = await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir, algorithm: world.trainSpec });
     assert.deepEqual(verdict.checks.map((c) => c.name), [...AUDIT_CHECKS]);
+    assert.equal(verdict.anyAlgorithm, false);
     for (const c of verdict.checks) assert.ok(c.ok, `${c.name}: ${c.code} ${c.reason}`);
     assert.deepEqual(verdict.skipped, []);
     assert.equal(verdict.ok, true);

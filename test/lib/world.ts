@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseEther } from 'ethers';
-import { algorithmCodeHash, ORDER_AMOUNT, type PublishAssetParameters, type PublishAssetReturnType } from '@cove/sdk';
+import { algorithmCodeHash, prepareAlgorithm, type AlgorithmSpec, ORDER_AMOUNT, type PublishAssetParameters, type PublishAssetReturnType } from '@cove/sdk';
 import { startDevnet, type Devnet } from '@cove/provider';
 import { createParticipant, type Participant } from '../../demo/participants.js';
 import { TEST_IMAGES } from './images.js';
@@ -30,8 +30,11 @@ export type World = {
   auditor: Participant;
   /** Local image ID (`sha256:…`) of the Python runtime image. */
   pythonImageId: string;
-  /** Code hash of {@link TRAIN_ALGORITHM}, as compute policies name it. */
+  /** Code hash of {@link TRAIN_ALGORITHM}'s bundle. */
   trainCodeHash: string;
+  /** The whole container spec of the training algorithm, as the owner approves it, and its hash. */
+  trainSpec: AlgorithmSpec;
+  trainAlgorithmHash: string;
   /** Stops the participants' nodes, the provider and anvil, and removes `dir`. */
   close(): Promise<void>;
 };
@@ -67,7 +70,9 @@ export async function startWorld(): Promise<World> {
     for (const p of [owner, buyer]) await devnet.fund(p.wallet.address, parseEther('10'));
     const pythonImageId = await imageIdOf(TEST_IMAGES.python);
     const trainCodeHash = algorithmCodeHash({ fileName: 'algorithm.py', code: await readFile(TRAIN_ALGORITHM) });
-    return { devnet, dir, owner, buyer, auditor, pythonImageId, trainCodeHash, close };
+    // The training algorithm as the owner approves it: the whole container spec the buyer will send.
+    const train = await prepareAlgorithm(undefined, { image: pythonImageId, file: TRAIN_ALGORITHM });
+    return { devnet, dir, owner, buyer, auditor, pythonImageId, trainCodeHash, trainSpec: train.spec, trainAlgorithmHash: train.algorithmHash, close };
   } catch (err) {
     await close();
     throw err;
@@ -105,11 +110,10 @@ export async function exportBreastCancer(path: string): Promise<void> {
   await writeFile(path, stdout);
 }
 
-/** The compute policy of the tests: the Python image and the training algorithm only, models and metrics out. */
-export function trainingPolicy(world: Pick<World, 'pythonImageId' | 'trainCodeHash'>): NonNullable<PublishAssetParameters['computePolicy']> {
+/** The compute policy of the tests: the training algorithm's whole spec only (Python image, its code, its command), models and metrics out. */
+export function trainingPolicy(world: Pick<World, 'trainSpec' | 'trainAlgorithmHash'>): NonNullable<PublishAssetParameters['computePolicy']> {
   return {
-    allowedImages: [world.pythonImageId],
-    allowedCodeHashes: [world.trainCodeHash],
+    allowedAlgorithms: [{ hash: world.trainAlgorithmHash, name: 'train-logreg', spec: world.trainSpec }],
     limits: { cpus: 1, memoryBytes: 1024 ** 3, timeoutSeconds: 120, pidsLimit: 256, outputBytes: 16 * 1024 ** 2 },
     outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.pkl', '*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
   };

@@ -32,6 +32,10 @@ export type Harness = {
     limits?: Partial<ResourceLimits>;
     policy?: Partial<OutputPolicy>;
     jobId?: string;
+    /** Overrides of the container spec (entrypoint, command, working dir, env, user) and another image ID or reference. */
+    spec?: Partial<Pick<JobSpec, 'entrypoint' | 'command' | 'workingDir' | 'env' | 'user'>> & { image?: string };
+    /** More algorithm files beside the main one (relative path → content). */
+    files?: Record<string, string>;
   }): Promise<JobResult>;
   /** Asserts no container, mount or workspace of this engine remains. */
   assertClean(): Promise<void>;
@@ -66,16 +70,17 @@ export async function createHarness(params: { concurrency?: number } = {}): Prom
       await chmod(file, 0o644);
       return file;
     },
-    async run({ image = 'node', code, inputs = [], limits, policy, jobId }) {
+    async run({ image = 'node', code, inputs = [], limits, policy, jobId, spec = {}, files = {} }) {
       const id = jobId ?? `job-${++counter}`;
       const main = image === 'node' ? 'main.js' : 'main.py';
       await engine.start({
         jobId: id,
-        image: TEST_IMAGES[image],
-        allowedImageIds: [ids[image]],
+        image: spec.image ?? TEST_IMAGES[image],
+        allowedImageIds: [spec.image ?? ids[image]],
         command: [image === 'node' ? 'node' : 'python3', `/data/transformations/algorithm/${main}`],
+        ...spec,
         inputs,
-        algorithm: [{ name: main, content: code }],
+        algorithm: [{ name: main, content: code }, ...Object.entries(files).map(([name, content]) => ({ name, content }))],
         limits: { timeoutMs: 60_000, memoryBytes: 256 << 20, outputBytes: 4 << 20, tmpBytes: 4 << 20, pidsLimit: 64, ...limits },
         outputPolicy: { ...DEFAULT_POLICY, ...policy },
       });

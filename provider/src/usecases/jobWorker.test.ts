@@ -110,7 +110,7 @@ describe('job worker', () => {
     s2.storage.blobs.set(a.view.content.encryptedContentCid, Buffer.from('tampered'));
     const r = s2.computeRequest([{ assetId: a.assetId, txHash: s2.order(a.assetId).txHash }]);
     const { jobId: j2 } = await startCompute(
-      { chain: s2.fchain.chain, documents: s2.documents.port, crypto: s2.crypto, store: s2.store, engine: s2.fengine.engine, providerAddress: s2.provider.address, dataNft: s2.dataNft, queue: w2, domain: s2.domain, environments: s2.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096 },
+      { chain: s2.fchain.chain, documents: s2.documents.port, crypto: s2.crypto, store: s2.store, engine: s2.fengine.engine, storage: s2.storage, providerAddress: s2.provider.address, dataNft: s2.dataNft, queue: w2, domain: s2.domain, environments: s2.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20 },
       { request: r, signature: await s2.signCompute(r), inlineCode: BUNDLE },
     );
     await w2.idle();

@@ -29,7 +29,7 @@ test('publishModel tokenises result files with their lineage readable on-chain',
   const now = BigInt((await w.rpc.getBlock('latest'))!.timestamp);
   const receipt: JobReceipt = {
     jobId: keccak256(toUtf8Bytes('job-1')), orderIds: [order.orderId], assetIds: [dataset.assetId], datasetContentHashes: [dataset.contentHash],
-    algorithmImageDigest: '0x' + 'ab'.repeat(32), algorithmCodeHash: '0x' + 'cd'.repeat(32), outputsHash: '0x' + 'ef'.repeat(32),
+    algorithmImageDigest: '0x' + 'ab'.repeat(32), algorithmCodeHash: '0x' + 'cd'.repeat(32), algorithmHash: '0x' + 'c0'.repeat(32), outputsHash: '0x' + 'ef'.repeat(32),
     resultCid: dataset.documentCid, status: JOB_STATUS.succeeded, startedAt: now, finishedAt: now,
   };
   const signature = await signReceipt(w.provider.wallet, receiptDomain(w.cove.chainId, w.cove.computeReceipts), receipt);
