@@ -1,9 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { encodeKey } from '../../crypto/keys.js';
-import { algorithmCodeHash } from '../../provider-api/typedData.js';
 import { CoveError } from '../../errors.js';
 import { identityFiles, loadIdentity } from '../../identity.js';
 import { readNetworkFile } from '../../client/home.js';
@@ -37,15 +35,6 @@ export function registerKeys(program: Command, run: Run): void {
         const id = await userIdentity(opts);
         const data = { address: id.address, x25519PublicKey: encodeKey(id.x25519.publicKey) };
         printResult(opts, data, () => [`address          ${data.address}`, `x25519 key       ${data.x25519PublicKey}`]);
-      }),
-    );
-  program
-    .command('hash-algorithm <file>')
-    .description('the code hash of a one-file algorithm, as compute policies list it')
-    .action(
-      run(async (opts, file: string) => {
-        const data = { file, codeHash: algorithmCodeHash({ fileName: basename(file), code: await readFile(file) }) };
-        printResult(opts, data, () => [data.codeHash]);
       }),
     );
   program
