@@ -51,8 +51,24 @@ export const EnvSchema = z.object({
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
   /** The most one `POST /v1/pin` request may store, summed over its CIDs (2 GiB). */
   COVE_PIN_MAX_BYTES: intFromEnv(2 * 1024 ** 3, 0),
+  /** Token bucket per source address, taken before a request is authenticated. */
   COVE_RATE_LIMIT_PER_SECOND: intFromEnv(50, 1),
   COVE_RATE_LIMIT_BURST: intFromEnv(100, 1),
+  /** Token bucket per verified signer (compute, download, pin); default: the per-address values. */
+  COVE_SIGNER_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).optional(),
+  COVE_SIGNER_RATE_LIMIT_BURST: z.coerce.number().int().min(1).optional(),
+  /** Let `POST /v1/pin` dial loopback, private and other non-public addresses (devnets and tests only). */
+  COVE_PIN_ALLOW_PRIVATE_ADDRESSES: z.stringbool().default(false),
+  /** Open HTTP connections in all, kept below the file descriptor limit; beyond it new ones are closed at once. */
+  COVE_HTTP_MAX_CONNECTIONS: intFromEnv(512, 1),
+  /** Open HTTP connections per source address; beyond it that address's new ones are closed at once. */
+  COVE_HTTP_MAX_CONNECTIONS_PER_ADDRESS: intFromEnv(128, 1),
+  /** A connection must deliver its request headers within this long (also the deadline for a first byte). */
+  COVE_HTTP_HEADERS_TIMEOUT_MS: intFromEnv(10_000, 100),
+  /** A request must be received whole within this long (408 beyond). */
+  COVE_HTTP_REQUEST_TIMEOUT_MS: intFromEnv(30_000, 100),
+  /** An idle keep-alive connection is closed after this long. */
+  COVE_HTTP_KEEP_ALIVE_TIMEOUT_MS: intFromEnv(65_000, 100),
   /** Longest a signed request may stay valid, in seconds. */
   COVE_MAX_SIGNATURE_TTL_SECONDS: intFromEnv(3600, 1),
   /** JSON array of environments; see {@link EnvironmentSchema}. */
@@ -72,7 +88,10 @@ export const EnvSchema = z.object({
 });
 
 /** The environment, parsed into the shape the provider uses. */
-export const ConfigSchema = EnvSchema.transform((e) => ({
+export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_MS <= e.COVE_HTTP_REQUEST_TIMEOUT_MS, {
+  path: ['COVE_HTTP_HEADERS_TIMEOUT_MS'],
+  message: 'must not exceed COVE_HTTP_REQUEST_TIMEOUT_MS',
+}).transform((e) => ({
   host: e.COVE_PROVIDER_HOST,
   port: e.COVE_PROVIDER_PORT,
   publicUrl: e.COVE_PROVIDER_PUBLIC_URL,
@@ -95,7 +114,17 @@ export const ConfigSchema = EnvSchema.transform((e) => ({
     pinMaxBytes: e.COVE_PIN_MAX_BYTES,
     ratePerSecond: e.COVE_RATE_LIMIT_PER_SECOND,
     rateBurst: e.COVE_RATE_LIMIT_BURST,
+    signerRatePerSecond: e.COVE_SIGNER_RATE_LIMIT_PER_SECOND ?? e.COVE_RATE_LIMIT_PER_SECOND,
+    signerRateBurst: e.COVE_SIGNER_RATE_LIMIT_BURST ?? e.COVE_RATE_LIMIT_BURST,
     maxSignatureTtlSeconds: e.COVE_MAX_SIGNATURE_TTL_SECONDS,
+  },
+  pin: { allowPrivateAddresses: e.COVE_PIN_ALLOW_PRIVATE_ADDRESSES },
+  http: {
+    maxConnections: e.COVE_HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.COVE_HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+    headersTimeoutMs: e.COVE_HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.COVE_HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.COVE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
   },
   environments: e.COVE_ENVIRONMENTS,
   logLevel: e.COVE_LOG_LEVEL,
