@@ -23,8 +23,10 @@ export function requestLogger(logger: Logger): RequestHandler {
 
 /**
  * Per-key token buckets (in memory): `ratePerSecond` tokens refill continuously up to
- * `burst`. One bucket per client IP, and one per claimed consumer address for signed
- * requests, so neither many addresses from one IP nor many IPs for one address get through.
+ * `burst`. The route middleware limits by source address, before anything in the request
+ * is believed; {@link createRateLimiter}'s `admitSigner` limits by signer, and is called by
+ * the use cases only once the signature verifies, so a request naming someone else cannot
+ * spend that address's tokens.
  */
 export function createRateLimiter(params: { ratePerSecond: number; burst: number; maxKeys?: number; clock?: () => number }) {
   const clock = params.clock ?? Date.now;
@@ -46,14 +48,16 @@ export function createRateLimiter(params: { ratePerSecond: number; burst: number
   }
   return {
     take,
-    /** Middleware limiting by IP and, when the body names one, by `request.consumer`. */
+    /** Middleware limiting by the client's source address (never by anything the body claims). */
     middleware(): RequestHandler {
       return (req, _res, next) => {
-        const consumer = (req.body as { request?: { consumer?: unknown } } | undefined)?.request?.consumer;
-        const keys = [`ip:${req.ip}`, ...(typeof consumer === 'string' ? [`addr:${consumer.toLowerCase()}`] : [])];
-        if (!keys.every(take)) return next(new ProviderError('RATE_LIMITED', 'too many requests, slow down'));
+        if (!take(`ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`)) return next(new ProviderError('RATE_LIMITED', 'too many requests, slow down'));
         next();
       };
+    },
+    /** Takes a token of a verified signer; throws RATE_LIMITED when its bucket is empty. */
+    admitSigner(signer: string): void {
+      if (!take(`signer:${signer.toLowerCase()}`)) throw new ProviderError('RATE_LIMITED', 'too many requests from this signer, slow down');
     },
   };
 }

@@ -12,6 +12,8 @@ export type RequestDownloadDeps = CheckOrdersDeps & {
   domain: TypedDataDomain;
   maxTtlSeconds: number;
   clock?: () => number;
+  /** Rate limit by verified signer: throws RATE_LIMITED; called right after the signature verifies. */
+  admitSigner?: (signer: string) => void;
 };
 
 export type DownloadGrant = { assetId: string; encryptedContentCid: string; contentHash: string; sealedKey: string };
@@ -32,6 +34,7 @@ export async function requestDownload(
   checkExpiry({ expiry: request.expiry, nowSeconds: Math.floor(clock() / 1000), maxTtlSeconds: deps.maxTtlSeconds });
   const signer = recoverSigner({ domain: deps.domain, types: DOWNLOAD_REQUEST_TYPES, message: request, signature });
   if (signer.toLowerCase() !== request.consumer.toLowerCase()) throw new ProviderError('SIGNATURE_INVALID', 'signature is not by the consumer named in the request');
+  deps.admitSigner?.(signer);
   const nonce = BigInt(request.nonce);
   const last = deps.store.lastNonce(signer);
   if (last !== undefined && nonce <= last) throw new ProviderError('NONCE_REPLAYED', 'nonce must be greater than the last one used', { details: { lastNonce: String(last) } });
