@@ -7,10 +7,28 @@ import { ProviderError } from '../errors.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Structured request logs; honours a well-formed `x-request-id` or generates one, and echoes it. */
+/** Headers that carry credentials: a `JobAccess` signature is a bearer token until its expiry. */
+export const REDACTED_HEADERS = ['x-cove-signature', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
+
+/** A copy of `headers` with every credential header's value replaced by `[Redacted]`. */
+export function redactHeaders(headers: unknown): unknown {
+  if (typeof headers !== 'object' || headers === null) return headers;
+  const out: Record<string, unknown> = { ...(headers as Record<string, unknown>) };
+  for (const name of Object.keys(out)) if ((REDACTED_HEADERS as readonly string[]).includes(name.toLowerCase())) out[name] = '[Redacted]';
+  return out;
+}
+
+/**
+ * Structured request logs; honours a well-formed `x-request-id` or generates one, and echoes
+ * it. Credential headers ({@link REDACTED_HEADERS}) are logged as `[Redacted]`.
+ */
 export function requestLogger(logger: Logger): RequestHandler {
   return pinoHttp({
     logger,
+    serializers: {
+      req: (req: { headers?: unknown }) => ({ ...req, headers: redactHeaders(req.headers) }),
+      res: (res: { headers?: unknown }) => ({ ...res, headers: redactHeaders(res.headers) }),
+    },
     genReqId(req, res) {
       const given = req.headers['x-request-id'];
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
