@@ -55,6 +55,8 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<D
       COVE_COMPUTE_RECEIPTS_ADDRESS: contracts.computeReceipts,
       COVE_PROVIDER_REGISTRY_ADDRESS: contracts.providerRegistry,
       COVE_LOG_LEVEL: 'warn',
+      // Everyone on a devnet is on loopback: let the provider pin from the publishers' local nodes.
+      COVE_PIN_ALLOW_PRIVATE_ADDRESSES: 'true',
       ...params.providerEnv,
     });
     const provider = await startProvider(config, { logger: params.logger ?? pino({ level: config.logLevel }) });

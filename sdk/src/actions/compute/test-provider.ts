@@ -35,6 +35,8 @@ export async function startProviderProcess(w: TestWorld, params: { peers: string
     COVE_PROVIDER_REGISTRY_ADDRESS: w.cove.providerRegistry,
     COVE_IPFS_PEERS: params.peers.join(','),
     COVE_LOG_LEVEL: 'silent',
+    // The test publishers' nodes listen on loopback, which a provider refuses to dial by default.
+    COVE_PIN_ALLOW_PRIVATE_ADDRESSES: 'true',
     COVE_ENVIRONMENTS: JSON.stringify([{ id: 'default', cpus: 1, memoryBytes: 512 * 1024 * 1024, timeoutSeconds: 60, images: [TEST_NODE_IMAGE] }]),
   };
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
