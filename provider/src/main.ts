@@ -1,5 +1,7 @@
 /** `cove-provider` (or `tsx provider/src/main.ts`): starts a provider from `COVE_*` environment variables. */
+import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
+import { installCrashGuard } from './crashGuard.js';
 import { startProvider, type RunningProvider } from './start.js';
 
 function die(code: string, message: string): never {
@@ -14,9 +16,12 @@ try {
   if (err instanceof ConfigError) die(err.code, err.message);
   throw err;
 }
+const logger = pino({ level: config.logLevel });
+// No input may take the process down: what escapes every handler is logged, and serving goes on.
+installCrashGuard({ logger });
 let provider: RunningProvider;
 try {
-  provider = await startProvider(config);
+  provider = await startProvider(config, { logger });
 } catch (err) {
   // One clear line (the RPC is unreachable, the account has no funds, the port is taken…).
   const e = err as { code?: unknown; shortMessage?: string; message?: string };
