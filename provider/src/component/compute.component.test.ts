@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
-import { algorithmCodeHash, PIN_REQUEST_TYPES, providerDomain } from '@cove/sdk';
+import { algorithmHash, PIN_REQUEST_TYPES, providerDomain } from '@cove/sdk';
 import { startProvider, type RunningProvider } from '../start.js';
 import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
 
@@ -76,6 +76,8 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.deepEqual([...onChain.orderIds], [o.orderId]);
     assert.equal(onChain.algorithmImageDigest, '0x' + nodeImage.slice('sha256:'.length));
     assert.equal(onChain.algorithmCodeHash, request.algorithm.codeHash);
+    const { codeCid: _cid, ...spec } = request.algorithm;
+    assert.equal(onChain.algorithmHash, algorithmHash(spec), 'the receipt names the whole spec that ran');
     assert.equal(await w.c.computeReceipts.getFunction('providerOf')(jobId), p.address);
     const tx = await w.rpc.getTransactionReceipt(status.receipt.txHash);
     assert.equal(tx?.status, 1);
@@ -90,9 +92,8 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const a = await w.publish({ provider: providerInfo(), content: `f1,f2,label\n${rows.join('\n')}\n`, allowedImages: [pythonImage] });
     const o = await w.order({ datatoken: a.datatoken, provider: p.address });
     const code = readFileSync(fileURLToPath(new URL('../../../examples/algorithms/train-logreg/algorithm.py', import.meta.url)));
-    const base = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.python, nonce: nonce++, code });
-    const request = { ...base.request, algorithm: { ...base.request.algorithm, fileName: 'train.py', codeHash: algorithmCodeHash({ fileName: 'train.py', code }), command: ['python3', '/data/transformations/algorithm/train.py'] } };
-    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: code.toString('base64') });
+    const { request, code: bundle } = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.python, nonce: nonce++, code, fileName: 'train.py' });
+    const r = await postJson(`${p.url}/v1/compute`, { request, signature: await w.signCompute(p.address, request), algorithmCode: bundle.toString('base64') });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const status = await waitForJob(w, p.url, p.address, r.body.jobId);
     assert.equal(status.status, 'succeeded', JSON.stringify(status));

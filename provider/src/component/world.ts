@@ -27,7 +27,7 @@ import {
   type CoveContracts,
   type StorageNode,
 } from '@cove/sdk';
-import { algorithmHash, bundleFiles, normalizeAlgorithmSpec, type AlgorithmSpec, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '@cove/sdk';
+import { algorithmHash, algorithmSpecSchema, bundleFiles, normalizeAlgorithmSpec, type AlgorithmSpec, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type JobAction } from '@cove/sdk';
 import { loadConfig, type ProviderConfig } from '../config.js';
 
 /** Runtime images of the tests (env-overridable). */
@@ -153,7 +153,7 @@ export async function createWorld() {
     const datatoken = ev.args.datatoken as string;
     // Hand the buyer and the stranger some datatokens (one per order).
     const dt = getDatatoken(datatoken, publisher);
-    await (await dt.getFunction('transfer')(buyer.address, 20n * ONE)).wait();
+    await (await dt.getFunction('transfer')(buyer.address, 60n * ONE)).wait();
     await (await dt.getFunction('transfer')(stranger.address, 5n * ONE)).wait();
     return { assetId, datatoken, document: stored };
   }
@@ -187,7 +187,8 @@ export async function createWorld() {
     return {
       code: bundle.bytes,
       spec,
-      algorithmHash: algorithmHash(spec),
+      // A deliberately invalid spec (attack tests) has no hash.
+      algorithmHash: algorithmSpecSchema.safeParse(spec).success ? algorithmHash(spec) : '',
       request: {
         consumer: p.consumer ?? buyer.address,
         datasets: p.datasets.map((d) => ({ assetId: String(d.assetId), serviceId: String(d.serviceId ?? SERVICE.compute), orderTxHash: d.txHash })),
