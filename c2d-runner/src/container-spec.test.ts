@@ -66,6 +66,7 @@ describe('the container runs exactly the spec: entrypoint, command, working dir,
 
   const refused: [string, Parameters<Harness['run']>[0]['spec']][] = [
     ['root', { user: '0:0' }],
+    ['the root group', { user: '1000:0' }],
     ['a user that is not uid:gid', { user: 'root' }],
     ['a COVE_ variable', { env: ['COVE_OUTPUTS=/'] }],
     ['an env entry without a name', { env: ['=x'] }],

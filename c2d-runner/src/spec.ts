@@ -121,7 +121,7 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
     const m = typeof spec.user === 'string' ? /^([0-9]{1,10}):([0-9]{1,10})$/.exec(spec.user) : null;
     if (!m) invalid('user', 'must be uid:gid');
     user = { uid: Number(m[1]), gid: Number(m[2]) };
-    if (user.uid === 0 || user.uid > 0xfffffffe || user.gid > 0xfffffffe) invalid('user', 'must not be root and must be a valid id');
+    if (user.uid === 0 || user.gid === 0 || user.uid > 0xfffffffe || user.gid > 0xfffffffe) invalid('user', 'must not be root or the root group, and must be valid ids');
   }
 
   if (!Array.isArray(spec.inputs)) invalid('inputs', 'must be an array');

@@ -57,6 +57,7 @@ describe('algorithm spec', () => {
   const invalid: [string, Partial<AlgorithmSpec>][] = [
     ['an image reference', { image: 'python:3.12' }],
     ['root', { user: '0:0' }],
+    ['the root group', { user: '1000:0' }],
     ['a named user', { user: 'root' }],
     ['a COVE_ variable', { env: ['COVE_INPUTS=/'] }],
     ['a lower-case cove_ variable', { env: ['cove_inputs=/'] }],

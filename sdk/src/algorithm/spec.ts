@@ -70,8 +70,8 @@ export const algorithmSpecSchema = z.strictObject({
       const sorted = [...env].sort(compareUtf8);
       if (sorted.some((e, i) => e !== env[i])) ctx.addIssue({ code: 'custom', message: 'env entries must be sorted (by UTF-8 bytes)' });
     }),
-  /** `uid:gid`, numeric; uid 0 (root) is refused. */
-  user: z.string().regex(/^[1-9][0-9]{0,9}:[0-9]{1,10}$/, 'expected uid:gid (numbers, uid not 0)'),
+  /** `uid:gid`, numeric; root (uid 0) and the root group (gid 0) are refused. */
+  user: z.string().regex(/^[1-9][0-9]{0,8}:[1-9][0-9]{0,8}$/, 'expected uid:gid (numbers below 10^9, neither 0)'),
 });
 
 /** What the owner approves and the provider runs: the whole container spec. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listingHash } from '../actions/audit/hashes.js';
 import { isCoveError } from '../errors.js';
-import { bundleHeader, extractBundle, packBundle, packBundleBytes } from './bundle.js';
+import { bundleHeader, extractBundle, listBundle, packBundle, packBundleBytes } from './bundle.js';
 import { checkResultFiles } from './verify.js';
 import { writeDirAtomically } from './atomic.js';
 
@@ -70,6 +70,10 @@ test('refuses unsafe paths, other entry types, truncation and trailing bytes', a
   flipped[10] = 0x41;
   await assert.rejects(attempt(flipped), bad);
   await assert.rejects(extractBundle({ source: [Buffer.concat([entry('a', 'hello'), end])], dir: join(dir, 'cap'), maxBytes: 4 }), bad);
+  // Zero padding is fine up to a bound, not forever (a bundle by CID could be gigabytes of it).
+  await attempt(Buffer.concat([entry('a', 'x'), end, Buffer.alloc(10240)]));
+  await assert.rejects(attempt(Buffer.concat([entry('a', 'x'), end, Buffer.alloc(256 * 1024)])), bad);
+  await assert.rejects(listBundle({ source: [Buffer.concat([entry('a', 'x'), entry('b', 'y'), end])], maxFiles: 1 }), bad);
 });
 
 test('result files must match the manifest and the on-chain outputsHash', () => {

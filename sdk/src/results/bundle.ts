@@ -14,6 +14,7 @@ import { throwIfAborted } from '../crypto/errors.js';
 import { ActionError } from '../actions/errors.js';
 
 const BLOCK = 512;
+const MAX_TRAILING_PADDING = 64 * 1024;
 const octal = (value: number, width: number) => value.toString(8).padStart(width - 1, '0') + '\0';
 
 function splitPath(path: string): { name: string; prefix: string } {
@@ -191,11 +192,14 @@ async function walkBundle(params: { source: ByteSource; dir?: string; maxBytes?:
       if (pad > 0 && (await reader.read(pad)).byteLength !== pad) throw invalid('bundle ends inside padding');
       files.push({ path, size, sha256: hash.digest('hex') });
     }
-    // Whatever follows the end marker must be zero padding.
-    for (;;) {
+    // Whatever follows the end marker must be zero padding, and not much of it (a tar
+    // record is 10 KiB): an endless tail would otherwise be read to its end.
+    for (let padding = 0; ; ) {
       const rest = await reader.read(64 * 1024);
       if (rest.byteLength === 0) break;
+      padding += rest.byteLength;
       if (!rest.every((b) => b === 0)) throw invalid('bytes after the end of the bundle');
+      if (padding > MAX_TRAILING_PADDING) throw invalid(`more than ${MAX_TRAILING_PADDING} bytes of padding after the end of the bundle`);
     }
     return files;
   } finally {
