@@ -77,7 +77,10 @@ export function registerCompute(program: Command, run: Run): void {
           const provider = providerOf(o, network);
           const algorithm = algorithmInput(o.algorithm, o);
           // Refuse what the policies refuse before spending any order.
-          await checkAlgorithm(cove, { assetIds: ids, algorithm, provider });
+          const checked = await checkAlgorithm(cove, { assetIds: ids, algorithm, provider });
+          if (checked.anyAlgorithm.length > 0 && !opts.json) {
+            process.stderr.write(`cove: note: asset(s) ${checked.anyAlgorithm.join(', ')} allow ANY algorithm: this code runs without its owner's review, and audits will say so\n`);
+          }
           const datasets = [];
           const ordered: string[] = [];
           for (const [i, assetId] of ids.entries()) {
