@@ -49,6 +49,8 @@ export const EnvSchema = z.object({
   COVE_JOB_QUEUE_MAX: intFromEnv(32, 0),
   COVE_BODY_LIMIT_BYTES: intFromEnv(512 * 1024, 1024),
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
+  /** How long admission may take to fetch an algorithm bundle given by CID (then ALGORITHM_CODE_UNAVAILABLE, nothing spent). */
+  COVE_CODE_FETCH_TIMEOUT_MS: intFromEnv(30_000, 100),
   /** The most one `POST /v1/pin` request may store, summed over its CIDs (2 GiB). */
   COVE_PIN_MAX_BYTES: intFromEnv(2 * 1024 ** 3, 0),
   /** Token bucket per source address, taken before a request is authenticated. */
@@ -107,7 +109,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
     providerRegistry: e.COVE_PROVIDER_REGISTRY_ADDRESS,
   },
   ipfs: { listen: e.COVE_IPFS_LISTEN, peers: e.COVE_IPFS_PEERS },
-  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX },
+  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS },
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,
     inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,

@@ -31,6 +31,8 @@ export type ServicesParameters = {
   signerRateLimit?: { ratePerSecond: number; burst: number };
   /** Let `POST /v1/pin` dial loopback and private addresses (devnets, tests). */
   pinAllowPrivateAddresses?: boolean;
+  /** How long admission may take to fetch a bundle given by CID. */
+  codeFetchTimeoutMs?: number;
   clock?: () => number;
 };
 
@@ -81,7 +83,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     lastNonce: (address) => p.store.lastNonce(address),
     startCompute: (params) =>
       startCompute(
-        { ...common, engine: p.engine, storage: p.storage, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes, codeMaxBytes: maxCodeBytes(p.limits.inlineCodeBytes) },
+        { ...common, engine: p.engine, storage: p.storage, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes, codeMaxBytes: maxCodeBytes(p.limits.inlineCodeBytes), ...(p.codeFetchTimeoutMs !== undefined && { codeFetchTimeoutMs: p.codeFetchTimeoutMs }) },
         params,
       ),
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),

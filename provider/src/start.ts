@@ -119,6 +119,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       limits: { bodyBytes: config.limits.bodyBytes, inlineCodeBytes: config.limits.inlineCodeBytes, maxSignatureTtlSeconds: config.limits.maxSignatureTtlSeconds, queueMax: config.jobs.queueMax, concurrency: config.jobs.concurrency, pinMaxBytes: config.limits.pinMaxBytes },
       signerRateLimit: { ratePerSecond: config.limits.signerRatePerSecond, burst: config.limits.signerRateBurst },
       pinAllowPrivateAddresses: config.pin.allowPrivateAddresses,
+      codeFetchTimeoutMs: config.jobs.codeFetchTimeoutMs,
     });
     const app = createProviderApp({ services, logger, limits: { bodyBytes: config.limits.bodyBytes, ratePerSecond: config.limits.ratePerSecond, rateBurst: config.limits.rateBurst } });
     const fdLimit = openFileLimit();

@@ -19,7 +19,7 @@ const docker = new Docker();
 
 before(async () => {
   w = await createWorld();
-  p = await startProvider(w.providerConfig({ COVE_PROVIDER_DATA_DIR: `${w.dir}/attacked`, COVE_BODY_LIMIT_BYTES: String(64 * 1024), COVE_INLINE_CODE_MAX_BYTES: String(16 * 1024) }));
+  p = await startProvider(w.providerConfig({ COVE_PROVIDER_DATA_DIR: `${w.dir}/attacked`, COVE_BODY_LIMIT_BYTES: String(64 * 1024), COVE_INLINE_CODE_MAX_BYTES: String(16 * 1024), COVE_CODE_FETCH_TIMEOUT_MS: '1500' }));
   nodeImage = await w.imageId(IMAGES.node);
   asset = await w.publish({ provider: providerInfo(), content: 'x\n1\n', allowedImages: [nodeImage] });
   const approved = w.computeRequest({ datasets: [], image: IMAGES.node, nonce: 0n });
@@ -230,6 +230,18 @@ describe('provider attack suite: only the owner-approved container spec runs', (
       codes.push([r.status, r.body.error.code, r.body.error.message]);
     }
     assert.deepEqual(codes[0], codes[1]);
+  });
+
+  it('refuses a bundle CID nobody serves with ALGORITHM_CODE_UNAVAILABLE at admission, and runs one that is served', async () => {
+    const o = await freshOrder();
+    const body = await signedBody({ txHash: o.txHash });
+    const missing = { ...body.request, algorithm: { ...body.request.algorithm, codeCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' } };
+    await refused({ request: missing, signature: await w.signCompute(p.address, missing) }, 422, 'ALGORITHM_CODE_UNAVAILABLE');
+    // The same order, the bundle now on the buyer's node: fetched at admission and run.
+    const served = { ...body.request, nonce: String(nonce++), algorithm: { ...body.request.algorithm, codeCid: await w.client.add([Buffer.from(body.algorithmCode, 'base64')]) } };
+    const ok = await postJson(`${p.url}/v1/compute`, { request: served, signature: await w.signCompute(p.address, served) });
+    assert.equal(ok.status, 202, JSON.stringify(ok.body));
+    assert.equal((await waitForJob(w, p.url, p.address, ok.body.jobId)).status, 'succeeded');
   });
 
   it('refuses what could never run before spending anything: NUL in the command, root, a COVE_ variable, a non-bundle', async () => {
