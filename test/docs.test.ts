@@ -15,14 +15,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseEther } from 'ethers';
-import { identityFiles, loadIdentity, writeNetworkFile } from '@cove/sdk';
+import { identityFiles, loadIdentity } from '@cove/sdk';
 import { startDevnet, type Devnet } from '@cove/provider';
+import { writeCliNetwork } from './lib/cli.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 const GUIDES = ['owner', 'buyer', 'auditor', 'provider-operator'] as const;
 /** Values one role hands to another. */
-const SHARED = ['ASSET_ID', 'IMAGE', 'CODE_HASH', 'JOB_ID', 'MODEL_ID', 'RESULTS'];
+const SHARED = ['ASSET_ID', 'IMAGE', 'SPEC', 'ALGORITHM_HASH', 'JOB_ID', 'MODEL_ID', 'RESULTS'];
 
 type Block = { lang: 'sh' | 'ts'; code: string; line: number };
 
@@ -45,16 +46,7 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'cove-docs-'));
   await symlink(join(root, 'examples'), join(work, 'examples'));
   await writeFile(stateFile(), '');
-  const { chainId, ...contracts } = devnet.contracts;
-  for (const role of GUIDES) {
-    await writeNetworkFile(join(work, role, 'network.json'), {
-      rpcUrl: devnet.rpcUrl,
-      chainId: chainId.toString(),
-      contracts,
-      providerUrl: devnet.provider.url,
-      ipfsPeers: devnet.provider.ipfsAddresses,
-    });
-  }
+  for (const role of GUIDES) await writeCliNetwork(devnet, join(work, role));
 });
 
 after(async () => {
@@ -118,5 +110,5 @@ for (const role of GUIDES) {
 
 test('the state each role hands on was actually produced', async () => {
   const state = await readFile(stateFile(), 'utf8');
-  for (const name of ['ASSET_ID', 'JOB_ID', 'MODEL_ID']) assert.match(state, new RegExp(`^export ${name}=`, 'm'));
+  for (const name of ['ASSET_ID', 'SPEC', 'ALGORITHM_HASH', 'JOB_ID', 'MODEL_ID']) assert.match(state, new RegExp(`^export ${name}=`, 'm'));
 });

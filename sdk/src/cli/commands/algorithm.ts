@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { prepareAlgorithm, type AlgorithmInput } from '../../algorithm/prepare.js';
-import { algorithmHash, algorithmSpecSchema, canonicalAlgorithmSpec } from '../../algorithm/spec.js';
+import { ALGORITHM_SPEC_VERSION, algorithmHash, algorithmSpecSchema, canonicalAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
 import type { AssetDocumentInput } from '../../asset/schema.js';
 import { connectProvider } from '../../provider-api/connect.js';
 import { withSession, type GlobalOptions } from '../context.js';
@@ -53,19 +53,39 @@ export function algorithmInput(path: string, o: AlgorithmOptions): AlgorithmInpu
 
 type ApprovedAlgorithm = NonNullable<NonNullable<AssetDocumentInput['computePolicy']>['allowedAlgorithms']>[number];
 
+/**
+ * Reads an algorithm spec file: the canonical bytes `cove hash-algorithm --out` writes
+ * (`kind` and `version` included), or a bare spec (as an asset document carries it).
+ */
+export function readSpecFile(path: string, option: string): AlgorithmSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw usage(`${option}: cannot read "${path}" (give a spec file from cove hash-algorithm --out${option === '--allow-algorithm' ? ', or an algorithm hash 0x…' : ''})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw usage(`${path} is not JSON (expected a spec file from cove hash-algorithm --out)`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usage(`${path} is not an algorithm spec: expected a JSON object`);
+  const { kind, version, ...rest } = json as Record<string, unknown>;
+  if ((kind !== undefined || version !== undefined) && (kind !== 'cove-algorithm' || version !== ALGORITHM_SPEC_VERSION)) {
+    throw usage(`${path} is not an algorithm spec of this version: expected kind "cove-algorithm", version ${ALGORITHM_SPEC_VERSION}`);
+  }
+  const parsed = algorithmSpecSchema.safeParse(rest);
+  if (!parsed.success) throw usage(`${path} is not an algorithm spec: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 /** `--allow-algorithm` values: a hash (0x…) or a spec file written by `cove hash-algorithm --out`. */
 export function approvedAlgorithms(values: string[]): ApprovedAlgorithm[] {
   return values.map((v) => {
     if (/^0x[0-9a-fA-F]{64}$/.test(v)) return { hash: v.toLowerCase() };
-    let text: string;
-    try {
-      text = readFileSync(v, 'utf8');
-    } catch {
-      throw usage(`--allow-algorithm must be an algorithm hash (0x…) or a spec file, got "${v}"`);
-    }
-    const parsed = algorithmSpecSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw usage(`${v} is not an algorithm spec: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return { hash: algorithmHash(parsed.data), spec: parsed.data };
+    const spec = readSpecFile(v, '--allow-algorithm');
+    return { hash: algorithmHash(spec), spec };
   });
 }
 

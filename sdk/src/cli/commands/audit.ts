@@ -7,7 +7,7 @@ import { withSession } from '../context.js';
 import { printResult } from '../output.js';
 import { parseAssetId, parseJobId, usage } from '../options.js';
 import type { Run } from '../run.js';
-import { approvedAlgorithms } from './algorithm.js';
+import { readSpecFile } from './algorithm.js';
 
 /** The lines of one job's verdict: each check with why it passed or failed. */
 export function verdictLines(v: JobVerdict): string[] {
@@ -28,7 +28,7 @@ export function registerAudit(program: Command, run: Run): void {
       run(async (opts, target: string, o: { results?: string; algorithm?: string }) => {
         await withSession(opts, async ({ cove }) => {
           if (target.startsWith('0x')) {
-            const algorithm = o.algorithm === undefined ? undefined : approvedAlgorithms([o.algorithm])[0]!.spec!;
+            const algorithm = o.algorithm === undefined ? undefined : readSpecFile(o.algorithm, '--algorithm');
             const verdict = await verifyJob(cove, { jobId: parseJobId(target), ...(o.results === undefined ? {} : { resultFiles: o.results }), ...(algorithm && { algorithm }) });
             printResult(opts, verdict, () => verdictLines(verdict));
             if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `job ${verdict.jobId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
