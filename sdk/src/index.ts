@@ -48,6 +48,6 @@ export { TERMINAL_JOB_STATUSES, type JobRef } from './actions/compute/job.js';
 export { download, type DownloadParameters, type DownloadReturnType } from './actions/access/download.js';
 export { checkResultFiles, type ResultManifestInput, type OnChainResult } from './results/verify.js';
 export { openCoveHome, defaultHome, readNetworkFile, writeNetworkFile, networkContracts, networkSchema, type CoveHome, type NetworkFile, type OpenCoveHomeParameters } from './client/home.js';
-export { algorithmSpecSchema, normalizeAlgorithmSpec, canonicalAlgorithmSpec, algorithmHash, isAllowedWorkingDir, ALGORITHM_DIR, DEFAULT_WORKING_DIR, DEFAULT_ALGORITHM_USER, ALGORITHM_SPEC_VERSION, type AlgorithmSpec, type AlgorithmSpecInput } from './algorithm/spec.js';
+export { algorithmSpecSchema, normalizeAlgorithmSpec, parseAlgorithmSpec, canonicalAlgorithmSpec, algorithmHash, isAllowedWorkingDir, ALGORITHM_DIR, DEFAULT_WORKING_DIR, DEFAULT_ALGORITHM_USER, ALGORITHM_SPEC_VERSION, type AlgorithmSpec, type AlgorithmSpecInput } from './algorithm/spec.js';
 export { bundleFiles, bundleDirectory, codeHashOf, ALGORITHM_BUNDLE_LIMITS, type AlgorithmBundle } from './algorithm/bundle.js';
 export { prepareAlgorithm, resolveImageId, type PreparedAlgorithm } from './algorithm/prepare.js';

@@ -10,7 +10,7 @@ import { listBundle } from '../results/bundle.js';
 import { listingHash } from '../actions/audit/hashes.js';
 import { bundleDirectory, bundleFiles } from './bundle.js';
 import { prepareAlgorithm } from './prepare.js';
-import { algorithmHash, canonicalAlgorithmSpec, normalizeAlgorithmSpec, type AlgorithmSpec } from './spec.js';
+import { algorithmHash, canonicalAlgorithmSpec, normalizeAlgorithmSpec, parseAlgorithmSpec, type AlgorithmSpec } from './spec.js';
 
 const IMAGE = `sha256:${'a'.repeat(64)}`;
 const CODE = `0x${'b'.repeat(64)}`;
@@ -52,6 +52,15 @@ describe('algorithm spec', () => {
   it('escapes strings as JSON does, so non-ASCII and control characters hash reproducibly', () => {
     const spec = { ...base(), env: ['GREETING=héllo\tworld "q" \\ \u007f'] };
     assert.match(canonicalAlgorithmSpec(spec), /"env":\["GREETING=héllo\\tworld \\"q\\" \\\\ \u007f"\]/);
+  });
+
+  it('parses the canonical file and a bare spec alike, and refuses other kinds or versions', () => {
+    const spec = base();
+    assert.deepEqual(parseAlgorithmSpec(JSON.parse(canonicalAlgorithmSpec(spec))), spec);
+    assert.deepEqual(parseAlgorithmSpec(spec), spec);
+    for (const bad of [{ ...spec, kind: 'other', version: 1 }, { ...spec, kind: 'cove-algorithm', version: 2 }, { ...spec, extra: 1 }, [spec], null]) {
+      assert.throws(() => parseAlgorithmSpec(bad), (e) => isCoveError(e, 'INVALID_PARAMS'));
+    }
   });
 
   const invalid: [string, Partial<AlgorithmSpec>][] = [

@@ -124,3 +124,25 @@ export function canonicalAlgorithmSpec(spec: AlgorithmSpec): string {
 export function algorithmHash(spec: AlgorithmSpec): `0x${string}` {
   return sha256Hex(canonicalAlgorithmSpec(spec));
 }
+
+/**
+ * Reads a spec from JSON: the canonical form (`kind: "cove-algorithm"`, `version`, as
+ * `cove hash-algorithm --out` writes it) or a bare spec (as a policy lists it). Throws
+ * `INVALID_PARAMS` naming the problems.
+ *
+ * @example
+ * const spec = parseAlgorithmSpec(JSON.parse(readFileSync('train.spec.json', 'utf8')));
+ */
+export function parseAlgorithmSpec(json: unknown): AlgorithmSpec {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ActionError('INVALID_PARAMS', 'not an algorithm spec: expected a JSON object');
+  const { kind, version, ...rest } = json as Record<string, unknown>;
+  if ((kind !== undefined || version !== undefined) && (kind !== 'cove-algorithm' || version !== ALGORITHM_SPEC_VERSION)) {
+    throw new ActionError('INVALID_PARAMS', `not an algorithm spec of this version: expected kind "cove-algorithm", version ${ALGORITHM_SPEC_VERSION}`);
+  }
+  const parsed = algorithmSpecSchema.safeParse(rest);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ActionError('INVALID_PARAMS', `not an algorithm spec: ${issues.join('; ')}`, { details: { issues } });
+  }
+  return parsed.data;
+}

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { prepareAlgorithm, type AlgorithmInput } from '../../algorithm/prepare.js';
-import { ALGORITHM_SPEC_VERSION, algorithmHash, algorithmSpecSchema, canonicalAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
+import { algorithmHash, canonicalAlgorithmSpec, parseAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
 import type { AssetDocumentInput } from '../../asset/schema.js';
 import { connectProvider } from '../../provider-api/connect.js';
 import { withSession, type GlobalOptions } from '../context.js';
@@ -27,7 +27,7 @@ export function algorithmSpecOptions(cmd: Command): Command {
 }
 
 function argList(text: string, name: string): string[] {
-  if (!text.trim().startsWith('[')) return text.split(',');
+  if (!text.trim().startsWith('[')) return text.split(',').map((a) => a.trim());
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -70,14 +70,11 @@ export function readSpecFile(path: string, option: string): AlgorithmSpec {
   } catch {
     throw usage(`${path} is not JSON (expected a spec file from cove hash-algorithm --out)`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw usage(`${path} is not an algorithm spec: expected a JSON object`);
-  const { kind, version, ...rest } = json as Record<string, unknown>;
-  if ((kind !== undefined || version !== undefined) && (kind !== 'cove-algorithm' || version !== ALGORITHM_SPEC_VERSION)) {
-    throw usage(`${path} is not an algorithm spec of this version: expected kind "cove-algorithm", version ${ALGORITHM_SPEC_VERSION}`);
+  try {
+    return parseAlgorithmSpec(json);
+  } catch (err) {
+    throw usage(`${path}: ${(err as Error).message}`);
   }
-  const parsed = algorithmSpecSchema.safeParse(rest);
-  if (!parsed.success) throw usage(`${path} is not an algorithm spec: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
 }
 
 /** `--allow-algorithm` values: a hash (0x…) or a spec file written by `cove hash-algorithm --out`. */
