@@ -18,6 +18,11 @@ export function against(row: BenchRow, base: BenchRow): BenchRow {
   return { ...row, baseline: base.name, ratio: row.value / base.value };
 }
 
+/** Median of `xs` (the upper middle of an even count). */
+export function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 /** Median of `n` timed runs of `fn`, in milliseconds. */
 export async function medianMs(n: number, fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -26,8 +31,7 @@ export async function medianMs(n: number, fn: () => Promise<unknown>): Promise<n
     await fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return median(times);
 }
 
 export function formatTable(rows: BenchRow[]): string {
