@@ -67,7 +67,7 @@ describe('verifyJob names the failing check', () => {
 
   it('every check passes on an untouched job (the baseline the cases below depart from)', async () => {
     const { jobId, resultsDir } = await trainedJob(shared, 'baseline');
-    const verdict = await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir });
+    const verdict = await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir, algorithm: world.trainSpec });
     assert.deepEqual(verdict.checks.map((c) => [c.name, c.ok]), AUDIT_CHECKS.map((n) => [n, true]));
   });
 
