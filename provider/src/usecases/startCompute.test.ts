@@ -157,6 +157,12 @@ describe('startCompute', () => {
       const r = { ...request, algorithm: { ...request.algorithm, codeHash: other.codeHash } };
       return { request: r, signature: await s.signCompute(r), inlineCode: other.bytes };
     }],
+    ['a working dir that is no folder of the bundle', 'ALGORITHM_BUNDLE_INVALID', async ({ s }) => {
+      const lost = { ...SPEC, workingDir: '/data/transformations/algorithm/src' };
+      const a = await s.addAsset({ compute: { allowedAlgorithms: [algorithmHash(lost)] } });
+      const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId).txHash }], { algorithm: { ...lost, codeCid: '' } });
+      return { request: r, signature: await s.signCompute(r), inlineCode: BUNDLE };
+    }],
     ['an inline bundle that is not a bundle', 'ALGORITHM_BUNDLE_INVALID', async ({ s, request }) => ({ request, signature: await s.signCompute(request), inlineCode: Buffer.from('print(1)\n') })],
     ['an approved image absent from this host', 'ALGORITHM_IMAGE_UNAVAILABLE', async ({ s }) => {
       const absent = { ...SPEC, image: 'sha256:' + 'd'.repeat(64) };

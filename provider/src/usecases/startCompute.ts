@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TypedDataDomain } from 'ethers';
 import type { Environment } from '../config.js';
 import { ProviderError } from '../errors.js';
-import { algorithmHash, algorithmSpecSchema, COMPUTE_REQUEST_TYPES, isCoveError, listBundle, listingHash, parseCid, type AlgorithmSpec, type ComputeRequestMessage } from '@cove/sdk';
+import { ALGORITHM_DIR, algorithmHash, algorithmSpecSchema, COMPUTE_REQUEST_TYPES, isCoveError, listBundle, listingHash, parseCid, type AlgorithmSpec, type ComputeRequestMessage } from '@cove/sdk';
 import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { EngineJobSpec, EnginePort, StoragePort } from '../ports.js';
@@ -28,8 +28,12 @@ export function specOf(request: ComputeRequestMessage): AlgorithmSpec {
   return spec;
 }
 
-/** Checks a code bundle against the spec's codeHash; ALGORITHM_BUNDLE_INVALID / ALGORITHM_CODE_MISMATCH. */
-async function checkBundle(source: AsyncIterable<Uint8Array> | Uint8Array[], codeHash: string, maxBytes: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Checks a code bundle against the spec: its listing hash is `codeHash`, and a working
+ * directory inside the algorithm dir is a folder of the bundle (Docker could not start in
+ * one that does not exist on the read-only mount). ALGORITHM_BUNDLE_INVALID / ALGORITHM_CODE_MISMATCH.
+ */
+async function checkBundle(source: AsyncIterable<Uint8Array> | Uint8Array[], spec: Pick<AlgorithmSpec, 'codeHash' | 'workingDir'>, maxBytes: number, signal?: AbortSignal): Promise<void> {
   let files;
   try {
     files = await listBundle({ source, maxBytes, maxFiles: 1024, ...(signal ? { signal } : {}) });
@@ -41,7 +45,11 @@ async function checkBundle(source: AsyncIterable<Uint8Array> | Uint8Array[], cod
     throw err;
   }
   if (files.length === 0) throw new ProviderError('ALGORITHM_BUNDLE_INVALID', 'the algorithm bundle holds no file');
-  if (listingHash(files) !== codeHash.toLowerCase()) throw new ProviderError('ALGORITHM_CODE_MISMATCH', 'the algorithm bundle does not match codeHash');
+  if (listingHash(files) !== spec.codeHash.toLowerCase()) throw new ProviderError('ALGORITHM_CODE_MISMATCH', 'the algorithm bundle does not match codeHash');
+  if (spec.workingDir.startsWith(ALGORITHM_DIR + '/')) {
+    const folder = spec.workingDir.slice(ALGORITHM_DIR.length + 1) + '/';
+    if (!files.some((f) => f.path.startsWith(folder))) throw new ProviderError('ALGORITHM_BUNDLE_INVALID', 'the working directory is not a folder of the algorithm bundle');
+  }
 }
 
 /** The admission side of the job queue. */
@@ -127,7 +135,7 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
     if (params.inlineCode.byteLength > deps.inlineCodeMaxBytes) {
       throw new ProviderError('ALGORITHM_CODE_TOO_LARGE', 'inline code too large', { details: { maxBytes: deps.inlineCodeMaxBytes } });
     }
-    await checkBundle([params.inlineCode], spec.codeHash, deps.inlineCodeMaxBytes);
+    await checkBundle([params.inlineCode], spec, deps.inlineCodeMaxBytes);
   }
 
   const datasets = await checkOrders(deps, { consumer: signer, datasets: request.datasets, serviceType: 'compute', ...(signal ? { signal } : {}) });
@@ -145,7 +153,7 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
   if (codeCid !== '') {
     const timeout = AbortSignal.timeout(deps.codeFetchTimeoutMs ?? 30_000);
     const fetchSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    await checkBundle(deps.storage.cat(codeCid, { signal: fetchSignal }), spec.codeHash, deps.codeMaxBytes, fetchSignal);
+    await checkBundle(deps.storage.cat(codeCid, { signal: fetchSignal }), spec, deps.codeMaxBytes, fetchSignal);
   }
 
   const stored: StoredJobSpec = {

@@ -105,6 +105,10 @@ export async function prepareAlgorithm(
     ...(input.user !== undefined && { user: input.user }),
   };
   const spec = normalizeAlgorithmSpec(specInput);
+  const folder = spec.workingDir.startsWith(ALGORITHM_DIR + '/') ? spec.workingDir.slice(ALGORITHM_DIR.length + 1) + '/' : undefined;
+  if (folder !== undefined && !bundle.files.some((f) => f.path.startsWith(folder))) {
+    throw new ActionError('INVALID_PARAMS', `working dir ${spec.workingDir} is not a folder of the algorithm bundle`);
+  }
   return {
     spec,
     algorithmHash: algorithmHash(spec),

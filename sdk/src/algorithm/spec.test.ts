@@ -129,6 +129,8 @@ describe('algorithm bundle', () => {
     assert.equal(p.spec.codeHash, (await bundleDirectory(join(dir, 'train'))).codeHash);
     assert.equal(p.algorithmHash, algorithmHash(p.spec));
     await assert.rejects(prepareAlgorithm(undefined, { image: 'cove/python-sklearn:12', file: join(dir, 'train', 'main.py') }), (e) => isCoveError(e, 'INVALID_PARAMS'));
+    await prepareAlgorithm(undefined, { image: IMAGE, file: join(dir, 'train'), command: ['python3', 'main.py'], workingDir: '/data/transformations/algorithm/lib' });
+    await assert.rejects(prepareAlgorithm(undefined, { image: IMAGE, file: join(dir, 'train'), command: ['python3', 'main.py'], workingDir: '/data/transformations/algorithm/src' }), (e) => isCoveError(e, 'INVALID_PARAMS'));
     const one = await prepareAlgorithm(undefined, { image: IMAGE, file: join(dir, 'train', 'main.py') });
     assert.deepEqual(one.spec.command, ['python3', '/data/transformations/algorithm/main.py']);
   });

@@ -74,6 +74,9 @@ test('refuses unsafe paths, other entry types, truncation and trailing bytes', a
   await attempt(Buffer.concat([entry('a', 'x'), end, Buffer.alloc(10240)]));
   await assert.rejects(attempt(Buffer.concat([entry('a', 'x'), end, Buffer.alloc(256 * 1024)])), bad);
   await assert.rejects(listBundle({ source: [Buffer.concat([entry('a', 'x'), entry('b', 'y'), end])], maxFiles: 1 }), bad);
+  // A file and a directory of one name, either order: unextractable, so refused while listing.
+  await assert.rejects(listBundle({ source: [Buffer.concat([entry('lib', 'x'), entry('lib/a.py', 'y'), end])] }), bad);
+  await assert.rejects(listBundle({ source: [Buffer.concat([entry('lib/a.py', 'y'), entry('lib', 'x'), end])] }), bad);
 });
 
 test('result files must match the manifest and the on-chain outputsHash', () => {

@@ -151,6 +151,7 @@ async function walkBundle(params: { source: ByteSource; dir?: string; maxBytes?:
   const reader = new ByteReader(params.source);
   const files: ExtractedFile[] = [];
   const seen = new Set<string>();
+  const dirs = new Set<string>();
   let total = 0;
   try {
     for (;;) {
@@ -164,6 +165,10 @@ async function walkBundle(params: { source: ByteSource; dir?: string; maxBytes?:
       const prefix = cstring(header.subarray(345, 500));
       const path = safeBundlePath((prefix === '' ? '' : prefix + '/') + cstring(header.subarray(0, 100)));
       if (path === undefined || seen.has(path)) throw invalid('bundle holds an unsafe or duplicate path');
+      // A file where another entry needs a directory (`a` and `a/b`) could not be extracted.
+      const parents = path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+      if (dirs.has(path) || parents.some((d) => seen.has(d))) throw invalid('bundle holds a file where another entry needs a directory');
+      for (const d of parents) dirs.add(d);
       seen.add(path);
       if (params.maxFiles !== undefined && seen.size > params.maxFiles) throw invalid(`bundle holds more than ${params.maxFiles} files`);
       const size = parseOctal(header.subarray(124, 136));
