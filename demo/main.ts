@@ -13,6 +13,7 @@ import { formatEther, parseEther } from 'ethers';
 import { ORDER_AMOUNT, prepareAlgorithm, writeNetworkFile } from '@cove/sdk';
 import { startDevnet } from '@cove/provider';
 import { createParticipant } from './participants.js';
+import { parseLogregModel, scoreCsv } from './score.js';
 import { createStory } from './story.js';
 
 const run = promisify(execFile);
@@ -65,7 +66,7 @@ try {
     computePolicy: {
       allowedAlgorithms: [{ hash: approved.algorithmHash, name: 'train-logreg', spec: approved.spec }],
       limits: { cpus: 1, memoryBytes: 1024 ** 3, timeoutSeconds: 300, pidsLimit: 256, outputBytes: 16 * 1024 ** 2 },
-      outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.pkl', '*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
+      outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
     },
     pricing: { type: 'fixed', baseToken: '0x0000000000000000000000000000000000000000', rate: parseEther('0.01') },
     initialSupply: 10n * ORDER_AMOUNT,
@@ -75,7 +76,7 @@ try {
   story.fact('encrypted dataset', `ipfs://${published.encryptedContentCid}`);
   story.fact('asset document', `ipfs://${published.documentCid}`);
   story.fact('publish tx', `${published.txHash} (${publishReceipt?.gasUsed} gas: NFT + datatoken + price)`);
-  story.fact('policy', `algorithm ${approved.algorithmHash.slice(0, 14)}… = image ${imageId.slice(0, 19)}…, code ${approved.spec.codeHash.slice(0, 12)}…, ${JSON.stringify(approved.spec.command)} as ${approved.spec.user}; outputs *.pkl *.json`);
+  story.fact('policy', `algorithm ${approved.algorithmHash.slice(0, 14)}… = image ${imageId.slice(0, 19)}…, code ${approved.spec.codeHash.slice(0, 12)}…, ${JSON.stringify(approved.spec.command)} as ${approved.spec.user}; outputs *.json (no pickles)`);
   await owner.stop();
   story.note('The owner goes offline: the provider pinned the ciphertext and the document.');
 
@@ -108,9 +109,21 @@ try {
   const resultsDir = join(buyer.home, 'results');
   const results = await buyer.cove.getResults({ provider: devnet.provider.url, jobId, out: resultsDir });
   for (const f of results.files) story.fact(f.path, `${f.size} bytes, sha256 ${f.sha256.slice(0, 16)}…`);
-  const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { accuracy: number; roc_auc: number };
-  story.fact('held-out accuracy', `${metrics.accuracy} (ROC AUC ${metrics.roc_auc})`);
+  const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { accuracy: number; roc_auc: number; brier: number; heldout_rows: number[] };
+  story.fact('held-out accuracy', `${metrics.accuracy} (ROC AUC ${metrics.roc_auc}, Brier ${metrics.brier.toFixed(6)}) on ${metrics.heldout_rows.length} rows`);
   story.fact('outputs hash', `${results.outputsHash} = receipt`);
+
+  story.step('The model is plain JSON weights (no pickle: loading it runs no code); scored again, it reproduces its metrics');
+  const trained = parseLogregModel(await readFile(join(resultsDir, 'model.json'), 'utf8'));
+  story.fact('model.json', `${trained.format}: ${trained.features.length} standardized features → P(${trained.label ?? 'label'} = ${trained.classes[1]}), intercept ${trained.intercept.toFixed(4)}`);
+  // The buyer never sees the rows; the demo still holds the exported CSV, so it scores the held-out rows the job named.
+  const rescored = scoreCsv({ model: trained, csv: exported.stdout, rows: metrics.heldout_rows });
+  const reproduced =
+    Math.abs(rescored.accuracy - metrics.accuracy) <= 5e-5 && Math.abs(rescored.rocAuc - metrics.roc_auc) <= 5e-5 && Math.abs(rescored.brier - metrics.brier) <= 1e-12;
+  story.fact('scored model.json', `held-out accuracy ${rescored.accuracy.toFixed(4)}, ROC AUC ${rescored.rocAuc.toFixed(4)}, Brier ${rescored.brier.toFixed(6)} ${reproduced ? '= metrics.json' : '≠ metrics.json'}`);
+  if (!reproduced) throw new Error(`model.json does not reproduce metrics.json: ${JSON.stringify(rescored)}`);
+  const all = scoreCsv({ model: trained, csv: exported.stdout });
+  story.fact('on all rows', `accuracy ${all.accuracy.toFixed(4)}, ROC AUC ${all.rocAuc.toFixed(4)} over all ${all.rows} patients (train + held-out)`);
 
   story.step('The buyer tokenizes the model as a derived asset with on-chain lineage');
   const model = await buyer.cove.publishModel({

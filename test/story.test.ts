@@ -11,6 +11,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEther } from 'ethers';
 import { AUDIT_CHECKS, getDatatoken, type CoveError, type GetResultsReturnType, type PublishAssetReturnType } from '@cove/sdk';
+import { parseLogregModel, scoreCsv } from '../demo/score.js';
 import { TEST_IMAGES } from './lib/images.js';
 import { buyAndOrder, exportBreastCancer, imageIdOf, publishDataset, runTraining, startWorld, TRAIN_ALGORITHM, type World } from './lib/world.js';
 
@@ -88,8 +89,8 @@ describe('the Cove story: publish → buy → order → compute → results → 
   it('delivers the results decrypted, every file matching its manifest hash and the receipt', async () => {
     resultsDir = join(world.buyer.home, 'results');
     results = await world.buyer.cove.getResults({ provider: world.devnet.provider.url, jobId, out: resultsDir, peers: world.devnet.provider.ipfsAddresses });
-    assert.deepEqual((await readdir(resultsDir)).sort(), ['metrics.json', 'model.pkl']);
-    assert.deepEqual(results.files.map((f) => f.path).sort(), ['metrics.json', 'model.pkl']);
+    assert.deepEqual((await readdir(resultsDir)).sort(), ['metrics.json', 'model.json']);
+    assert.deepEqual(results.files.map((f) => f.path).sort(), ['metrics.json', 'model.json']);
     for (const f of results.files) {
       const bytes = await readFile(join(resultsDir, f.path));
       assert.equal(bytes.byteLength, f.size, f.path);
@@ -105,6 +106,20 @@ describe('the Cove story: publish → buy → order → compute → results → 
     // The dataset itself did not come back: no result file holds a row of it.
     const row = csv.toString().split('\n')[1]!;
     for (const f of results.files) assert.ok(!(await readFile(join(resultsDir, f.path))).includes(row), f.path);
+  });
+
+  it('returns the model as JSON weights that, scored without unpickling anything, reproduce the reported metrics', async () => {
+    const model = parseLogregModel(await readFile(join(resultsDir, 'model.json'), 'utf8'));
+    assert.equal(model.features.length, 30);
+    assert.equal(model.features[0], csv.toString().split(',')[0]);
+    assert.deepEqual(model.classes, [0, 1]);
+    assert.equal(model.scaler?.mean.length, 30);
+    const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { accuracy: number; roc_auc: number; brier: number; heldout_rows: number[] };
+    assert.equal(metrics.heldout_rows.length, 143); // test_size 0.25 of 569
+    const s = scoreCsv({ model, csv: csv.toString(), rows: metrics.heldout_rows });
+    assert.ok(Math.abs(s.accuracy - metrics.accuracy) <= 5e-5, `accuracy ${s.accuracy} vs ${metrics.accuracy}`);
+    assert.ok(Math.abs(s.rocAuc - metrics.roc_auc) <= 5e-5, `ROC AUC ${s.rocAuc} vs ${metrics.roc_auc}`);
+    assert.ok(Math.abs(s.brier - metrics.brier) <= 1e-12, `Brier ${s.brier} vs ${metrics.brier}`);
   });
 
   it('publishes the model as a derived asset whose lineage on-chain is the job', async () => {

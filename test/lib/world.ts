@@ -18,7 +18,7 @@ const run = promisify(execFile);
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-/** The example training algorithm (logistic regression, writes model.pkl and metrics.json). */
+/** The example training algorithm (logistic regression, writes model.json — JSON weights, no pickle — and metrics.json). */
 export const TRAIN_ALGORITHM = join(ROOT, 'examples/algorithms/train-logreg/algorithm.py');
 
 export type World = {
@@ -115,7 +115,7 @@ export function trainingPolicy(world: Pick<World, 'trainSpec' | 'trainAlgorithmH
   return {
     allowedAlgorithms: [{ hash: world.trainAlgorithmHash, name: 'train-logreg', spec: world.trainSpec }],
     limits: { cpus: 1, memoryBytes: 1024 ** 3, timeoutSeconds: 120, pidsLimit: 256, outputBytes: 16 * 1024 ** 2 },
-    outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.pkl', '*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
+    outputPolicy: { maxBytes: 16 * 1024 ** 2, allowedPatterns: ['*.json'], logs: 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
   };
 }
 

@@ -98,7 +98,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const status = await waitForJob(w, p.url, p.address, r.body.jobId);
     assert.equal(status.status, 'succeeded', JSON.stringify(status));
     const result = (await (await fetch(`${p.url}/v1/compute/${r.body.jobId}/result`, { headers: await w.accessHeaders(p.address, r.body.jobId) })).json()) as any;
-    assert.deepEqual(result.manifest.files.map((f: { path: string }) => f.path), ['metrics.json', 'model.pkl']);
+    assert.deepEqual(result.manifest.files.map((f: { path: string }) => f.path), ['metrics.json', 'model.json']);
     const metrics = JSON.parse((await readBundle(result.resultCid, result.sealedKey)).get('metrics.json')!);
     assert.equal(metrics.rows, 80);
     assert.ok(metrics.accuracy > 0.9, JSON.stringify(metrics));

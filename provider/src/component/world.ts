@@ -128,7 +128,7 @@ export async function createWorld() {
       computePolicy: {
         ...(p.allowedAlgorithms ? { allowedAlgorithms: p.allowedAlgorithms.map((hash) => ({ hash })) } : { allowAnyAlgorithm: true as const, allowedImages: p.allowedImages ?? [] }),
         limits: { cpus: 1, memoryBytes: 256 * 1024 * 1024, timeoutSeconds: 30, pidsLimit: 64, outputBytes: 4 * 1024 * 1024 },
-        outputPolicy: { maxBytes: 1024 * 1024, allowedPatterns: ['*.json', '*.pkl'], logs: p.logs ?? 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
+        outputPolicy: { maxBytes: 1024 * 1024, allowedPatterns: ['*.json'], logs: p.logs ?? 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
       },
       created: new Date().toISOString(),
     };

@@ -63,7 +63,7 @@ export const serviceSchema = z.strictObject({
 
 export const outputPolicySchema = z.strictObject({
   maxBytes: positiveInt,
-  /** Globs matched against output paths, e.g. `*.pkl`. */
+  /** Globs matched against output paths, e.g. `*.json`. */
   allowedPatterns: z.array(z.string().min(1)),
   logs: z.union([z.literal('none'), z.string().regex(/^tail:[1-9][0-9]*$/, "expected 'none' or 'tail:N'")]),
   leakGuard: z.strictObject({

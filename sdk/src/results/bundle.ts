@@ -64,7 +64,7 @@ export type BundleEntry = { path: string; file: string };
  * Streams a bundle of `entries` (bundle path → file on disk), one file at a time.
  *
  * @example
- * await storage.add(packBundle([{ path: 'model.pkl', file: '/tmp/out/model.pkl' }]));
+ * await storage.add(packBundle([{ path: 'model.json', file: '/tmp/out/model.json' }]));
  */
 export async function* packBundle(entries: BundleEntry[], params: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
   const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
@@ -94,7 +94,7 @@ export async function* packBundle(entries: BundleEntry[], params: { signal?: Abo
  * job's released outputs into. Byte-identical to `packBundle` over the same files.
  *
  * @example
- * const bundle = packBundleBytes(new Map([['model.pkl', bytes]]));
+ * const bundle = packBundleBytes(new Map([['model.json', bytes]]));
  */
 export function packBundleBytes(files: ReadonlyMap<string, Uint8Array>): Buffer {
   const parts: Buffer[] = [];

@@ -21,7 +21,7 @@ export function sameHash(a: string, b: string): boolean {
  * `path + "\0" + sha256hex + "\n"` sorted by the UTF-8 bytes of `path`, as `0x` + hex.
  *
  * @example
- * listingHash([{ path: 'model.pkl', sha256: 'ab…' }]); // '0x…'
+ * listingHash([{ path: 'model.json', sha256: 'ab…' }]); // '0x…'
  */
 export function listingHash(entries: ReadonlyArray<{ path: string; sha256: string }>): `0x${string}` {
   const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8')));

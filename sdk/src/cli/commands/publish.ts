@@ -34,10 +34,14 @@ type PublishOptions = {
   cpus: string;
 };
 
-/** Defaults a cautious owner would choose: models and metrics out, no raw tables, short logs. */
+/**
+ * Defaults a cautious owner would choose: models and metrics out, no raw tables, short
+ * logs. Model formats are data only: no pickles (`*.pkl`, `*.joblib`, torch `*.pt`), whose
+ * loading runs code on the buyer's machine.
+ */
 export const DEFAULT_OUTPUT_POLICY: ComputePolicy['outputPolicy'] = {
   maxBytes: 64 * 1024 * 1024,
-  allowedPatterns: ['*.json', '*.pkl', '*.onnx', '*.joblib', '*.pt', '*.txt'],
+  allowedPatterns: ['*.json', '*.onnx', '*.safetensors', '*.txt'],
   logs: 'tail:50',
   leakGuard: { enabled: true, minRunBytes: 64 },
 };
