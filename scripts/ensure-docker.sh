@@ -1,9 +1,26 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers. Quiet when one does; on Debian/Ubuntu as root,
-# installs docker.io and starts dockerd in the background; otherwise says what to do.
+# Make sure a Docker engine answers and Docker's default seccomp profile is on disk (the runner
+# derives the jobs' profile from it and refuses to start without it). Quiet when both are there;
+# on Debian/Ubuntu as root, installs what is missing from apt and starts dockerd in the
+# background; otherwise says what to do.
 set -euo pipefail
 
 engine_up() { docker info >/dev/null 2>&1; }
+
+# Keep in step with DOCKER_DEFAULT_SECCOMP_PATH in c2d-runner/src/seccomp.ts.
+SECCOMP_PROFILE=/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json
+if [ ! -f "$SECCOMP_PROFILE" ]; then
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "cove: $SECCOMP_PROFILE is missing; install golang-github-docker-docker-dev (apt-get install --no-install-recommends golang-github-docker-docker-dev)" >&2
+    exit 1
+  fi
+  echo "cove: installing Docker's default seccomp profile (golang-github-docker-docker-dev) from apt..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends golang-github-docker-docker-dev >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends golang-github-docker-docker-dev >/dev/null
+  }
+  [ -f "$SECCOMP_PROFILE" ] || { echo "cove: golang-github-docker-docker-dev installed no $SECCOMP_PROFILE" >&2; exit 1; }
+fi
 
 engine_up && exit 0
 

@@ -19,11 +19,12 @@ export function containerName(instanceId: string, jobId: string): string {
 
 /**
  * Docker create options for a job, every restriction always on: no network, read-only
- * root, all capabilities dropped, no-new-privileges, a non-root user, memory = memory+swap,
- * CPU quota, pids limit, private IPC, and mounts only of the job's own workspace and inputs.
+ * root, all capabilities dropped, no-new-privileges, the Cove seccomp profile (`seccomp.ts`),
+ * a non-root user, memory = memory+swap, CPU quota, pids limit, private IPC, and mounts only
+ * of the job's own workspace and inputs.
  *
  * @example
- * await docker.createContainer(containerOptions({ spec, imageId, ws, instanceId: 'p1', user: { uid: 1000, gid: 1000 } }))
+ * await docker.createContainer(containerOptions({ spec, imageId, ws, instanceId: 'p1', user: { uid: 1000, gid: 1000 }, seccomp: loadCoveSeccompProfile(DOCKER_DEFAULT_SECCOMP_PATH) }))
  */
 export function containerOptions(params: {
   spec: Pick<NormalizedSpec, 'jobId' | 'command' | 'entrypoint' | 'workingDir' | 'env' | 'inputs' | 'limits' | 'outputPolicy'>;
@@ -31,6 +32,8 @@ export function containerOptions(params: {
   ws: Pick<Workspace, 'algorithmDir' | 'outputsDir'>;
   instanceId: string;
   user: { uid: number; gid: number };
+  /** The seccomp profile as a JSON string (Docker's `seccomp=<json>`). */
+  seccomp: string;
 }): Docker.ContainerCreateOptions {
   const { spec, ws, user } = params;
   const { limits } = spec;
@@ -68,7 +71,7 @@ export function containerOptions(params: {
       NetworkMode: 'none',
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', `seccomp=${params.seccomp}`],
       Privileged: false,
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,

@@ -70,7 +70,7 @@ describe('docker engine (fake docker)', () => {
     assert.equal(hc.NetworkMode, 'none');
     assert.equal(hc.ReadonlyRootfs, true);
     assert.deepEqual(hc.CapDrop, ['ALL']);
-    assert.deepEqual(hc.SecurityOpt, ['no-new-privileges']);
+    assert.deepEqual((hc.SecurityOpt as string[]).map((o) => o.split('=')[0]), ['no-new-privileges', 'seccomp']);
     assert.equal(hc.Privileged, false);
     assert.equal(hc.Memory, 64 << 20);
     assert.equal(hc.MemorySwap, 64 << 20);

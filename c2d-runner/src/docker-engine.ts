@@ -9,6 +9,7 @@ import { listingHash, sha256Hex } from './hashing.js';
 import { demuxLogs, tailLogs } from './logs.js';
 import { applyOutputPolicy, guardFailedLogs } from './output-policy.js';
 import { createJobQueue } from './queue.js';
+import { DOCKER_DEFAULT_SECCOMP_PATH, loadCoveSeccompProfile } from './seccomp.js';
 import { normalizeSpec, type NormalizedSpec } from './spec.js';
 import { canTransition, isTerminal } from './state.js';
 import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, LogsPolicy, RecoveredJob, ReleasedLogs, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
@@ -29,6 +30,11 @@ export type DockerEngineOptions = {
   mounter?: Mounter;
   /** The uid/gid jobs run as (1000:1000 by default). */
   user?: { uid: number; gid: number };
+  /**
+   * Docker's default seccomp profile, from which the jobs' profile is derived at creation
+   * (`DOCKER_DEFAULT_SECCOMP_PATH` by default); missing or unparsable is `SECCOMP_PROFILE_UNAVAILABLE`.
+   */
+  seccompBaseProfile?: string;
   onTransition?: TransitionListener;
 };
 
@@ -69,6 +75,7 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
  */
 export function createDockerEngine(options: DockerEngineOptions): ComputeEngine {
   if (!ID.test(options.instanceId)) throw new RunnerError('INVALID_SPEC', `instanceId must match ${ID.source}`, { details: { field: 'instanceId' } });
+  const seccomp = loadCoveSeccompProfile(options.seccompBaseProfile ?? DOCKER_DEFAULT_SECCOMP_PATH);
   const docker: DockerApi = options.docker ?? new Docker();
   const mounter = options.mounter ?? systemMounter();
   const user = options.user ?? { uid: 1000, gid: 1000 };
@@ -217,7 +224,7 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
       rec.files = null;
       if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
       else {
-        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user: jobUser }));
+        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user: jobUser, seccomp }));
         container = c;
         if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
         else {

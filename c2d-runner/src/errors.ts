@@ -11,6 +11,7 @@ export type RunnerErrorCode =
   | 'ENGINE_CLOSED'
   | 'MOUNT_NOT_PERMITTED'
   | 'WORKSPACE_MISSING'
+  | 'SECCOMP_PROFILE_UNAVAILABLE'
   | 'ABORTED';
 
 /**

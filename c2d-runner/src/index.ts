@@ -28,5 +28,6 @@ export { DEFAULT_LIMITS, DEFAULT_MIN_RUN_BYTES, normalizeSpec } from './spec.js'
 export { listingHash, sha256Hex } from './hashing.js';
 export { createLeakIndex, scanForLeaks, type LeakFinding, type LeakScanResult } from './leak-guard.js';
 export { JOB_PATHS, LABEL_ENGINE, LABEL_JOB } from './container.js';
+export { AF_VSOCK, coveSeccompProfile, DOCKER_DEFAULT_SECCOMP_PATH, loadCoveSeccompProfile, REMOVED_SYSCALLS, type SeccompProfile } from './seccomp.js';
 export { systemMounter, type Mounter } from './workspace.js';
 export { isTerminal } from './state.js';
