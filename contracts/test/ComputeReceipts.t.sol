@@ -65,6 +65,16 @@ contract ComputeReceiptsTest is CoveFixture {
         }
     }
 
+    function test_recordJob_recordsRejectedByOwnerWithoutOutputs() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.status = uint8(IComputeReceipts.JobStatus.RejectedByOwner);
+        r.outputsHash = bytes32(0);
+        r.resultCid = "";
+        receipts.recordJob(r, _sign(providerKey, r));
+        vm.assertEq(receipts.getReceipt(JOB).status, 7);
+        vm.assertEq(receipts.getReceipt(JOB).outputsHash, bytes32(0));
+    }
+
     function test_recordJob_revertsIfJobIdZero() public {
         IComputeReceipts.Receipt memory r = _receipt(bytes32(0), orderId, assetId);
         bytes memory sig = _sign(providerKey, r);
@@ -106,8 +116,8 @@ contract ComputeReceiptsTest is CoveFixture {
 
     function test_recordJob_revertsIfUnknownStatus() public {
         IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
-        r.status = 7;
-        vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsInvalidStatus.selector, 7));
+        r.status = 8;
+        vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsInvalidStatus.selector, 8));
         receipts.recordJob(r, "");
     }
 

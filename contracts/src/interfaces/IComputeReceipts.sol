@@ -9,7 +9,8 @@ pragma solidity 0.8.30;
 /// ProviderRegistry, and every order must name that provider. Anyone may submit it.
 ///
 /// Status codes (`status`): 0 succeeded, 1 failed (non-zero exit), 2 timed_out, 3 oom_killed, 4 stopped (by the
-/// consumer), 5 output_rejected (output policy), 6 engine_error.
+/// consumer), 5 output_rejected (output policy), 6 engine_error, 7 rejected_by_owner (an asset owner who reviews
+/// outputs before release refused them; nothing reached the buyer).
 interface IComputeReceipts {
     /// @notice How a job ended.
     enum JobStatus {
@@ -19,7 +20,8 @@ interface IComputeReceipts {
         OomKilled,
         Stopped,
         OutputRejected,
-        EngineError
+        EngineError,
+        RejectedByOwner
     }
 
     /// @notice A job receipt. `orderIds[i]` is the order spent on dataset `assetIds[i]`, whose plaintext hashes to

@@ -51,6 +51,7 @@ export const JOB_STATUS = {
   stopped: 4,
   output_rejected: 5,
   engine_error: 6,
+  rejected_by_owner: 7,
 } as const;
 export type JobStatusName = keyof typeof JOB_STATUS;
 

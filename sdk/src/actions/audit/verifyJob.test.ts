@@ -112,6 +112,13 @@ describe('verifyJob on anvil + Helia', () => {
     assert.equal(check(verdict, 'outputsHash').details?.status, 'timed_out');
   });
 
+  it('verifies a receipt of a job its owner rejected, failing only outputsHash with JOB_NOT_SUCCEEDED', async () => {
+    const { receipt } = await recordedJob({ status: JOB_STATUS.rejected_by_owner, outputsHash: `0x${'00'.repeat(32)}`, resultCid: '' });
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });
+    onlyFailure(verdict, 'outputsHash', 'JOB_NOT_SUCCEEDED');
+    assert.equal(verdict.status, 'rejected_by_owner');
+  });
+
   it('fails algorithmAllowed for an algorithm hash the policy does not approve (another command, env, user…)', async () => {
     const spec = { ...TEST_SPEC, command: ['python3', '-c', 'print(open("/data/inputs/1/data").read())'] };
     const { receipt } = await recordedJob({ algorithmHash: algorithmHash(spec) });
