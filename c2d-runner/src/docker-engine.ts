@@ -182,11 +182,12 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     const policy = rec.spec.outputPolicy.logs;
     if (policy === 'none') return outcome;
     try {
-      const guarded = await guardFailedLogs({ logs: await readLogTail(container, policy), spec: rec.spec });
+      const guarded = await guardFailedLogs({ logs: await readLogTail(container, policy), spec: rec.spec, ...(outcome.info.reason !== undefined && { reason: outcome.info.reason }) });
       if ('logs' in guarded) return { ...outcome, logs: guarded.logs };
       return { ...outcome, info: { ...outcome.info, logsWithheld: guarded.withheld } };
-    } catch (err) {
-      return { ...outcome, info: { ...outcome.info, logsWithheld: `logs could not be checked: ${(err as Error).message ?? String(err)}` } };
+    } catch {
+      // The error's text may quote paths; the buyer reads this, so it names the step only.
+      return { ...outcome, info: { ...outcome.info, logsWithheld: 'logs could not be checked' } };
     }
   }
 

@@ -51,13 +51,13 @@ describe('hostile algorithms: outputs', () => {
     assert.equal(r.outputs, undefined);
   });
 
-  it('rejects a file outside the allowed patterns, naming it', async () => {
+  it('rejects a file outside the allowed patterns, counting it without naming it', async () => {
     const r = await h.run({
       policy: { allowedPatterns: ['*.pkl', '*.json'] },
       code: `const fs = require('fs'); fs.writeFileSync('/data/outputs/model.pkl', 'm'); fs.mkdirSync('/data/outputs/sub'); fs.writeFileSync('/data/outputs/sub/run.sh', 'x');`,
     });
     assert.equal(r.state, 'output_rejected');
-    assert.match(r.reason!, /sub\/run\.sh/);
+    assert.equal(r.reason, '1 of 2 output files do not match the allowed patterns');
   });
 
   it('rejects a symlink to an input without following it', async () => {
@@ -67,22 +67,23 @@ describe('hostile algorithms: outputs', () => {
       code: `require('fs').symlinkSync('/data/inputs/a/data.csv', '/data/outputs/leak.json');`,
     });
     assert.equal(r.state, 'output_rejected');
-    assert.match(r.reason!, /leak\.json: symlink/);
+    assert.match(r.reason!, /^1 output entry is not a regular file \(symlink\)/);
+    assert.doesNotMatch(r.reason!, /leak/);
   });
 
   it('rejects a FIFO in the outputs', async () => {
     const r = await h.run({ image: 'python', policy: { allowedPatterns: ['*'] }, code: `import os\nos.mkfifo('/data/outputs/pipe')\n` });
     assert.equal(r.state, 'output_rejected');
-    assert.match(r.reason!, /pipe: fifo/);
+    assert.match(r.reason!, /^1 output entry is not a regular file \(fifo\)/);
   });
 
-  it('rejects a verbatim copy of the dataset (leak guard), naming output and input', async () => {
+  it('rejects a verbatim copy of the dataset (leak guard), naming the output by number and the input by asset', async () => {
     const r = await h.run({
       inputs: [{ assetId: 'a', files: [dataset] }],
       code: `const fs = require('fs'); fs.writeFileSync('/data/outputs/model.json', '{"w":[0.1,0.2],"data":"' + fs.readFileSync('/data/inputs/a/data.csv', 'latin1') + '"}');`,
     });
     assert.equal(r.state, 'output_rejected');
-    assert.match(r.reason!, /model\.json repeats \d+\+ bytes of input a\/data\.csv/);
+    assert.equal(r.reason, 'output file 1 of 1 repeats 64+ bytes of input asset a verbatim');
   });
 
   it('rejects 64 bytes of one input row inside an output, and releases 63', async () => {
@@ -90,13 +91,13 @@ describe('hostile algorithms: outputs', () => {
         fs.writeFileSync('/data/outputs/obs.json', JSON.stringify({ note: row.slice(3, ${3 + n}) }));`;
     const r64 = await h.run({ inputs: [{ assetId: 'a', files: [dataset] }], code: slice(64) });
     assert.equal(r64.state, 'output_rejected');
-    assert.match(r64.reason!, /obs\.json repeats 64\+ bytes/);
+    assert.equal(r64.reason, 'output file 1 of 1 repeats 64+ bytes of input asset a verbatim');
     const r63 = await h.run({ inputs: [{ assetId: 'a', files: [dataset] }], code: slice(63) });
     assert.equal(r63.state, 'succeeded', r63.reason);
     assert.equal((observed(r63).note as string).length, 63);
   });
 
-  it('cannot catch transformed copies: base64, or JSON-escaped rows shorter than the threshold (documented limit)', async () => {
+  it('cannot catch transformed copies: base64, or JSON-escaped rows shorter than the threshold (documented limit; the release budget bounds them)', async () => {
     const b64 = await h.run({
       inputs: [{ assetId: 'a', files: [dataset] }],
       code: `const fs = require('fs'); fs.writeFileSync('/data/outputs/obs.json', JSON.stringify({ b64: fs.readFileSync('/data/inputs/a/data.csv').toString('base64') }));`,

@@ -1,5 +1,6 @@
 import { basename, isAbsolute } from 'node:path';
 import { RunnerError } from './errors.js';
+import { DEFAULT_MAX_FILES } from './release-budget.js';
 import type { AlgorithmFile, JobSpec, LogsPolicy, ResourceLimits } from './types.js';
 
 /** Limits used for any field a spec leaves out. */
@@ -34,6 +35,8 @@ export type NormalizedSpec = {
   limits: ResourceLimits;
   outputPolicy: {
     maxBytes: number;
+    maxReleaseBytes: number;
+    maxFiles: number;
     allowedPatterns: string[];
     logs: LogsPolicy;
     leakGuard: { enabled: boolean; minRunBytes: number };
@@ -172,6 +175,8 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
   const p = spec.outputPolicy;
   if (typeof p !== 'object' || p === null) invalid('outputPolicy', 'must be an object');
   if (typeof p.maxBytes !== 'number' || !Number.isInteger(p.maxBytes) || p.maxBytes < 0) invalid('outputPolicy.maxBytes', 'must be a non-negative integer');
+  const maxReleaseBytes = p.maxReleaseBytes === undefined ? p.maxBytes : positive('outputPolicy.maxReleaseBytes', p.maxReleaseBytes, true);
+  const maxFiles = p.maxFiles === undefined ? DEFAULT_MAX_FILES : positive('outputPolicy.maxFiles', p.maxFiles, true);
   const allowedPatterns = strings('outputPolicy.allowedPatterns', p.allowedPatterns);
   if (typeof p.leakGuard?.enabled !== 'boolean') invalid('outputPolicy.leakGuard.enabled', 'must be a boolean');
   const minRunBytes = p.leakGuard.minRunBytes ?? DEFAULT_MIN_RUN_BYTES;
@@ -191,6 +196,8 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
     limits,
     outputPolicy: {
       maxBytes: p.maxBytes,
+      maxReleaseBytes,
+      maxFiles,
       allowedPatterns,
       logs: logsPolicy(p.logs),
       leakGuard: { enabled: p.leakGuard.enabled, minRunBytes },

@@ -29,6 +29,14 @@ export type LogsPolicy = 'none' | { tail: number; maxBytes: number };
 export type OutputPolicy = {
   /** Total bytes of released files; more is `output_rejected`. */
   maxBytes: number;
+  /**
+   * The release budget: file contents, file names (UTF-8 bytes of each path), the released
+   * log tail and the reason string together; more is `output_rejected` with nothing
+   * released (a failed job's logs are withheld). `maxBytes` when omitted. See docs/runner.md.
+   */
+  maxReleaseBytes?: number;
+  /** Most files a job may release (default 64); more is `output_rejected`. */
+  maxFiles?: number;
   /** Globs (picomatch, on paths relative to `/data/outputs`) every output file must match. */
   allowedPatterns: readonly string[];
   /** `none`: nothing the job printed is released; otherwise the last `tail` lines, at most `maxBytes`. */

@@ -66,11 +66,23 @@ export type AssetView = {
    * `allowAnyAlgorithm` with `allowedImages`: any spec on one of those images.
    */
   compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; limits: JobLimits; output: OutputPolicyView } | undefined;
-  content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string };
+  /** `size`: the plaintext's bytes as the document declares them (the release budget's default is a fraction of it). */
+  content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string; size: number };
 };
 
 export type JobLimits = { cpus: number; memoryBytes: number; timeoutSeconds: number; pidsLimit: number; outputBytes: number };
-export type OutputPolicyView = { maxBytes: number; allowedPatterns: string[]; logs: 'none' | { tail: number }; leakGuard: { enabled: boolean; minRunBytes: number } };
+/**
+ * `maxReleaseBytes`: the release budget over everything a buyer receives from a job (file
+ * contents, file names, the log tail, the reason); in a document it is the owner's, absent
+ * for the default; in a job's effective policy it is always set (see effectiveJobPolicy).
+ */
+export type OutputPolicyView = {
+  maxBytes: number;
+  maxReleaseBytes?: number | undefined;
+  allowedPatterns: string[];
+  logs: 'none' | { tail: number };
+  leakGuard: { enabled: boolean; minRunBytes: number };
+};
 
 export interface DocumentsPort {
   /**

@@ -27,6 +27,7 @@ export function toAssetView(doc: AssetDocument): AssetView {
       limits: p.limits,
       output: {
         maxBytes: p.outputPolicy.maxBytes,
+        ...(p.outputPolicy.maxReleaseBytes !== undefined && { maxReleaseBytes: p.outputPolicy.maxReleaseBytes }),
         allowedPatterns: p.outputPolicy.allowedPatterns,
         logs: logs === undefined || logs === 'none' ? 'none' : { tail: Number(logs.slice('tail:'.length)) },
         leakGuard: { enabled: p.outputPolicy.leakGuard.enabled, minRunBytes: p.outputPolicy.leakGuard.minRunBytes },
@@ -36,6 +37,7 @@ export function toAssetView(doc: AssetDocument): AssetView {
       encryptedContentCid: doc.content.encryptedContentCid,
       sealedKey: doc.content.sealedKey,
       contentHash: doc.content.contentHash,
+      size: doc.content.size,
       fileName: 'data' + (EXTENSIONS[doc.content.type.toLowerCase()] ?? ''),
     },
   };

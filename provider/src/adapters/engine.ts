@@ -11,6 +11,11 @@ const IMAGE_REF = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._
 
 /** Log bytes released per job at most (the policy's `tail` bounds lines, this bounds bytes). */
 const MAX_LOG_BYTES = 64 * 1024;
+/**
+ * The log tail gets at most a quarter of the release budget, so a chatty algorithm's tail
+ * is cut to fit rather than taking the whole budget and getting its model rejected.
+ */
+const logBytes = (o: { maxReleaseBytes?: number | undefined }) => Math.max(1, Math.min(MAX_LOG_BYTES, Math.floor((o.maxReleaseBytes ?? Infinity) / 4)));
 
 // The runner's ids are at most 64 characters: a provider job id without its 0x.
 const toRunner = (jobId: string) => jobId.replace(/^0x/, '');
@@ -44,8 +49,16 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
     const out = r.outputs;
     // failed, timed_out, oom_killed: no files, but the log tail the policy and the leak guard released.
     if (r.state !== 'succeeded' || !out) return r.logs ? { ...base, logs: logText(r.logs) } : base;
+    let bundle: Buffer;
+    try {
+      bundle = packBundleBytes(out.files);
+    } catch {
+      // The runner refuses names the bundle cannot take; should one get through, the job's
+      // outputs are refused, never turned into an engine error quoting the name.
+      return { ...base, status: 'output_rejected', reason: 'an output file name cannot be packed in the result bundle' };
+    }
     const bundlePath = join(params.workRoot, jobId, 'result.tar');
-    await writeFile(bundlePath, packBundleBytes(out.files), { mode: 0o600 });
+    await writeFile(bundlePath, bundle, { mode: 0o600 });
     const l = out.manifest.logs;
     const logs = l ? logText(l) : undefined;
     return {
@@ -85,8 +98,10 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
         },
         outputPolicy: {
           maxBytes: spec.output.maxBytes,
+          // Absent only in a job stored before the release budget existed: the runner then holds everything to maxBytes.
+          ...(spec.output.maxReleaseBytes !== undefined && { maxReleaseBytes: spec.output.maxReleaseBytes }),
           allowedPatterns: spec.output.allowedPatterns,
-          logs: spec.output.logs === 'none' ? 'none' : { tail: spec.output.logs.tail, maxBytes: MAX_LOG_BYTES },
+          logs: spec.output.logs === 'none' ? 'none' : { tail: spec.output.logs.tail, maxBytes: logBytes(spec.output) },
           leakGuard: spec.output.leakGuard,
         },
       });

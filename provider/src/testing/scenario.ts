@@ -67,6 +67,7 @@ export function createScenario() {
         sealedKey: fakeSealBound(key, PROVIDER_X25519, { chainId: fchain.chain.chainId, dataNft: DATA_NFT, publisher: opts.publisher ?? publisher.address }),
         contentHash: sha(plaintext),
         fileName: 'data.csv',
+        size: plaintext.length,
       },
     };
     const documentCid = `bafydoc${assetId}`;

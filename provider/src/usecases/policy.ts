@@ -33,11 +33,31 @@ export function sameImageId(a: string, b: string): boolean {
   return normId(a) === normId(b);
 }
 
+/** The default release budget never goes below this: a small model and its metrics always fit, whatever the dataset's size. */
+export const RELEASE_BUDGET_FLOOR = 64 * 1024;
+/** The default release budget is 1 / this of a dataset's plaintext size. */
+export const RELEASE_BUDGET_DIVISOR = 100;
+
+/**
+ * A dataset's release budget when its owner set none: 1% of its plaintext size, at least
+ * 64 KiB, never above `maxBytes` (docs/runner.md "Release budget" says why).
+ *
+ * @example
+ * defaultReleaseBudget({ plaintextBytes: 1e9, maxBytes: 2 ** 30 }) // 10_000_000
+ * defaultReleaseBudget({ plaintextBytes: 5000, maxBytes: 2 ** 20 }) // 65_536
+ */
+export function defaultReleaseBudget(params: { plaintextBytes: number; maxBytes: number }): number {
+  return Math.min(params.maxBytes, Math.max(RELEASE_BUDGET_FLOOR, Math.floor(params.plaintextBytes / RELEASE_BUDGET_DIVISOR)));
+}
+
 /**
  * The limits and output policy a job runs under: the environment's limits tightened by
  * every dataset's (the strictest wins); logs are released only as far as every dataset
  * allows; a file must match the patterns of every dataset; the leak guard runs if any
- * dataset asks for it, with the smallest threshold.
+ * dataset asks for it, with the smallest threshold. The release budget is the smallest of
+ * the datasets' own: the owner's `maxReleaseBytes`, or the default from that dataset's size
+ * (capped by the job's `maxBytes`), so joining a small dataset with a large one releases no
+ * more than the small one's owner allows.
  */
 export function effectiveJobPolicy(env: Environment, views: AssetView[]): Pick<EngineJobSpec, 'limits' | 'output'> {
   const policies = views.map((v) => v.compute).filter((p): p is NonNullable<AssetView['compute']> => p !== undefined);
@@ -57,10 +77,13 @@ export function effectiveJobPolicy(env: Environment, views: AssetView[]): Pick<E
   const [first, ...rest] = policies.map((p) => p.output.allowedPatterns);
   const allowedPatterns = (first ?? []).filter((pat) => rest.every((set) => set.includes(pat)));
   const guarded = policies.filter((p) => p.output.leakGuard.enabled);
+  const maxBytes = min(env.outputBytes, (p) => p.output.maxBytes);
+  const budgets = views.flatMap((v) => (v.compute ? [v.compute.output.maxReleaseBytes ?? defaultReleaseBudget({ plaintextBytes: v.content.size, maxBytes })] : []));
   return {
     limits,
     output: {
-      maxBytes: min(env.outputBytes, (p) => p.output.maxBytes),
+      maxBytes,
+      maxReleaseBytes: budgets.length === 0 ? defaultReleaseBudget({ plaintextBytes: 0, maxBytes }) : Math.min(...budgets),
       allowedPatterns,
       logs,
       leakGuard: { enabled: guarded.length > 0, minRunBytes: Math.min(64, ...guarded.map((p) => p.output.leakGuard.minRunBytes)) },

@@ -92,6 +92,13 @@ describe('asset document', () => {
     assert.equal(parseAssetDocument(sampleDocument()).computePolicy?.outputPolicy.leakGuard.minRunBytes, 64);
   });
 
+  it("leaves the release budget to the provider's default when absent, and keeps an owner's", () => {
+    assert.equal(parseAssetDocument(sampleDocument()).computePolicy?.outputPolicy.maxReleaseBytes, undefined);
+    const d = sampleDocument() as any;
+    d.computePolicy.outputPolicy.maxReleaseBytes = 4096;
+    assert.equal(parseAssetDocument(d).computePolicy?.outputPolicy.maxReleaseBytes, 4096);
+  });
+
   it('rejects invalid documents with INVALID_DOCUMENT and the zod issues', () => {
     const withExtra = { ...sampleDocument(), extra: 1 };
     const err = (() => {
@@ -119,6 +126,8 @@ describe('asset document', () => {
       ['an approved spec that does not hash to its hash', (d) => (d.computePolicy.allowedAlgorithms[0].spec.command = ['sh'])],
       ['an approved spec running as root', (d) => (d.computePolicy.allowedAlgorithms = [{ hash: `0x${'ab'.repeat(32)}`, spec: { ...SAMPLE_SPEC, user: '0:0' } }])],
       ['bad logs', (d) => (d.computePolicy.outputPolicy.logs = 'all')],
+      ['zero release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 0)],
+      ['fractional release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 1.5)],
       ['duplicate service ids', (d) => (d.services[1].id = 0)],
       ['compute without policy', (d) => delete d.computePolicy],
       ['lineage on a dataset', (d) => (d.lineage = { parentJobIds: [`0x${'11'.repeat(32)}`] })],

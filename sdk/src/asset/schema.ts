@@ -63,6 +63,12 @@ export const serviceSchema = z.strictObject({
 
 export const outputPolicySchema = z.strictObject({
   maxBytes: positiveInt,
+  /**
+   * The release budget: bytes of everything a buyer receives from one job (file contents,
+   * file names, the released log tail, the reason string). Absent: the provider's default,
+   * 1% of the dataset's plaintext size, at least 64 KiB and never above `maxBytes`.
+   */
+  maxReleaseBytes: positiveInt.optional(),
   /** Globs matched against output paths, e.g. `*.json`. */
   allowedPatterns: z.array(z.string().min(1)),
   logs: z.union([z.literal('none'), z.string().regex(/^tail:[1-9][0-9]*$/, "expected 'none' or 'tail:N'")]),
