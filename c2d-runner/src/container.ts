@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { dockerRuntimeName, hostPidsLimit, type JobRuntime } from './runtime.js';
 import type { NormalizedSpec } from './spec.js';
 import type { Workspace } from './workspace.js';
 
@@ -34,9 +35,12 @@ export function containerOptions(params: {
   user: { uid: number; gid: number };
   /** The seccomp profile as a JSON string (Docker's `seccomp=<json>`). */
   seccomp: string;
+  /** The OCI runtime (runc when omitted) and Docker's name for runsc; the pids limit is translated for it (`hostPidsLimit`). */
+  runtime?: { kind: JobRuntime; runscName?: string };
 }): Docker.ContainerCreateOptions {
   const { spec, ws, user } = params;
   const { limits } = spec;
+  const runtime = params.runtime?.kind ?? 'runc';
   const logs = spec.outputPolicy.logs;
   const mounts: Docker.MountSettings[] = [
     ...spec.inputs.flatMap((i) => i.mounts.map((m) => ({ Type: 'bind' as const, Source: m.host, Target: m.target, ReadOnly: true }))),
@@ -68,6 +72,7 @@ export function containerOptions(params: {
     Tty: false,
     OpenStdin: false,
     HostConfig: {
+      Runtime: dockerRuntimeName(runtime, params.runtime?.runscName),
       NetworkMode: 'none',
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
@@ -76,7 +81,7 @@ export function containerOptions(params: {
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),
-      PidsLimit: limits.pidsLimit,
+      PidsLimit: hostPidsLimit(runtime, limits.pidsLimit),
       IpcMode: 'private',
       ShmSize: limits.tmpBytes,
       Tmpfs: { '/tmp': `rw,nosuid,nodev,noexec,size=${limits.tmpBytes},uid=${user.uid},gid=${user.gid},mode=1777` },

@@ -9,6 +9,7 @@ import { listingHash, sha256Hex } from './hashing.js';
 import { demuxLogs, tailLogs } from './logs.js';
 import { applyOutputPolicy, guardFailedLogs } from './output-policy.js';
 import { createJobQueue } from './queue.js';
+import { probeRuntime, resolveRuntime, RUNSC_RUNTIME_NAME, withDeadline, type JobRuntime, type RuntimeChoice, type RuntimeInfo } from './runtime.js';
 import { DOCKER_DEFAULT_SECCOMP_PATH, loadCoveSeccompProfile } from './seccomp.js';
 import { normalizeSpec, type NormalizedSpec } from './spec.js';
 import { canTransition, isTerminal } from './state.js';
@@ -35,7 +36,25 @@ export type DockerEngineOptions = {
    * (`DOCKER_DEFAULT_SECCOMP_PATH` by default); missing or unparsable is `SECCOMP_PROFILE_UNAVAILABLE`.
    */
   seccompBaseProfile?: string;
+  /**
+   * The OCI runtime jobs run under (docs/runner.md, Runtimes): `runc` (the default), `runsc`
+   * (gVisor; when its probe fails every job start is `RUNTIME_UNAVAILABLE`, failing closed) or
+   * `auto` (runsc when its probe passes, else runc). The probe runs once, at creation.
+   */
+  runtime?: RuntimeChoice;
+  /** The probe container for `runsc`/`auto`: a local image whose `command` exits 0 (`node -e 0` by default), within `deadlineMs` (20 s). */
+  runtimeProbe?: { image: string; command?: readonly string[]; deadlineMs?: number };
+  /** Docker's name of the gVisor runtime; `cove-runsc`, as scripts/ensure-runsc.sh registers it. */
+  runscRuntimeName?: string;
+  /** How long `docker start` of a job's container may take; beyond it the job is `engine_error` (`START_TIMEOUT`). 30 s by default. */
+  startTimeoutMs?: number;
   onTransition?: TransitionListener;
+};
+
+/** The Docker engine: a ComputeEngine that also says which runtime its jobs run under. */
+export type DockerEngine = ComputeEngine & {
+  /** The runtime decided by the probe at creation; rejects with `RUNTIME_UNAVAILABLE` for `runtime: 'runsc'` when the probe failed. */
+  runtime(): Promise<RuntimeInfo>;
 };
 
 type Outcome = { state: TerminalState; info: TransitionInfo; outputs?: ReleasedOutputs; logs?: ReleasedLogs };
@@ -73,7 +92,7 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
  * const result = await engine.wait('j1') // result.outputs?.manifest.outputsHash
  * engine.release('j1')
  */
-export function createDockerEngine(options: DockerEngineOptions): ComputeEngine {
+export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
   if (!ID.test(options.instanceId)) throw new RunnerError('INVALID_SPEC', `instanceId must match ${ID.source}`, { details: { field: 'instanceId' } });
   const seccomp = loadCoveSeccompProfile(options.seccompBaseProfile ?? DOCKER_DEFAULT_SECCOMP_PATH);
   const docker: DockerApi = options.docker ?? new Docker();
@@ -81,6 +100,15 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
   const user = options.user ?? { uid: 1000, gid: 1000 };
   const root = join(options.workRoot, options.instanceId);
   const instanceId = options.instanceId;
+  const runscName = options.runscRuntimeName ?? RUNSC_RUNTIME_NAME;
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const choice = options.runtime ?? 'runc';
+  const probe = options.runtimeProbe;
+  if (choice !== 'runc' && !probe) throw new RunnerError('INVALID_SPEC', `runtime ${choice} needs runtimeProbe (a local image to probe it with)`, { details: { field: 'runtimeProbe' } });
+  const runtimeInfo = resolveRuntime(choice, () =>
+    probeRuntime({ docker, runtimeName: runscName, image: probe!.image, command: probe!.command ?? ['node', '-e', '0'], seccomp, user, deadlineMs: probe!.deadlineMs ?? 20_000 }),
+  );
+  runtimeInfo.catch(() => {}); // reported by runtime() and every start()
   const listeners = new Set<TransitionListener>(options.onTransition ? [options.onTransition] : []);
   const jobs = new Map<string, Rec>();
   const reserved = new Set<string>();
@@ -205,6 +233,8 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     rec.settle(rec.result);
   }
 
+  const runtimeOf = (name: string | undefined): JobRuntime => (name === runscName ? 'runsc' : 'runc');
+
   const errorOutcome = (err: unknown): Outcome => ({
     state: 'engine_error',
     info: { error: (err as Error).message ?? String(err), ...(err instanceof RunnerError && { errorCode: err.code }) },
@@ -225,12 +255,14 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
       rec.files = null;
       if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
       else {
-        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user: jobUser, seccomp }));
+        const runtime = { kind: rec.status.runtime ?? 'runc', runscName };
+        const c = await docker.createContainer(containerOptions({ spec: rec.spec, imageId: rec.status.imageId, ws, instanceId, user: jobUser, seccomp, runtime }));
         container = c;
         if (rec.stopRequested) outcome = { state: 'stopped', info: {} };
         else {
           const { exited } = await registerWait(docker, c.id, 'next-exit');
-          await c.start();
+          // A start that never returns (gVisor below its pids overhead hangs there) must not hold the job.
+          await withDeadline(c.start(), startTimeoutMs, () => new RunnerError('START_TIMEOUT', `the container did not start within ${startTimeoutMs} ms`, { details: { jobId, runtime: runtime.kind } }));
           outcome = await supervise(rec, c, ws, exited, Date.now());
         }
       }
@@ -240,12 +272,17 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
     await finish(rec, container, ws, outcome);
   }
 
-  const engine: ComputeEngine = {
+  const engine: DockerEngine = {
     instanceId,
+
+    runtime() {
+      return runtimeInfo;
+    },
 
     async start(input: JobSpec) {
       if (closed) throw new RunnerError('ENGINE_CLOSED', 'the engine is closed');
       const spec = normalizeSpec(input);
+      const { runtime } = await runtimeInfo;
       const jobId = spec.jobId;
       if (jobs.has(jobId) || reserved.has(jobId)) throw new RunnerError('JOB_EXISTS', `job ${jobId} already exists`, { details: { jobId } });
       reserved.add(jobId);
@@ -260,6 +297,7 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
           throw new RunnerError('QUEUE_FULL', `the queue already holds ${options.queueLimit} jobs`, { details: { limit: options.queueLimit } });
         }
         const rec = newRec(spec, { imageId, codeHash, queuedAt: Date.now() }, files);
+        rec.status.runtime = runtime;
         jobs.set(jobId, rec);
         transition(rec, 'queued', {}, rec.status.queuedAt);
         queue.enqueue(jobId);
@@ -359,6 +397,7 @@ export function createDockerEngine(options: DockerEngineOptions): ComputeEngine 
           throw engineUnavailable(err, 'inspecting the container');
         }
       }
+      if (info) rec.status.runtime = runtimeOf(info.HostConfig.Runtime);
       const startedAt = info ? Date.parse(info.State.StartedAt) || Date.now() : Date.now();
       void (async () => {
         let outcome: Outcome;

@@ -22,7 +22,8 @@ export type {
   TransitionListener,
 } from './types.js';
 export { NON_TERMINAL_STATES, TERMINAL_STATES } from './types.js';
-export { createDockerEngine, randomInstanceId, type DockerEngineOptions } from './docker-engine.js';
+export { createDockerEngine, randomInstanceId, type DockerEngine, type DockerEngineOptions } from './docker-engine.js';
+export { hostPidsLimit, RUNSC_PIDS_OVERHEAD, RUNSC_RUNTIME_NAME, type JobRuntime, type RuntimeChoice, type RuntimeInfo } from './runtime.js';
 export type { DockerApi } from './docker-api.js';
 export { DEFAULT_LIMITS, DEFAULT_MIN_RUN_BYTES, normalizeSpec } from './spec.js';
 export { listingHash, sha256Hex } from './hashing.js';

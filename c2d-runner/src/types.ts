@@ -100,6 +100,8 @@ export type JobStatus = {
   /** sha256 over the algorithm files' canonical listing (see docs/runner.md). */
   codeHash: string;
   queuedAt: number;
+  /** The OCI runtime the job runs under (`runsc`: gVisor); see docs/runner.md, Runtimes. */
+  runtime?: 'runc' | 'runsc';
   startedAt?: number;
   finishedAt?: number;
 } & TransitionInfo;

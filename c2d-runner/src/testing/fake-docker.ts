@@ -6,7 +6,7 @@ import type { DockerApi } from '../docker-api.js';
 import type { Mounter } from '../workspace.js';
 
 /** How a fake container behaves once started. */
-export type FakeBehaviour = { exitCode?: number; oom?: boolean; runMs?: number; hang?: boolean; outputs?: Record<string, string>; logs?: Buffer };
+export type FakeBehaviour = { exitCode?: number; oom?: boolean; runMs?: number; hang?: boolean; startHang?: boolean; outputs?: Record<string, string>; logs?: Buffer };
 
 export type FakeContainer = {
   id: string;
@@ -21,9 +21,10 @@ const notFound = () => Object.assign(new Error('no such container'), { statusCod
 
 /**
  * An in-memory Docker with scripted containers, for unit tests of the engine. `behave`
- * picks each container's behaviour by its job label.
+ * picks each container's behaviour by its job label; `probe` that of a container without
+ * one (the runtime probe; exits 0 by default).
  */
-export function fakeDocker(params: { images: Record<string, string>; behave: (jobId: string) => FakeBehaviour; failCreate?: boolean }) {
+export function fakeDocker(params: { images: Record<string, string>; behave: (jobId: string) => FakeBehaviour; failCreate?: boolean; probe?: FakeBehaviour }) {
   const containers = new Map<string, FakeContainer>();
   const waiters = new Map<string, PassThrough[]>();
   const order: string[] = [];
@@ -47,11 +48,12 @@ export function fakeDocker(params: { images: Record<string, string>; behave: (jo
       async start() {
         const c = find(idOrName);
         if (!c) throw notFound();
-        const jobId = c.options.Labels!['cove.job']!;
-        order.push(jobId);
-        const b = params.behave(jobId);
+        const jobId = c.options.Labels?.['cove.job'];
+        if (jobId) order.push(jobId);
+        const b = jobId ? params.behave(jobId) : (params.probe ?? {});
+        if (b.startHang) return new Promise<never>(() => {});
         c.state = 'running';
-        const outDir = c.options.HostConfig!.Mounts!.find((m) => m.Target === '/data/outputs')!.Source;
+        const outDir = c.options.HostConfig?.Mounts?.find((m) => m.Target === '/data/outputs')?.Source ?? '';
         for (const [name, content] of Object.entries(b.outputs ?? {})) {
           await mkdir(join(outDir, name, '..'), { recursive: true });
           await writeFile(join(outDir, name), content);
@@ -68,7 +70,7 @@ export function fakeDocker(params: { images: Record<string, string>; behave: (jo
       async inspect() {
         const c = find(idOrName);
         if (!c) throw notFound();
-        return { Id: c.id, State: { Status: c.state, ExitCode: c.exitCode ?? 0, OOMKilled: c.oom, StartedAt: new Date().toISOString() } };
+        return { Id: c.id, State: { Status: c.state, ExitCode: c.exitCode ?? 0, OOMKilled: c.oom, StartedAt: new Date().toISOString() }, HostConfig: { Runtime: c.options.HostConfig?.Runtime } };
       },
       async logs() {
         const c = find(idOrName)!;

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { TEST_IMAGES } from '../../../test/lib/images.js';
-import { createDockerEngine, randomInstanceId } from '../docker-engine.js';
-import type { ComputeEngine, JobResult, JobSpec, OutputPolicy, ResourceLimits } from '../types.js';
+import { createDockerEngine, randomInstanceId, type DockerEngine } from '../docker-engine.js';
+import type { RuntimeChoice } from '../runtime.js';
+import type { JobResult, JobSpec, OutputPolicy, ResourceLimits } from '../types.js';
 
 const sh = promisify(execFile);
 export const docker = new Docker();
@@ -19,7 +20,7 @@ export async function imageIds(): Promise<{ node: string; python: string }> {
 }
 
 export type Harness = {
-  engine: ComputeEngine;
+  engine: DockerEngine;
   workRoot: string;
   ids: { node: string; python: string };
   /** A host dir (0700) holding one input file, readable by the job's user. */
@@ -52,12 +53,18 @@ let counter = 0;
  * @example
  * const h = await createHarness(); const r = await h.run({ code: 'process.exit(3)' }); await h.close()
  */
-export async function createHarness(params: { concurrency?: number } = {}): Promise<Harness> {
+export async function createHarness(params: { concurrency?: number; runtime?: RuntimeChoice; runscRuntimeName?: string } = {}): Promise<Harness> {
   const ids = await imageIds();
   const workRoot = await mkdtemp(join(tmpdir(), 'cove-runner-'));
   const dataRoot = await mkdtemp(join(tmpdir(), 'cove-inputs-'));
   const instanceId = randomInstanceId('test');
-  const engine = createDockerEngine({ workRoot, instanceId, concurrency: params.concurrency ?? 2 });
+  const engine = createDockerEngine({
+    workRoot,
+    instanceId,
+    concurrency: params.concurrency ?? 2,
+    ...(params.runtime && { runtime: params.runtime, runtimeProbe: { image: TEST_IMAGES.node } }),
+    ...(params.runscRuntimeName && { runscRuntimeName: params.runscRuntimeName }),
+  });
   const h: Harness = {
     engine,
     workRoot,
