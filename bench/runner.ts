@@ -51,6 +51,9 @@ export const runner: BenchSuite = {
     const cores = availableParallelism();
     const workRoot = await mkdtemp(join(tmpdir(), 'cove-bench-runner-'));
     const engine = createDockerEngine({ workRoot, instanceId: randomInstanceId('bench'), concurrency: cores });
+    // gVisor beside it when its probe passes (scripts/ensure-runsc.sh registers cove-runsc).
+    const gvisor = createDockerEngine({ workRoot, instanceId: randomInstanceId('bench'), concurrency: 1, runtime: 'runsc', runtimeProbe: { image } });
+    const gvisorUnavailable = await gvisor.runtime().then(() => undefined, (err: Error) => err.message);
     let n = 0;
     const spec = (): JobSpec => ({
       jobId: `b${++n}`,
@@ -62,12 +65,13 @@ export const runner: BenchSuite = {
       limits: { timeoutMs: 60_000, cpus: 1, memoryBytes: 256 << 20, outputBytes: 1 << 20, tmpBytes: 1 << 20 },
       outputPolicy: { maxBytes: 1 << 20, allowedPatterns: ['*'], logs: 'none', leakGuard: { enabled: true } },
     });
-    const runJob = async () => {
-      const { jobId } = await engine.start(spec());
-      const r = await engine.wait(jobId);
+    const jobOn = (e: typeof engine) => async () => {
+      const { jobId } = await e.start(spec());
+      const r = await e.wait(jobId);
       if (r.state !== 'succeeded') throw new Error(`bench job ${r.state}: ${r.error ?? r.reason ?? ''}`);
-      engine.release(jobId);
+      e.release(jobId);
     };
+    const runJob = jobOn(engine);
     const bareRun = () => sh('docker', ['run', '--rm', '--network', 'none', image, 'node', '-e', '0']);
     // The same container through the API with no workspace, mounts, policy or hardening: the runner's own cost.
     const apiRun = async () => {
@@ -75,6 +79,16 @@ export const runner: BenchSuite = {
       await c.start();
       await c.wait({ condition: 'not-running' });
       await c.remove({ force: true });
+    };
+    /** The same tiny job under runc and under runsc, interleaved, with the ratio. */
+    const runtimeRows = async (): Promise<BenchRow[]> => {
+      if (gvisorUnavailable) return [{ suite: 'runner', name: 'runner job under runsc (gVisor)', unit: 'ms', value: Number.NaN, note: `not measured: ${gvisorUnavailable}` }];
+      const gvisorJob = jobOn(gvisor);
+      await gvisorJob();
+      const [runcMs, runscMs] = await interleavedMedians(RUNS, [runJob, gvisorJob]);
+      const runc: BenchRow = { suite: 'runner', name: 'runner job under runc, start to collected', unit: 'ms', value: runcMs!, note: `median of ${RUNS}, interleaved with runsc` };
+      const runsc: BenchRow = { suite: 'runner', name: 'runner job under runsc (gVisor, ptrace), start to collected', unit: 'ms', value: runscMs!, note: `median of ${RUNS}` };
+      return [runc, against(runsc, runc)];
     };
     try {
       await bareRun(); // warm every path once
@@ -99,9 +113,10 @@ export const runner: BenchSuite = {
       for (let i = 0; i < input.length; i += 1 << 20) scanner.feed(input.subarray(i, i + (1 << 20)));
       scanner.end();
       const guard: BenchRow = { suite: 'runner', name: 'leak guard scan (4 MiB outputs, 64 MiB input)', unit: 'MB/s', value: 64 / ((performance.now() - t0) / 1000) };
-      return [bare, api, against(job, bare), overhead, ownCost, bareRate, against(rate, bareRate), guard];
+      return [bare, api, against(job, bare), overhead, ownCost, bareRate, against(rate, bareRate), guard, ...(await runtimeRows())];
     } finally {
       await engine.close();
+      await gvisor.close();
       await rm(workRoot, { recursive: true, force: true });
     }
   },

@@ -47,6 +47,13 @@ export const EnvSchema = z.object({
   COVE_IPFS_PEERS: list,
   COVE_JOB_CONCURRENCY: intFromEnv(2, 1),
   COVE_JOB_QUEUE_MAX: intFromEnv(32, 0),
+  /**
+   * The OCI runtime of jobs: `auto` (gVisor's runsc when a probe container passes at start,
+   * else runc), `runsc` (refuse to start without it) or `runc`. See docs/runner.md, Runtimes.
+   */
+  COVE_RUNTIME: z.enum(['auto', 'runsc', 'runc']).default('auto'),
+  /** A local image whose `node -e 0` the runtime probe runs. */
+  COVE_RUNTIME_PROBE_IMAGE: z.string().min(1).default('cove/node-runtime:24'),
   COVE_BODY_LIMIT_BYTES: intFromEnv(512 * 1024, 1024),
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
   /** How long admission may take to fetch an algorithm bundle given by CID (then ALGORITHM_CODE_UNAVAILABLE, nothing spent). */
@@ -109,7 +116,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
     providerRegistry: e.COVE_PROVIDER_REGISTRY_ADDRESS,
   },
   ipfs: { listen: e.COVE_IPFS_LISTEN, peers: e.COVE_IPFS_PEERS },
-  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS },
+  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS, runtime: e.COVE_RUNTIME, runtimeProbeImage: e.COVE_RUNTIME_PROBE_IMAGE },
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,
     inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,

@@ -84,7 +84,12 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       workRoot: join(dataDir, 'runner'),
       instanceId,
       concurrency: config.jobs.concurrency,
+      runtime: config.jobs.runtime,
+      runtimeProbe: { image: config.jobs.runtimeProbeImage },
     });
+    // The probe ran at creation: COVE_RUNTIME=runsc without a working gVisor refuses to start here.
+    const runtime = await runner.runtime();
+    logger.info(runtime, `jobs run under ${runtime.runtime}`);
     const engine = createEngineAdapter({ engine: runner, docker, workRoot });
     const storage = createStorageAdapter({ node });
     const crypto = createCryptoAdapter({ keyPair: identity.x25519 });

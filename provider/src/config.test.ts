@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from './config.js';
+
+const base = {
+  COVE_DATA_NFT_ADDRESS: '0x' + '11'.repeat(20),
+  COVE_COMPUTE_RECEIPTS_ADDRESS: '0x' + '22'.repeat(20),
+  COVE_PROVIDER_REGISTRY_ADDRESS: '0x' + '33'.repeat(20),
+};
+
+describe('config: COVE_RUNTIME', () => {
+  it('defaults to auto with the node runtime image as probe, and takes runsc and runc', () => {
+    assert.deepEqual(
+      { runtime: loadConfig(base).jobs.runtime, probe: loadConfig(base).jobs.runtimeProbeImage },
+      { runtime: 'auto', probe: 'cove/node-runtime:24' },
+    );
+    assert.equal(loadConfig({ ...base, COVE_RUNTIME: 'runsc' }).jobs.runtime, 'runsc');
+    assert.equal(loadConfig({ ...base, COVE_RUNTIME: 'runc', COVE_RUNTIME_PROBE_IMAGE: 'img:1' }).jobs.runtimeProbeImage, 'img:1');
+  });
+
+  it('refuses any other runtime', () => {
+    assert.throws(() => loadConfig({ ...base, COVE_RUNTIME: 'kata' }), /COVE_RUNTIME/);
+  });
+});
