@@ -45,6 +45,8 @@ export interface ChainPort {
   getAsset(assetId: bigint): Promise<AssetRecord | undefined>;
   /** The address that published (was minted) the asset; undefined when no such token exists. */
   creatorOf(assetId: bigint): Promise<string | undefined>;
+  /** The asset's current owner (its DataNFT holder); undefined when no such token exists. */
+  ownerOf(assetId: bigint): Promise<string | undefined>;
   /** The job whose receipt spent `orderId` on-chain (ComputeReceipts.jobIdOf), or undefined when unspent. */
   jobIdOfOrder(orderId: string): Promise<string | undefined>;
   /** Every `OrderStarted` log of a mined transaction; undefined when the tx is unknown. */
@@ -65,7 +67,7 @@ export type AssetView = {
    * `allowedAlgorithms`: the algorithm hashes (whole container specs) the owner approved;
    * `allowAnyAlgorithm` with `allowedImages`: any spec on one of those images.
    */
-  compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; limits: JobLimits; output: OutputPolicyView } | undefined;
+  compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; limits: JobLimits; output: OutputPolicyView & { /** The owner reviews each job's outputs before release. */ review?: boolean | undefined } } | undefined;
   /** `size`: the plaintext's bytes as the document declares them (the release budget's default is a fraction of it). */
   content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string; size: number };
 };
@@ -154,6 +156,8 @@ export type EngineOutcome = {
   imageDigest: string;
   /** The runner's hash of the algorithm files it mounted (0x-hex). */
   codeHash?: string | undefined;
+  /** The OCI runtime the job ran under (`runsc`: gVisor). */
+  runtime?: 'runc' | 'runsc' | undefined;
   startedAt: number;
   finishedAt: number;
 };

@@ -11,14 +11,15 @@ import { getJobLogs, getJobResult, getJobStatus, authorizeJobAccess } from './us
 import type { JobWorker } from './usecases/jobWorker.js';
 import { requestDownload } from './usecases/requestDownload.js';
 import { startCompute } from './usecases/startCompute.js';
+import { inspectOutputs, listPendingReleases, rejectOutputs, releaseOutputs } from './usecases/review.js';
 
 export type ServicesParameters = {
   store: Store;
-  worker: Pick<JobWorker, 'hasRoom' | 'enqueue' | 'stop' | 'stats'>;
+  worker: Pick<JobWorker, 'hasRoom' | 'enqueue' | 'stop' | 'stats' | 'heldBundle' | 'release' | 'reject'>;
   chain: ChainPort;
   documents: DocumentsPort;
   crypto: CryptoPort;
-  storage: Pick<StoragePort, 'cat' | 'stat' | 'fetch' | 'pin' | 'dial'>;
+  storage: Pick<StoragePort, 'cat' | 'stat' | 'fetch' | 'pin' | 'dial' | 'add'>;
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
@@ -61,6 +62,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     clock,
     ...(admitSigner ? { admitSigner } : {}),
   };
+  const reviewDeps = { store: p.store, chain: p.chain, storage: p.storage, crypto: p.crypto, worker: p.worker, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, clock };
   const environments = await Promise.all(
     p.environments.map(async (e) => ({
       ...e,
@@ -98,6 +100,12 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     async stopJob(access) {
       const job = authorizeJobAccess(queryDeps, { ...access, action: 'stop' });
       return { jobId: job.jobId, status: await p.worker.stop(job.jobId) };
+    },
+    review: {
+      list: (params) => listPendingReleases(reviewDeps, params),
+      inspect: (params) => inspectOutputs(reviewDeps, params),
+      release: (params) => releaseOutputs(reviewDeps, params),
+      reject: (params) => rejectOutputs(reviewDeps, params),
     },
   };
 }

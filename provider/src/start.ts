@@ -100,6 +100,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       crypto,
       chain,
       workRoot,
+      reviewRoot: join(dataDir, 'review'),
       concurrency: config.jobs.concurrency,
       queueMax: config.jobs.queueMax,
       maxCodeBytes: maxCodeBytes(config.limits.inlineCodeBytes),

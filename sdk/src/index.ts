@@ -33,8 +33,8 @@ export { type AssetRecord, type AssetKindName, type PricingName, type PublishedE
 export { getPricing, type GetPricingParameters, type GetPricingReturnType } from './actions/market/getPricing.js';
 export { buyDatatokens, type BuyDatatokensParameters, type BuyDatatokensReturnType } from './actions/market/buyDatatokens.js';
 export { orderAsset, type OrderAssetParameters, type OrderAssetReturnType } from './actions/market/orderAsset.js';
-export { providerDomain, algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, PIN_REQUEST_TYPES, type ComputeRequestMessage, type DownloadRequestMessage, type DatasetOrderMessage, type PinRequestMessage, type JobAction, type JobAccessMessage } from './provider-api/typedData.js';
-export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type ProviderInfo, type JobStatusView, type JobResultView, type ResultManifest, type ManifestFile, type DownloadGrant, type JobAccessToken, type CreateProviderHttpParameters } from './provider-api/http.js';
+export { providerDomain, algorithmCodeHash, COMPUTE_REQUEST_TYPES, DOWNLOAD_REQUEST_TYPES, JOB_ACCESS_TYPES, PIN_REQUEST_TYPES, REVIEW_REQUEST_TYPES, type ComputeRequestMessage, type DownloadRequestMessage, type DatasetOrderMessage, type PinRequestMessage, type JobAction, type JobAccessMessage, type ReviewAction, type ReviewRequestMessage } from './provider-api/typedData.js';
+export { createProviderHttp, signJobAccess, nextNonce, type ProviderHttp, type ProviderInfo, type JobStatusView, type JobResultView, type ResultManifest, type ManifestFile, type DownloadGrant, type JobAccessToken, type CreateProviderHttpParameters, signReviewRequest, type PendingReleasesView, type InspectView, type ReleaseView, type ReviewBody } from './provider-api/http.js';
 export { ProviderApiError, PROVIDER_ERROR_CODES, type ProviderApiErrorCode } from './provider-api/errors.js';
 export { packBundle, packBundleBytes, extractBundle, listBundle, bundleHeader, safeBundlePath, type BundleEntry, type ExtractedFile } from './results/bundle.js';
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
@@ -44,8 +44,13 @@ export { getJobLogs, type GetJobLogsParameters, type GetJobLogsReturnType } from
 export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';
 export { stopJob, type StopJobParameters, type StopJobReturnType } from './actions/compute/stopJob.js';
 export { getResults, type GetResultsParameters, type GetResultsReturnType } from './actions/compute/getResults.js';
-export { TERMINAL_JOB_STATUSES, type JobRef } from './actions/compute/job.js';
+export { TERMINAL_JOB_STATUSES, AWAITING_RELEASE, type JobRef } from './actions/compute/job.js';
 export { download, type DownloadParameters, type DownloadReturnType } from './actions/access/download.js';
+export { listPendingReleases, type ListPendingReleasesParameters, type ListPendingReleasesReturnType } from './actions/review/listPendingReleases.js';
+export { inspectOutputs, type InspectOutputsParameters, type InspectOutputsReturnType } from './actions/review/inspectOutputs.js';
+export { releaseOutputs, type ReleaseOutputsParameters, type ReleaseOutputsReturnType } from './actions/review/releaseOutputs.js';
+export { rejectOutputs, type RejectOutputsParameters, type RejectOutputsReturnType } from './actions/review/rejectOutputs.js';
+export { type ReviewRef } from './actions/review/review.js';
 export { checkResultFiles, type ResultManifestInput, type OnChainResult } from './results/verify.js';
 export { openCoveHome, defaultHome, readNetworkFile, writeNetworkFile, networkContracts, networkSchema, type CoveHome, type NetworkFile, type OpenCoveHomeParameters } from './client/home.js';
 export { algorithmSpecSchema, normalizeAlgorithmSpec, parseAlgorithmSpec, canonicalAlgorithmSpec, algorithmHash, isAllowedWorkingDir, ALGORITHM_DIR, DEFAULT_WORKING_DIR, DEFAULT_ALGORITHM_USER, ALGORITHM_SPEC_VERSION, type AlgorithmSpec, type AlgorithmSpecInput } from './algorithm/spec.js';

@@ -60,6 +60,16 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
       }
     },
 
+    async ownerOf(assetId) {
+      try {
+        return (await dataNft.ownerOf!(assetId)) as string;
+      } catch (err) {
+        const name = decodeContractError(err)?.details?.error;
+        if (name === 'ERC721NonexistentToken' || name === 'DataNFTUnknownAsset') return undefined;
+        throw err;
+      }
+    },
+
     async jobIdOfOrder(orderId) {
       const jobId = (await receipts.jobIdOf!(orderId)) as string;
       return jobId === ZeroHash ? undefined : jobId;

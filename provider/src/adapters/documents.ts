@@ -31,6 +31,7 @@ export function toAssetView(doc: AssetDocument): AssetView {
         allowedPatterns: p.outputPolicy.allowedPatterns,
         logs: logs === undefined || logs === 'none' ? 'none' : { tail: Number(logs.slice('tail:'.length)) },
         leakGuard: { enabled: p.outputPolicy.leakGuard.enabled, minRunBytes: p.outputPolicy.leakGuard.minRunBytes },
+        ...(p.outputPolicy.review === true && { review: true }),
       },
     },
     content: {

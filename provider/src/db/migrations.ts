@@ -57,6 +57,26 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'job_transitions is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'owner releases of reviewed outputs',
+    sql: `
+      CREATE TABLE job_releases (
+        job_id   TEXT NOT NULL REFERENCES jobs(job_id),
+        asset_id TEXT NOT NULL,            -- a reviewing dataset of the job
+        owner    TEXT NOT NULL,            -- lower-case address of the asset's owner who released
+        at       INTEGER NOT NULL,
+        PRIMARY KEY (job_id, asset_id)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    name: 'the OCI runtime each job ran under',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN runtime TEXT;   -- runc | runsc (gVisor); null until the engine reports it
+    `,
+  },
 ];
 
 /** Thrown when the database was written by a newer provider than this one. */

@@ -2,11 +2,18 @@ import type { DatabaseSync } from 'node:sqlite';
 import { ProviderError } from '../errors.js';
 import { inTransaction } from './database.js';
 
-export const TERMINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'stopped', 'output_rejected', 'engine_error'] as const;
+export const TERMINAL_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'stopped', 'output_rejected', 'engine_error', 'rejected_by_owner'] as const;
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export const ACTIVE_STATUSES = ['queued', 'preparing', 'running', 'publishing'] as const;
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
-export type JobStatus = ActiveStatus | TerminalStatus;
+/**
+ * Outputs collected, held by the provider until every reviewing owner releases them (then
+ * `succeeded`) or one rejects them (`rejected_by_owner`). Not terminal for the buyer and no
+ * receipt yet, but nothing runs: a restart keeps the job as it is.
+ */
+export const HELD_STATUSES = ['awaiting_release'] as const;
+export type HeldStatus = (typeof HELD_STATUSES)[number];
+export type JobStatus = ActiveStatus | HeldStatus | TerminalStatus;
 export type ReceiptState = 'none' | 'pending' | 'posted' | 'failed';
 
 export function isTerminal(status: string): status is TerminalStatus {
@@ -37,13 +44,18 @@ export type JobRecord = {
   receiptState: ReceiptState;
   receiptTx: string | null;
   receiptError: string | null;
+  /** The OCI runtime the job ran under (`runsc`: gVisor), once the engine reported it. */
+  runtime: JobRuntime | null;
 };
+
+/** The runner's runtimes (docs/runner.md, Runtimes). */
+export type JobRuntime = 'runc' | 'runsc';
 
 export type Transition = { status: JobStatus; reason: string | null; at: number };
 
 /** Fields a job gains while it runs; status changes go through `transition`. */
 export type JobPatch = Partial<
-  Pick<JobRecord, 'startedAt' | 'finishedAt' | 'outputsHash' | 'resultCid' | 'resultKey' | 'logs' | 'receiptState' | 'receiptTx' | 'receiptError' | 'manifest'>
+  Pick<JobRecord, 'startedAt' | 'finishedAt' | 'outputsHash' | 'resultCid' | 'resultKey' | 'logs' | 'receiptState' | 'receiptTx' | 'receiptError' | 'manifest' | 'runtime'>
 >;
 
 const COLUMNS: Record<keyof JobPatch, string> = {
@@ -57,6 +69,7 @@ const COLUMNS: Record<keyof JobPatch, string> = {
   receiptTx: 'receipt_tx',
   receiptError: 'receipt_error',
   manifest: 'manifest_json',
+  runtime: 'runtime',
 };
 
 type Row = Record<string, string | number | null>;
@@ -81,6 +94,7 @@ function toJob(r: Row): JobRecord {
     receiptState: r.receipt_state as ReceiptState,
     receiptTx: r.receipt_tx as string | null,
     receiptError: r.receipt_error as string | null,
+    runtime: (r.runtime ?? null) as JobRuntime | null,
   };
 }
 
@@ -115,6 +129,8 @@ export function createStore(db: DatabaseSync, clock: () => number = Date.now) {
     countStatus: db.prepare('SELECT count(*) AS n FROM jobs WHERE status IN (SELECT value FROM json_each(?))'),
     transitions: db.prepare('SELECT status, reason, at FROM job_transitions WHERE job_id = ? ORDER BY seq'),
     setStatus: db.prepare('UPDATE jobs SET status = ?, reason = ?, updated_at = ? WHERE job_id = ?'),
+    insertRelease: db.prepare('INSERT INTO job_releases (job_id, asset_id, owner, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    releasesOf: db.prepare('SELECT asset_id, owner, at FROM job_releases WHERE job_id = ? ORDER BY at, asset_id'),
     ordersOfJob: db.prepare('SELECT order_id, tx_hash, asset_id FROM order_uses WHERE job_id = ? ORDER BY rowid'),
   };
   q.nonce.setReadBigInts(true);
@@ -195,6 +211,16 @@ export function createStore(db: DatabaseSync, clock: () => number = Date.now) {
 
     countJobs(statuses: readonly JobStatus[]): number {
       return (q.countStatus.get(JSON.stringify(statuses)) as { n: number }).n;
+    },
+
+    /** Records that `owner` released the outputs of `jobId` for its dataset `assetId` (once per dataset). */
+    recordRelease(params: { jobId: string; assetId: string; owner: string }): void {
+      q.insertRelease.run(params.jobId, params.assetId, params.owner.toLowerCase(), clock());
+    },
+
+    /** The datasets of a job whose owners released its outputs so far. */
+    releasesOf(jobId: string): { assetId: string; owner: string; at: number }[] {
+      return (q.releasesOf.all(jobId) as Row[]).map((r) => ({ assetId: r.asset_id as string, owner: r.owner as string, at: r.at as number }));
     },
 
     /** Terminal jobs whose receipt is not on-chain yet. */

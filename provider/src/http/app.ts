@@ -8,7 +8,8 @@ import type { DownloadGrant } from '../usecases/requestDownload.js';
 import type { DownloadRequestMessage, PinRequestMessage } from '@cove/sdk';
 import { createRateLimiter, errorHandler, parse, requestLogger } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
-import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, PinBody, type InfoView } from './schemas.js';
+import type { ReviewParameters } from '../usecases/review.js';
+import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, PinBody, ReviewBody, type InfoView } from './schemas.js';
 
 /** What the routes call: the use cases, bound to their adapters. Routes know nothing else. */
 export type ProviderServices = {
@@ -22,6 +23,8 @@ export type ProviderServices = {
   jobLogs(access: JobAccess): unknown;
   jobResult(access: JobAccess): unknown;
   stopJob(access: JobAccess): Promise<{ jobId: string; status: string }>;
+  /** An asset owner's review of held outputs; the route's action must be the signed one. */
+  review: Record<'list' | 'inspect' | 'release' | 'reject', (params: ReviewParameters) => Promise<unknown>>;
 };
 
 export type ProviderAppDeps = {
@@ -86,6 +89,12 @@ export function createProviderApp(deps: ProviderAppDeps): express.Express {
     const body = parse(PinBody, req.body, 'body');
     res.json(await services.pin(body));
   });
+  for (const action of ['list', 'inspect', 'release', 'reject'] as const) {
+    v1.post(`/review/${action}`, limiter, async (req, res) => {
+      const body = parse(ReviewBody, req.body, 'body');
+      res.json(await services.review[action]({ request: { ...body.request, jobId: body.request.jobId.toLowerCase() }, signature: body.signature }));
+    });
+  }
   v1.get('/compute/:jobId', (req, res) => {
     res.json(services.jobStatus(jobAccess(req, 'read')));
   });

@@ -44,6 +44,18 @@ export function buildOpenApi(): Record<string, unknown> {
       '/v1/compute/{jobId}/result': {
         get: { summary: 'Manifest, encrypted result CID, key sealed to the consumer, receipt', parameters: jobParams, responses: { 200: { description: 'ok', ...json(S.JobResultResponse) }, ...errors } },
       },
+      '/v1/review/list': {
+        post: { summary: "An asset owner's jobs awaiting release (EIP-712 ReviewRequest, action list)", requestBody: { required: true, ...json(S.ReviewBody) }, responses: { 200: { description: 'ok', ...json(S.PendingReleasesResponse) }, ...errors } },
+      },
+      '/v1/review/inspect': {
+        post: { summary: 'Held outputs encrypted to the owner (action inspect)', requestBody: { required: true, ...json(S.ReviewBody) }, responses: { 200: { description: 'ok', ...json(S.InspectResponse) }, ...errors } },
+      },
+      '/v1/review/release': {
+        post: { summary: 'Release held outputs to the buyer once every reviewing owner has (action release)', requestBody: { required: true, ...json(S.ReviewBody) }, responses: { 200: { description: 'ok', ...json(S.ReleaseResponse) }, ...errors } },
+      },
+      '/v1/review/reject': {
+        post: { summary: 'Reject held outputs: the job ends rejected_by_owner (action reject)', requestBody: { required: true, ...json(S.ReviewBody) }, responses: { 200: { description: 'ok', ...json(S.RejectResponse) }, ...errors } },
+      },
       '/v1/pin': {
         post: {
           summary: "Fetch a publisher's CIDs from its node and pin them here (EIP-712 PinRequest)",

@@ -50,6 +50,26 @@ export const PinBody = z.strictObject({ request: PinRequest, signature: Signatur
 export const PinResponse = z.object({ pinned: z.array(z.string()) });
 
 export const JobIdParam = z.strictObject({ jobId: Bytes32 });
+
+/** An asset owner's signed review request (EIP-712 ReviewRequest); the route names the action. */
+export const ReviewRequest = z.strictObject({
+  assetId: Uint,
+  action: z.enum(['list', 'inspect', 'release', 'reject']),
+  /** Zero for `list`. */
+  jobId: Bytes32,
+  /** The owner's X25519 key the inspected bundle is sealed to; zero unless `inspect`. */
+  ownerX25519: Bytes32,
+  expiry: Expiry,
+});
+export const ReviewBody = z.strictObject({ request: ReviewRequest, signature: Signature });
+const Manifest = z.object({ files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })), outputsHash: z.string() });
+export const PendingReleasesResponse = z.object({
+  assetId: z.string(),
+  jobs: z.array(z.object({ jobId: Bytes32, consumer: Address, createdAt: z.number(), finishedAt: z.number().nullable(), manifest: Manifest, reviewers: z.array(z.object({ assetId: z.string(), released: z.boolean() })) })),
+});
+export const InspectResponse = z.object({ jobId: Bytes32, manifest: Manifest, logs: z.string().nullable(), resultCid: z.string(), sealedKey: z.string() });
+export const ReleaseResponse = z.object({ jobId: Bytes32, status: z.string(), pending: z.array(z.string()) });
+export const RejectResponse = z.object({ jobId: Bytes32, status: z.string() });
 export const AddressParam = z.strictObject({ address: Address });
 
 /** The `JobAccess` token of reads and stops, sent as headers. */
@@ -71,6 +91,8 @@ export const JobStatusResponse = z.object({
   createdAt: z.number(),
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
+  /** The OCI runtime the job ran under: `runsc` is gVisor (docs/runner.md, Runtimes); null until it ran. */
+  runtime: z.enum(['runc', 'runsc']).nullable(),
   transitions: z.array(Transition),
   resultCid: z.string().nullable(),
   receipt: Receipt,

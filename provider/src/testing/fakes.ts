@@ -11,6 +11,8 @@ export function createFakeChain(chainId = 31337n) {
   const assets = new Map<bigint, AssetRecord>();
   /** Publisher of each asset (`creatorOf`); set by the test. */
   const creators = new Map<bigint, string>();
+  /** Current owner of each asset (`ownerOf`) when it differs from its creator; set by the test. */
+  const owners = new Map<bigint, string>();
   /** Spent orders (lower-case order id → job id); `recordReceipt` adds its orders, tests may add more. */
   const spentOrders = new Map<string, string>();
   const txs = new Map<string, OrderEvent[]>();
@@ -23,6 +25,9 @@ export function createFakeChain(chainId = 31337n) {
     },
     async creatorOf(id) {
       return creators.get(id);
+    },
+    async ownerOf(id) {
+      return owners.get(id) ?? creators.get(id);
     },
     async jobIdOfOrder(orderId) {
       return spentOrders.get(orderId.toLowerCase());
@@ -43,7 +48,7 @@ export function createFakeChain(chainId = 31337n) {
       return { txHash: '0x' + randomBytes(32).toString('hex') };
     },
   };
-  return { chain, assets, creators, spentOrders, txs, receipts, state };
+  return { chain, assets, creators, owners, spentOrders, txs, receipts, state };
 }
 
 export function createFakeDocuments() {

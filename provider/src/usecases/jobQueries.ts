@@ -38,6 +38,7 @@ export function getJobStatus(deps: JobQueryDeps, access: JobAccess) {
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
+    runtime: job.runtime,
     transitions: deps.store.transitions(job.jobId),
     resultCid: job.resultCid,
     receipt: receiptView(job),
@@ -49,7 +50,8 @@ export function getJobLogs(deps: JobQueryDeps, access: JobAccess) {
   const job = authorizeJobAccess(deps, { ...access, action: 'read' });
   const spec = job.request as StoredJobSpec;
   if (spec.output.logs === 'none') throw new ProviderError('LOGS_NOT_RELEASED', "the datasets' output policy releases no logs");
-  return { jobId: job.jobId, status: job.status, logs: job.logs ?? '' };
+  // Held outputs include their logs: nothing of them reaches the buyer before the owners release.
+  return { jobId: job.jobId, status: job.status, logs: job.status === 'awaiting_release' ? '' : (job.logs ?? '') };
 }
 
 /** The result of a finished job: manifest, encrypted result CID, its key sealed to the consumer, receipt. */

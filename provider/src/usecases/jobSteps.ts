@@ -73,10 +73,10 @@ export async function prepareWorkspace(
 
 /**
  * Encrypts the output bundle with a fresh content key, adds the ciphertext to IPFS and
- * seals the key to the consumer's X25519 key.
+ * seals the key to the consumer's X25519 key (or a reviewing owner's, to inspect it).
  */
 export async function publishOutputs(
-  deps: { storage: StoragePort; crypto: CryptoPort },
+  deps: { storage: Pick<StoragePort, 'add'>; crypto: Pick<CryptoPort, 'encryptFile' | 'sealKey'> },
   params: { bundlePath: string; consumerX25519: string; signal?: AbortSignal },
 ): Promise<{ resultCid: string; resultKey: string }> {
   const opts = params.signal ? { signal: params.signal } : {};

@@ -1,5 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
 import { ProviderError } from '../errors.js';
@@ -15,6 +16,11 @@ export type JobWorkerDeps = {
   chain: Pick<ChainPort, 'recordReceipt'>;
   /** Job workspaces live under `<workRoot>/<jobId>` and are removed once the job ends. */
   workRoot: string;
+  /**
+   * Result bundles of jobs awaiting their owners' release, `<reviewRoot>/<jobId>.tar`
+   * (provider-private, kept across restarts); default `review/` beside `workRoot`.
+   */
+  reviewRoot?: string;
   concurrency: number;
   /** Jobs that may wait for a slot; one more is refused with QUEUE_FULL. */
   queueMax: number;
@@ -40,6 +46,8 @@ type Active = { phase: 'preparing' | 'started' | 'adopted'; stopRequested: boole
 export function createJobWorker(deps: JobWorkerDeps) {
   const clock = deps.clock ?? Date.now;
   const retry = deps.receiptRetry ?? { attempts: 5, delayMs: 1000 };
+  const reviewRoot = deps.reviewRoot ?? join(dirname(deps.workRoot), 'review');
+  const heldBundle = (jobId: string) => join(reviewRoot, `${jobId}.tar`);
   const waiting: string[] = [];
   const active = new Map<string, Active>();
   const inflight = new Set<Promise<unknown>>();
@@ -90,16 +98,41 @@ export function createJobWorker(deps: JobWorkerDeps) {
   async function follow(jobId: string, spec: StoredJobSpec, signal: AbortSignal): Promise<void> {
     const outcome: EngineOutcome = await deps.engine.wait(jobId);
     if (closed) return;
-    const base: JobPatch = { finishedAt: outcome.finishedAt, startedAt: outcome.startedAt, ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}) };
+    const base: JobPatch = {
+      finishedAt: outcome.finishedAt,
+      startedAt: outcome.startedAt,
+      ...(outcome.logs !== undefined ? { logs: outcome.logs } : {}),
+      ...(outcome.runtime !== undefined ? { runtime: outcome.runtime } : {}),
+    };
     // The runner hashes what it mounted: anything but the approved bundle is the provider's fault, never released.
     if (outcome.codeHash !== undefined && outcome.codeHash.toLowerCase() !== spec.request.algorithm.codeHash.toLowerCase()) {
       return finish(jobId, 'engine_error', 'the engine ran code other than the approved bundle', base);
     }
     if (outcome.status !== 'succeeded') return finish(jobId, outcome.status, outcome.reason, base);
     if (!outcome.manifest || !outcome.bundlePath) return finish(jobId, 'engine_error', 'engine reported success without outputs', base);
+    if (needsReview(spec)) {
+      // Kept out of the workspace (removed when the job ends) until the owners decide.
+      await mkdir(reviewRoot, { recursive: true, mode: 0o700 });
+      await copyFile(outcome.bundlePath, heldBundle(jobId));
+      await chmod(heldBundle(jobId), 0o600);
+      if (closed) return;
+      deps.store.transition(jobId, 'awaiting_release', {
+        reason: "outputs held for the datasets' owners to review",
+        patch: { ...base, manifest: outcome.manifest, outputsHash: outcome.manifest.outputsHash },
+      });
+      deps.logger.info({ jobId }, 'job awaiting release');
+      return;
+    }
     deps.store.transition(jobId, 'publishing', { patch: { ...base, manifest: outcome.manifest, outputsHash: outcome.manifest.outputsHash } });
     const published = await publishOutputs(deps, { bundlePath: outcome.bundlePath, consumerX25519: spec.request.consumerX25519, signal });
     finish(jobId, 'succeeded', undefined, { ...published, finishedAt: outcome.finishedAt });
+  }
+
+  function held(jobId: string) {
+    const job = deps.store.getJob(jobId);
+    if (!job) throw new ProviderError('JOB_NOT_FOUND', 'no such job', { details: { jobId } });
+    if (job.status !== 'awaiting_release') throw new ProviderError('JOB_NOT_AWAITING_RELEASE', 'the job is not awaiting release', { details: { jobId, status: job.status } });
+    return job;
   }
 
   function failFromError(jobId: string, ctl: Active, err: unknown): void {
@@ -204,6 +237,11 @@ export function createJobWorker(deps: JobWorkerDeps) {
       // A container of a job the database holds as finished (or not at all) is never collected twice.
       for (const id of recovered) if (!activeIds.has(id)) await deps.engine.discard(id);
       for (const job of activeJobs) {
+        if (job.status === 'publishing' && existsSync(heldBundle(job.jobId))) {
+          // A release cut short: the outputs are still held, so the owners may release again.
+          deps.store.transition(job.jobId, 'awaiting_release', { reason: 'provider restarted while publishing the released outputs; still held' });
+          continue;
+        }
         if (recovered.has(job.jobId) && job.status !== 'publishing') {
           if (job.status !== 'running') deps.store.transition(job.jobId, 'running', { reason: 'container adopted after a provider restart', patch: { startedAt: job.startedAt ?? clock() } });
           const ctl: Active = { phase: 'adopted', stopRequested: false, abort: new AbortController() };
@@ -244,6 +282,41 @@ export function createJobWorker(deps: JobWorkerDeps) {
       return report;
     },
 
+    /** The held result bundle of a job awaiting release (a file only the provider reads). */
+    heldBundle,
+
+    /**
+     * Publishes the held outputs of an `awaiting_release` job to its buyer exactly as they
+     * were reviewed (the same bundle bytes), ends it `succeeded` and posts the receipt.
+     * JOB_NOT_AWAITING_RELEASE unless the job is held. A failure leaves it held.
+     */
+    async release(jobId: string, options: { signal?: AbortSignal } = {}): Promise<JobStatus> {
+      const job = held(jobId);
+      deps.store.transition(jobId, 'publishing', { reason: "released by the datasets' owners" });
+      let published;
+      try {
+        published = await publishOutputs(deps, { bundlePath: heldBundle(jobId), consumerX25519: (job.request as StoredJobSpec).request.consumerX25519, ...options });
+      } catch (err) {
+        deps.store.transition(jobId, 'awaiting_release', { reason: `publishing the released outputs failed; still held: ${(err as Error).message}`.slice(0, 500) });
+        throw err;
+      }
+      finish(jobId, 'succeeded', undefined, { ...published, finishedAt: job.finishedAt ?? clock() });
+      await rm(heldBundle(jobId), { force: true });
+      return deps.store.getJob(jobId)!.status;
+    },
+
+    /**
+     * Ends an `awaiting_release` job `rejected_by_owner`: the held outputs are deleted, its
+     * manifest and logs are dropped so nothing reaches the buyer, and the receipt (zero
+     * outputsHash, empty CID) is posted. JOB_NOT_AWAITING_RELEASE unless the job is held.
+     */
+    async reject(jobId: string, params: { assetId: string }): Promise<JobStatus> {
+      const job = held(jobId);
+      finish(jobId, 'rejected_by_owner', `outputs rejected by the owner of asset ${params.assetId}`, { finishedAt: job.finishedAt ?? clock(), manifest: null, outputsHash: null, logs: null });
+      await rm(heldBundle(jobId), { force: true });
+      return deps.store.getJob(jobId)!.status;
+    },
+
     stats: () => ({ waiting: waiting.length, active: active.size }),
 
     /** Resolves once no job runs, none waits and no receipt is being posted. */
@@ -259,3 +332,8 @@ export function createJobWorker(deps: JobWorkerDeps) {
 }
 
 export type JobWorker = ReturnType<typeof createJobWorker>;
+
+/** True when a dataset of the job asks its owner to review the outputs before release. */
+export function needsReview(spec: Pick<StoredJobSpec, 'datasets'>): boolean {
+  return spec.datasets.some((d) => d.review === true);
+}

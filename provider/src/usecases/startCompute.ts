@@ -19,7 +19,8 @@ export type StoredJobSpec = {
   algorithmHash: string;
   /** True when a dataset allowed any algorithm, so this spec was not one its owner approved. */
   anyAlgorithm: boolean;
-  datasets: { assetId: string; orderId: string; contentHash: string; encryptedContentCid: string; sealedKey: string; fileName: string }[];
+  /** `review`: the dataset's owner reviews the outputs before release (absent: no review). */
+  datasets: { assetId: string; orderId: string; contentHash: string; encryptedContentCid: string; sealedKey: string; fileName: string; review?: boolean }[];
 } & Pick<EngineJobSpec, 'limits' | 'output'>;
 
 /** The container spec of a request, without where its code comes from. */
@@ -169,6 +170,7 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
       encryptedContentCid: d.view.content.encryptedContentCid,
       sealedKey: d.view.content.sealedKey,
       fileName: d.view.content.fileName,
+      ...(d.view.compute?.output.review === true && { review: true }),
     })),
     ...effectiveJobPolicy(env, datasets.map((d) => d.view)),
   };

@@ -77,6 +77,8 @@ export const outputPolicySchema = z.strictObject({
     /** Shortest run of dataset bytes that counts as a verbatim leak. */
     minRunBytes: positiveInt.default(64),
   }),
+  /** True: the owner reviews each job's outputs before the buyer gets them (`cove review`); a job waits in `awaiting_release`. */
+  review: z.boolean().optional(),
 });
 
 /** One algorithm the owner approved: its `algorithmHash`, and optionally the spec and where its code is, for buyers. */

@@ -9,6 +9,7 @@ import { registerCompute } from './commands/compute.js';
 import { registerKeys } from './commands/keys.js';
 import { registerPublish } from './commands/publish.js';
 import { registerUpdate } from './commands/update.js';
+import { registerReview } from './commands/review.js';
 
 const program = new Command('cove')
   .description('Cove: trade the use of data without moving it')
@@ -41,6 +42,7 @@ registerAssets(program, run);
 registerCompute(program, run);
 registerAlgorithm(program, run);
 registerAudit(program, run);
+registerReview(program, run);
 
 try {
   await program.parseAsync(process.argv);

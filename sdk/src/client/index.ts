@@ -17,6 +17,10 @@ import { waitForJob } from '../actions/compute/waitForJob.js';
 import { stopJob } from '../actions/compute/stopJob.js';
 import { getResults } from '../actions/compute/getResults.js';
 import { download } from '../actions/access/download.js';
+import { listPendingReleases } from '../actions/review/listPendingReleases.js';
+import { inspectOutputs } from '../actions/review/inspectOutputs.js';
+import { releaseOutputs } from '../actions/review/releaseOutputs.js';
+import { rejectOutputs } from '../actions/review/rejectOutputs.js';
 
 /**
  * Every action, bound to one client: `client.publishAsset(params)` is
@@ -41,6 +45,10 @@ const actions = {
   stopJob,
   getResults,
   download,
+  listPendingReleases,
+  inspectOutputs,
+  releaseOutputs,
+  rejectOutputs,
 } as const;
 
 type BoundActions = {

@@ -1,6 +1,6 @@
 import type { Signer } from 'ethers';
 import { fromErrorBody, ProviderApiError } from './errors.js';
-import { JOB_ACCESS_TYPES, providerDomain, type ComputeRequestMessage, type DownloadRequestMessage, type JobAction, type PinRequestMessage } from './typedData.js';
+import { JOB_ACCESS_TYPES, providerDomain, REVIEW_REQUEST_TYPES, type ComputeRequestMessage, type DownloadRequestMessage, type JobAction, type PinRequestMessage, type ReviewAction, type ReviewRequestMessage } from './typedData.js';
 
 /** `GET /v1/info`: who the provider is and what it runs. */
 export type ProviderInfo = {
@@ -26,6 +26,8 @@ export type JobStatusView = {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
+  /** The OCI runtime the job ran under (`runsc`: gVisor); null until it ran, absent from older providers. */
+  runtime?: 'runc' | 'runsc' | null;
   transitions: { status: string; reason: string | null; at: number }[];
   resultCid: string | null;
   receipt: JobReceiptState;
@@ -48,6 +50,17 @@ export type JobResultView = {
 
 export type DownloadGrant = { assetId: string; encryptedContentCid: string; contentHash: string; sealedKey: string };
 
+/** `POST /v1/review/list`: an owner's jobs awaiting release; `reviewers` are the job's reviewing datasets. */
+export type PendingReleasesView = {
+  assetId: string;
+  jobs: { jobId: string; consumer: string; createdAt: number; finishedAt: number | null; manifest: ResultManifest; reviewers: { assetId: string; released: boolean }[] }[];
+};
+/** `POST /v1/review/inspect`: the held bundle encrypted to the owner's X25519 key. */
+export type InspectView = { jobId: string; manifest: ResultManifest; logs: string | null; resultCid: string; sealedKey: string };
+/** `POST /v1/review/release`: `pending` lists reviewing datasets whose owners have not released yet. */
+export type ReleaseView = { jobId: string; status: string; pending: string[] };
+export type ReviewBody = { request: ReviewRequestMessage; signature: string };
+
 /** A job read or stop token, sent as headers. */
 export type JobAccessToken = { expiry: number; signature: string };
 
@@ -62,6 +75,10 @@ export type ProviderHttp = {
   jobResult(jobId: string, token: JobAccessToken): Promise<JobResultView>;
   jobLogs(jobId: string, token: JobAccessToken): Promise<{ jobId: string; status: string; logs: string }>;
   stopJob(jobId: string, token: JobAccessToken): Promise<{ jobId: string; status: string }>;
+  reviewList(body: ReviewBody): Promise<PendingReleasesView>;
+  reviewInspect(body: ReviewBody): Promise<InspectView>;
+  reviewRelease(body: ReviewBody): Promise<ReleaseView>;
+  reviewReject(body: ReviewBody): Promise<{ jobId: string; status: string }>;
 };
 
 export type CreateProviderHttpParameters = {
@@ -126,6 +143,10 @@ export function createProviderHttp(params: CreateProviderHttpParameters): Provid
     jobResult: (jobId, t) => call('GET', `/compute/${jobId}/result`, { headers: accessHeaders(t) }),
     jobLogs: (jobId, t) => call('GET', `/compute/${jobId}/logs`, { headers: accessHeaders(t) }),
     stopJob: (jobId, t) => call('DELETE', `/compute/${jobId}`, { headers: accessHeaders(t) }),
+    reviewList: (body) => call('POST', '/review/list', { body }),
+    reviewInspect: (body) => call('POST', '/review/inspect', { body }),
+    reviewRelease: (body) => call('POST', '/review/release', { body }),
+    reviewReject: (body) => call('POST', '/review/reject', { body }),
   };
 }
 
@@ -139,6 +160,27 @@ export async function signJobAccess(params: { signer: Signer; chainId: bigint; p
   const expiry = Math.floor(Date.now() / 1000) + (params.ttlSeconds ?? 600);
   const signature = await params.signer.signTypedData(providerDomain({ chainId: params.chainId, provider: params.provider }), JOB_ACCESS_TYPES, { jobId: params.jobId, action: params.action, expiry });
   return { expiry, signature };
+}
+
+const ZERO32 = '0x' + '0'.repeat(64);
+
+/**
+ * Signs an asset owner's review request for `provider`, valid `ttlSeconds`: `jobId` for
+ * every action but `list`, `ownerX25519` (0x-hex) for `inspect`.
+ *
+ * @example
+ * const body = await signReviewRequest({ signer, chainId, provider: info.address, assetId: 1n, action: 'list' });
+ */
+export async function signReviewRequest(params: { signer: Signer; chainId: bigint; provider: string; assetId: bigint; action: ReviewAction; jobId?: string; ownerX25519?: string; ttlSeconds?: number }): Promise<ReviewBody> {
+  const request: ReviewRequestMessage = {
+    assetId: String(params.assetId),
+    action: params.action,
+    jobId: params.jobId ?? ZERO32,
+    ownerX25519: params.ownerX25519 ?? ZERO32,
+    expiry: Math.floor(Date.now() / 1000) + (params.ttlSeconds ?? 600),
+  };
+  const signature = await params.signer.signTypedData(providerDomain({ chainId: params.chainId, provider: params.provider }), REVIEW_REQUEST_TYPES, request);
+  return { request, signature };
 }
 
 /**

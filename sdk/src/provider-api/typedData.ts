@@ -73,6 +73,25 @@ export const JOB_ACCESS_TYPES: Record<string, TypedDataField[]> = {
 };
 
 /**
+ * Types of the message an asset's owner signs to review a job's outputs before release
+ * (`POST /v1/review/<action>`). `action` is one of `list`, `inspect`, `release`, `reject`
+ * and the provider serves only the route of that action, so a token signed to list or to
+ * inspect cannot release or reject. `jobId` is zero for `list`; `ownerX25519` is the key
+ * the inspected bundle is sealed to (zero for the other actions). No nonce: like JobAccess
+ * it is bounded by `expiry`, and a replayed release or reject finds the job no longer
+ * awaiting release.
+ */
+export const REVIEW_REQUEST_TYPES: Record<string, TypedDataField[]> = {
+  ReviewRequest: [
+    { name: 'assetId', type: 'uint256' },
+    { name: 'action', type: 'string' },
+    { name: 'jobId', type: 'bytes32' },
+    { name: 'ownerX25519', type: 'bytes32' },
+    { name: 'expiry', type: 'uint64' },
+  ],
+};
+
+/**
  * Types of the signed `POST /v1/pin` request: a publisher asks the provider's IPFS node to
  * fetch `cids` (from the publisher's node at `from`) and pin them, so the publisher can go
  * offline once its asset is published.
@@ -115,6 +134,8 @@ export type DownloadRequestMessage = {
 export type PinRequestMessage = { publisher: string; cids: string[]; from: string[]; nonce: string; expiry: number };
 
 export type JobAction = 'read' | 'stop';
+export type ReviewAction = 'list' | 'inspect' | 'release' | 'reject';
+export type ReviewRequestMessage = { assetId: string; action: ReviewAction; jobId: string; ownerX25519: string; expiry: number };
 export type JobAccessMessage = { jobId: string; action: JobAction; expiry: number };
 
 /**

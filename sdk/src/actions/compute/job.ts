@@ -4,7 +4,10 @@ import { signJobAccess, type JobAccessToken } from '../../provider-api/http.js';
 import type { JobAction } from '../../provider-api/typedData.js';
 
 /** Statuses after which a job never changes. */
-export const TERMINAL_JOB_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'stopped', 'output_rejected', 'engine_error'] as const;
+export const TERMINAL_JOB_STATUSES = ['succeeded', 'failed', 'timed_out', 'oom_killed', 'stopped', 'output_rejected', 'engine_error', 'rejected_by_owner'] as const;
+
+/** Outputs collected and held until the datasets' owners release (→ succeeded) or reject (→ rejected_by_owner) them. */
+export const AWAITING_RELEASE = 'awaiting_release';
 
 export const isTerminalStatus = (status: string) => (TERMINAL_JOB_STATUSES as readonly string[]).includes(status);
 

@@ -4,7 +4,7 @@ import type { JobStatusView } from '../../provider-api/http.js';
 import { signJobAccess } from '../../provider-api/http.js';
 import { requireSigner } from '../../client/base.js';
 import { ActionError } from '../errors.js';
-import { isTerminalStatus, openJob, type JobRef } from './job.js';
+import { AWAITING_RELEASE, isTerminalStatus, openJob, type JobRef } from './job.js';
 
 export type WaitForJobParameters = JobRef & {
   /** Called with every status seen that differs from the previous one. */
@@ -15,6 +15,11 @@ export type WaitForJobParameters = JobRef & {
   timeoutMs?: number;
   /** Also wait until the receipt is posted (or failed) on-chain; default true. */
   waitForReceipt?: boolean;
+  /**
+   * Keep waiting while the job is `awaiting_release` (a dataset's owner reviews its outputs
+   * before the buyer gets them); default true. False returns the status `awaiting_release`.
+   */
+  untilReleased?: boolean;
 };
 
 export type WaitForJobReturnType = JobStatusView;
@@ -27,7 +32,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /**
  * Polls a job until it ends and, by default, until its receipt is settled on-chain; every
- * change of status or receipt state goes to `onProgress`. Abort with `signal`.
+ * change of status or receipt state goes to `onProgress`. A job held for its owners' review
+ * (`awaiting_release`) is waited through unless `untilReleased: false`. Abort with `signal`.
  *
  * @example
  * const final = await waitForJob(client, { provider: url, jobId, onProgress: (s) => console.log(s.status) });
@@ -52,6 +58,7 @@ export async function waitForJob(client: CoveClientBase, params: WaitForJobParam
     }
     const settled = params.waitForReceipt === false || status.receipt.state === 'posted' || status.receipt.state === 'failed';
     if (isTerminalStatus(status.status) && settled) return status;
+    if (status.status === AWAITING_RELEASE && params.untilReleased === false) return status;
     if (Date.now() > deadline) throw new ActionError('TIMEOUT', `job ${params.jobId} still ${status.status} (receipt ${status.receipt.state})`, { details: { jobId: params.jobId, status: status.status } });
     await sleep(params.pollMs ?? 500, signal);
   }

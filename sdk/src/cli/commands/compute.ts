@@ -50,6 +50,8 @@ async function waitWithProgress(cove: CoveClient, json: boolean, provider: strin
     provider,
     jobId,
     waitForReceipt: true,
+    // A job held for its owners' review returns at once: the owners decide, not a timeout.
+    untilReleased: false,
     onProgress: (s) => {
       if (s.status !== last) bar.status((last = s.status));
     },
@@ -101,7 +103,8 @@ export function registerCompute(program: Command, run: Run): void {
           }
           const job = o.wait ? await waitWithProgress(cove, opts.json, provider, started.jobId) : await getJob(cove, { provider, jobId: started.jobId });
           printResult(opts, job, () => jobLines(job));
-          if (o.wait && job.status !== 'succeeded') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
+          if (o.wait && job.status === 'awaiting_release' && !opts.json) process.stderr.write(`cove: the datasets' owners review the outputs before you get them; follow with: cove job ${job.jobId} --wait\n`);
+          if (o.wait && job.status !== 'succeeded' && job.status !== 'awaiting_release') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
         });
       }),
     );
