@@ -43,6 +43,7 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
       reason: r.logsWithheld ? `${why ?? r.state}; logs withheld: ${r.logsWithheld}` : why,
       imageDigest: r.imageId,
       codeHash: r.codeHash ? fromRunner(r.codeHash) : undefined,
+      runtime: r.runtime,
       startedAt: r.startedAt ?? r.queuedAt,
       finishedAt: r.finishedAt ?? Date.now(),
     };

@@ -60,6 +60,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(status.status, 'succeeded', JSON.stringify(status));
     assert.deepEqual(status.transitions.map((t: { status: string }) => t.status), ['queued', 'preparing', 'running', 'publishing', 'succeeded']);
     assert.equal(status.receipt.state, 'posted');
+    assert.ok(['runc', 'runsc'].includes(status.runtime), `runtime: ${status.runtime}`);
 
     const result = (await (await fetch(`${p.url}/v1/compute/${jobId}/result`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;
     const files = await readBundle(result.resultCid, result.sealedKey);

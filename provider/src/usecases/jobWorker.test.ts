@@ -57,10 +57,11 @@ describe('job worker', () => {
     assert.deepEqual(spec.algorithmFiles, ['main.py']);
     const bundle = join(root, 'bundle.tar');
     await writeFile(bundle, 'outputs');
-    s.fengine.finish(jobId, { manifest: { files: [{ path: 'model.pkl', size: 7, sha256: '0x01' }], outputsHash: '0x' + 'ab'.repeat(32) }, bundlePath: bundle, logs: 'done' });
+    s.fengine.finish(jobId, { manifest: { files: [{ path: 'model.pkl', size: 7, sha256: '0x01' }], outputsHash: '0x' + 'ab'.repeat(32) }, bundlePath: bundle, logs: 'done', runtime: 'runsc' });
     await w.idle();
     const job = s.store.getJob(jobId)!;
     assert.equal(job.status, 'succeeded');
+    assert.equal(job.runtime, 'runsc', 'the runtime the engine reported is stored');
     assert.deepEqual(s.store.transitions(jobId).map((t) => t.status), ['queued', 'preparing', 'running', 'publishing', 'succeeded']);
     assert.equal(s.storage.blobs.get(job.resultCid!)?.toString(), 'outputs');
     assert.match(job.resultKey!, /^sealed:0x2222/);
