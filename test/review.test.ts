@@ -12,6 +12,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEther } from 'ethers';
 import { AUDIT_CHECKS, JOB_STATUS, ORDER_AMOUNT, isCoveError, type PublishAssetReturnType } from '@cove/sdk';
+import { createCliUser } from './lib/cli.js';
 import { buyAndOrder, startWorld, trainingPolicy, TRAIN_ALGORITHM, writeSampleCsv, type World } from './lib/world.js';
 
 const sha256 = (bytes: Uint8Array) => '0x' + createHash('sha256').update(bytes).digest('hex');
@@ -118,5 +119,23 @@ describe('owner review before release: held, inspected, released or rejected', (
       if (c.name === 'outputsHash') assert.deepEqual([c.ok, c.code], [false, 'JOB_NOT_SUCCEEDED']);
       else assert.ok(c.ok, `${c.name}: ${c.code} ${c.reason}`);
     }
+  });
+
+  it('follows the NFT: its new holder reviews with `cove review`, the publisher no longer can', async () => {
+    const jobId = await heldJob();
+    const holder = await createCliUser(world.devnet, { dir: world.dir, name: 'new-holder' });
+    const nft = world.owner.cove.contracts.dataNFT;
+    await (await nft.getFunction('transferFrom')(world.owner.wallet.address, holder.address, dataset.assetId)).wait();
+    await assert.rejects(world.owner.cove.listPendingReleases({ provider, assetId: dataset.assetId }), code('NOT_ASSET_OWNER'));
+    const id = String(dataset.assetId);
+    const listed = JSON.parse(await holder.coveOk(['review', id, '--json'])) as { jobs: { jobId: string }[] };
+    assert.deepEqual(listed.jobs.map((j) => j.jobId), [jobId]);
+    const out = join(world.dir, 'cli-inspect');
+    assert.match(await holder.coveOk(['review', id, '--inspect', jobId, '--out', out]), /the files match the manifest/);
+    assert.deepEqual((await readdir(out)).sort(), ['metrics.json', 'model.json']);
+    assert.equal((await holder.cove(['review', id, '--release', jobId, '--reject', jobId])).code, 2, 'one action at a time');
+    assert.match(await holder.coveOk(['review', id, '--release', jobId]), /succeeded/);
+    const job = await world.buyer.cove.waitForJob({ provider, jobId, waitForReceipt: true, timeoutMs: 60_000, pollMs: 200 });
+    assert.equal(job.status, 'succeeded');
   });
 });
