@@ -166,7 +166,7 @@ json.dump(obs, open('/data/outputs/obs.json', 'w'))
       assert.equal(obs.euid, 1000);
     });
 
-    it('contains a fork bomb: forks stop at the pids limit with EAGAIN', async () => {
+    it(runc ? 'contains a fork bomb: forks stop at the pids limit with EAGAIN' : 'contains a fork bomb: the sandbox ends at the translated pids limit', async () => {
       const r = await h.run({
         image: 'python',
         limits: { pidsLimit: 32 },
@@ -186,7 +186,7 @@ for _ in range(1000):
 json.dump({'forked': forked, 'errno': err}, open('/data/outputs/obs.json', 'w'))
   `,
       });
-      if (runc) {
+      if (runc || r.state === 'succeeded') {
         assert.equal(r.state, 'succeeded', r.reason ?? r.error);
         const obs = observed(r);
         assert.equal(obs.errno, 11); // EAGAIN
