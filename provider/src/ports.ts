@@ -121,6 +121,11 @@ export interface CryptoPort {
    * key was sealed bound (v2). Throws when the key is not sealed to this provider.
    */
   openKey(sealed: string): { key: Uint8Array; binding?: KeyBinding | undefined };
+  /**
+   * The binding of a key sealed to the provider (undefined for an unbound v1 key), the key
+   * itself wiped at once; throws when the key is not sealed to this provider. May be cached.
+   */
+  bindingOf(sealed: string): KeyBinding | undefined;
   /** Seals a content key to a recipient's X25519 public key (0x-hex). */
   sealKey(key: Uint8Array, recipientPublicKey: string): string;
   /** Decrypts an envelope stream with `key` into `path`; returns the plaintext's sha256 (0x-hex). */

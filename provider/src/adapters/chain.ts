@@ -21,6 +21,7 @@ const ORDER_STARTED = datatoken.getEvent('OrderStarted')!.topicHash;
  */
 export async function createChainAdapter(params: ChainAdapterParameters) {
   const rpc = new JsonRpcProvider(params.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  const creators = new Map<bigint, string>();
   const chainId = (await rpc.getNetwork()).chainId;
   const signer = params.wallet.connect(rpc);
   const dataNft = new Contract(params.contracts.dataNft, dataNftAbi, rpc);
@@ -51,9 +52,15 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
     },
 
     async creatorOf(assetId) {
+      // An asset's creator never changes (the minter, recorded on its first transfer), so a found one is kept.
+      const known = creators.get(assetId);
+      if (known !== undefined) return known;
       try {
         const creator = (await dataNft.creatorOf!(assetId)) as string;
-        return creator === ZeroAddress ? undefined : creator;
+        if (creator === ZeroAddress) return undefined;
+        if (creators.size >= 10_000) creators.delete(creators.keys().next().value!);
+        creators.set(assetId, creator);
+        return creator;
       } catch (err) {
         if (decodeContractError(err)?.details?.error === 'DataNFTUnknownAsset') return undefined;
         throw err;

@@ -13,8 +13,19 @@ import type { CryptoPort } from '../ports.js';
  * const crypto = createCryptoAdapter({ keyPair: identity.x25519 });
  */
 export function createCryptoAdapter(params: { keyPair: KeyPair }): CryptoPort {
+  // Admission opens a document's key only to read its binding; the binding of a sealed string
+  // never changes, so it is kept (never the key) and the X25519 work is done once per document.
+  const bindings = new Map<string, ReturnType<CryptoPort['bindingOf']>>();
   return {
     openKey: (sealed) => openSealedKey({ sealed, secretKey: params.keyPair.secretKey }),
+    bindingOf(sealed) {
+      if (bindings.has(sealed)) return bindings.get(sealed);
+      const { key, binding } = openSealedKey({ sealed, secretKey: params.keyPair.secretKey });
+      key.fill(0);
+      if (bindings.size >= 10_000) bindings.delete(bindings.keys().next().value!);
+      bindings.set(sealed, binding);
+      return binding;
+    },
     sealKey: (key, recipient) => sealKey({ key, recipientPublicKey: decodeKey(recipient) }),
 
     async decryptToFile({ source, key, path, signal }) {

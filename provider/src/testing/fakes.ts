@@ -116,6 +116,11 @@ export function createFakeCrypto(providerPublicKey: string): CryptoPort {
       const key = Buffer.from(hex!, 'hex');
       return chainId === undefined ? { key } : { key, binding: { chainId: BigInt(chainId), dataNft: dataNft!, publisher: publisher! } };
     },
+    bindingOf(sealed) {
+      const { key, binding } = this.openKey(sealed);
+      key.fill(0);
+      return binding;
+    },
     sealKey: (key, recipient) => `sealed:${recipient}:${Buffer.from(key).toString('hex')}`,
     async decryptToFile({ source, path }) {
       const chunks: Uint8Array[] = [];

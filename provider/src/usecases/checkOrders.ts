@@ -7,7 +7,7 @@ export type CheckOrdersDeps = {
   chain: Pick<ChainPort, 'chainId' | 'getAsset' | 'creatorOf' | 'jobIdOfOrder' | 'getOrderEvents' | 'latestTimestamp'>;
   documents: DocumentsPort;
   /** Opens each document's sealed key to check its binding (the key itself is wiped at once). */
-  crypto: Pick<CryptoPort, 'openKey'>;
+  crypto: Pick<CryptoPort, 'bindingOf'>;
   store: Pick<Store, 'usedOrders'>;
   providerAddress: string;
   /** The DataNFT this provider serves (config `COVE_DATA_NFT_ADDRESS`): a key bound to another is refused. */
@@ -45,8 +45,8 @@ export async function checkOrders(
 ): Promise<CheckedDataset[]> {
   const ids = params.datasets.map((d) => BigInt(d.assetId));
   if (new Set(ids.map(String)).size !== ids.length) throw new ProviderError('VALIDATION', 'each asset may appear once per request');
-  const now = await deps.chain.latestTimestamp();
-  const checked = await Promise.all(params.datasets.map((d) => checkOne(deps, { ...params, dataset: d, now })));
+  // Every first read (the latest block, each asset, order and creator) goes out at once.
+  const checked = await Promise.all(params.datasets.map((d) => checkOne(deps, { ...params, dataset: d })));
   const orderIds = checked.map((c) => c.order.orderId);
   if (new Set(orderIds.map((o) => o.toLowerCase())).size !== orderIds.length) throw new ProviderError('VALIDATION', 'each order may appear once per request');
   const used = deps.store.usedOrders(orderIds);
@@ -56,11 +56,12 @@ export async function checkOrders(
 
 async function checkOne(
   deps: CheckOrdersDeps,
-  p: { consumer: string; dataset: DatasetOrderMessage; serviceType: 'access' | 'compute'; now: bigint; signal?: AbortSignal },
+  p: { consumer: string; dataset: DatasetOrderMessage; serviceType: 'access' | 'compute'; signal?: AbortSignal },
 ): Promise<CheckedDataset> {
   const assetId = BigInt(p.dataset.assetId);
   const details = { assetId: p.dataset.assetId, orderTxHash: p.dataset.orderTxHash };
-  const [asset, events] = await Promise.all([deps.chain.getAsset(assetId), deps.chain.getOrderEvents(p.dataset.orderTxHash)]);
+  // The creator is read with the asset and the order (one round trip, batched by the RPC client); it is used only once the key is opened.
+  const [now, asset, events, creator] = await Promise.all([deps.chain.latestTimestamp(), deps.chain.getAsset(assetId), deps.chain.getOrderEvents(p.dataset.orderTxHash), deps.chain.creatorOf(assetId)]);
   if (!asset) throw new ProviderError('ASSET_NOT_FOUND', 'no such asset', { details });
   if (!events || events.length === 0) throw new ProviderError('ORDER_NOT_FOUND', 'no order in that transaction', { details });
 
@@ -69,8 +70,8 @@ async function checkOne(
   if (!same(order.provider, deps.providerAddress)) throw new ProviderError('ORDER_PROVIDER_MISMATCH', 'order names another provider', { details });
   if (!same(order.consumer, p.consumer)) throw new ProviderError('ORDER_CONSUMER_MISMATCH', 'order belongs to another consumer', { details });
   if (order.serviceId !== p.dataset.serviceId) throw new ProviderError('ORDER_SERVICE_MISMATCH', 'order is for another service', { details });
-  if (order.validUntil < p.now) {
-    throw new ProviderError('ORDER_EXPIRED', 'order expired', { details: { ...details, validUntil: String(order.validUntil), now: String(p.now) } });
+  if (order.validUntil < now) {
+    throw new ProviderError('ORDER_EXPIRED', 'order expired', { details: { ...details, validUntil: String(order.validUntil), now: String(now) } });
   }
   // The chain is the one record every instance shares: an order a receipt spent is spent everywhere.
   const spentBy = await deps.chain.jobIdOfOrder(order.orderId);
@@ -82,7 +83,7 @@ async function checkOne(
   if (!service || service.type !== p.serviceType) {
     throw new ProviderError('SERVICE_NOT_OFFERED', `asset offers no ${p.serviceType} service '${p.dataset.serviceId}'`, { details });
   }
-  await checkKeyBinding(deps, { assetId, sealedKey: view.content.sealedKey });
+  checkKeyBinding(deps, { assetId, sealedKey: view.content.sealedKey, creator });
   return { assetId, serviceId: p.dataset.serviceId, txHash: p.dataset.orderTxHash, order, asset, view };
 }
 
@@ -92,21 +93,19 @@ async function checkOne(
  * current holder: a sold asset keeps working, while an asset that copies another's content
  * block (minted by someone else) does not. The opened key is wiped before returning.
  */
-async function checkKeyBinding(deps: CheckOrdersDeps, p: { assetId: bigint; sealedKey: string }): Promise<void> {
+function checkKeyBinding(deps: CheckOrdersDeps, p: { assetId: bigint; sealedKey: string; creator: string | undefined }): void {
   const details = { assetId: String(p.assetId) };
-  let opened: ReturnType<CryptoPort['openKey']>;
+  let binding: ReturnType<CryptoPort['bindingOf']>;
   try {
-    opened = deps.crypto.openKey(p.sealedKey);
+    binding = deps.crypto.bindingOf(p.sealedKey);
   } catch (cause) {
     throw new ProviderError('KEY_NOT_SEALED_TO_PROVIDER', "the asset's content key is not sealed to this provider", { details, cause });
   }
-  const { binding } = opened;
-  opened.key.fill(0);
   if (binding === undefined) throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key is not bound to an asset", { details });
   if (binding.chainId !== deps.chain.chainId || !same(binding.dataNft, deps.dataNft)) {
     throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key is bound to another chain or DataNFT", { details });
   }
-  const creator = await deps.chain.creatorOf(p.assetId);
+  const { creator } = p;
   if (creator === undefined || !same(binding.publisher, creator)) {
     throw new ProviderError('KEY_BINDING_MISMATCH', "the asset's content key was sealed for another publisher's asset", { details });
   }
