@@ -95,6 +95,25 @@ describe('output policy', () => {
     assert.match(inFile.verdict === 'rejected' ? inFile.reason : '', /^output file 1 of 1 repeats 16\+ bytes of input asset a verbatim$/);
   });
 
+  it('rejects a pickle by content whatever its name, after the release budget and before the leak guard, unless allowUnsafeFormats', async () => {
+    const pickle = "cos\nsystem\n(S'echo hi'\ntR."; // protocol 0: loading it runs a shell command
+    const policy = { maxBytes: 1e6, allowedPatterns: ['*.json'], logs: 'none' as const, leakGuard: { enabled: true, minRunBytes: 16 } };
+    const dir = await outputs({ 'a.json': '{}', 'model.json': pickle, 'z.json': '[]' });
+    const refused = await applyOutputPolicy({ outputsDir: dir, spec: { inputs: [], outputPolicy: policy } });
+    assert.deepEqual(refused, {
+      verdict: 'rejected',
+      reason: 'output file 2 of 3 is a pickle, an unsafe format (loading it runs code); the output policy does not allow unsafe formats',
+    });
+    const allowed = await applyOutputPolicy({ outputsDir: dir, spec: { inputs: [], outputPolicy: { ...policy, allowUnsafeFormats: true } } });
+    assert.equal(allowed.verdict, 'released');
+    const overBudget = await applyOutputPolicy({ outputsDir: dir, spec: { inputs: [], outputPolicy: { ...policy, maxReleaseBytes: 20 } } });
+    assert.match(overBudget.verdict === 'rejected' ? overBudget.reason : '', /release budget/);
+    // A pickle that also repeats the input: the format is named, not the leak.
+    const input = join(await outputs({ 'data.csv': pickle }), 'data.csv');
+    const both = await applyOutputPolicy({ outputsDir: await outputs({ 'm.json': pickle }), spec: { inputs: [{ assetId: 'a', mounts: [{ host: input, target: '/data/inputs/a/data.csv' }] }], outputPolicy: policy } });
+    assert.match(both.verdict === 'rejected' ? both.reason : '', /^output file 1 of 1 is a pickle, an unsafe format/);
+  });
+
   it("withholds a failed job's log tail that repeats input, and releases a clean one or an unguarded one", async () => {
     const text = Array.from({ length: 20 }, () => Math.random().toFixed(10)).join(',');
     const input = join(await outputs({ 'data.csv': text }), 'data.csv');

@@ -7,6 +7,7 @@ import { scanForLeaks } from './leak-guard.js';
 import { DEFAULT_MAX_FILES, NAME_RULE_TEXT, nameRuleBroken, overBudget, releaseBytes, type NameRule } from './release-budget.js';
 import type { NormalizedSpec } from './spec.js';
 import type { ManifestFile, ReleasedLogs, ReleasedOutputs } from './types.js';
+import { unsafeFormatOf } from './unsafe-formats.js';
 
 export type PolicyVerdict = { verdict: 'released'; outputs: ReleasedOutputs } | { verdict: 'rejected'; reason: string };
 
@@ -174,8 +175,17 @@ function logOutputs(logs: ReleasedLogs): Array<{ name: string; data: Buffer }> {
   ];
 }
 
-/** The policy as applied: a spec normalized before the release budget existed (a workspace adopted after an upgrade) lacks its two fields. */
-type AppliedPolicy = Omit<NormalizedSpec['outputPolicy'], 'maxReleaseBytes' | 'maxFiles'> & Partial<Pick<NormalizedSpec['outputPolicy'], 'maxReleaseBytes' | 'maxFiles'>>;
+/** Why a file in an unsafe format is not released: its number and the format's label, never its name or a byte of it. */
+export const unsafeFormatReason = (i: number, n: number, label: string) =>
+  `output file ${i} of ${n} is ${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}, an unsafe format (loading it runs code); the output policy does not allow unsafe formats`;
+
+/**
+ * The policy as applied: a spec normalized before the release budget existed (a workspace
+ * adopted after an upgrade) lacks its two fields; one from before unsafe formats were
+ * checked lacks `allowUnsafeFormats` (absent: not allowed).
+ */
+type Late = 'maxReleaseBytes' | 'maxFiles' | 'allowUnsafeFormats';
+type AppliedPolicy = Omit<NormalizedSpec['outputPolicy'], Late> & Partial<Pick<NormalizedSpec['outputPolicy'], Late>>;
 type PolicySpec = Pick<NormalizedSpec, 'inputs'> & { outputPolicy: AppliedPolicy };
 const budgetOf = (p: AppliedPolicy) => p.maxReleaseBytes ?? p.maxBytes;
 
@@ -236,7 +246,8 @@ export async function guardFailedLogs(params: {
 /**
  * The whole output policy, applied after the container has exited and before anything is
  * released: the file channel's caps, types, names, patterns and size; then the release
- * budget over contents, names and the log tail; then the verbatim-leak guard over the
+ * budget over contents, names and the log tail; then, unless `allowUnsafeFormats`, each
+ * file's format (pickles and the like, by content); then the verbatim-leak guard over the
  * files and the log tail; then the manifest and `outputsHash`.
  *
  * @example
@@ -259,6 +270,13 @@ export async function applyOutputPolicy(params: {
   if (!collected.ok) return { verdict: 'rejected', reason: collected.reason };
   const budget = budgetOf(policy);
   if (releaseBytes({ files: collected.files, ...(params.logs && { logs: params.logs }) }) > budget) return { verdict: 'rejected', reason: overBudget(budget) };
+  if (policy.allowUnsafeFormats !== true) {
+    // By content, never by name (the algorithm chose both): see unsafe-formats.ts. The reason names the label and number only.
+    for (const [i, f] of collected.files.entries()) {
+      const unsafe = unsafeFormatOf(f.data);
+      if (unsafe !== null) return { verdict: 'rejected', reason: unsafeFormatReason(i + 1, collected.files.length, unsafe) };
+    }
+  }
   if (policy.leakGuard.enabled) {
     const n = collected.files.length;
     const scanned = collected.files.map((f, i) => ({ name: `output file ${i + 1} of ${n}`, data: f.data }));

@@ -40,6 +40,7 @@ export type NormalizedSpec = {
     allowedPatterns: string[];
     logs: LogsPolicy;
     leakGuard: { enabled: boolean; minRunBytes: number };
+    allowUnsafeFormats: boolean;
   };
 };
 
@@ -181,6 +182,7 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
   if (typeof p.leakGuard?.enabled !== 'boolean') invalid('outputPolicy.leakGuard.enabled', 'must be a boolean');
   const minRunBytes = p.leakGuard.minRunBytes ?? DEFAULT_MIN_RUN_BYTES;
   if (!Number.isInteger(minRunBytes) || minRunBytes < MIN_RUN_FLOOR) invalid('outputPolicy.leakGuard.minRunBytes', `must be an integer ≥ ${MIN_RUN_FLOOR}`);
+  if (p.allowUnsafeFormats !== undefined && typeof p.allowUnsafeFormats !== 'boolean') invalid('outputPolicy.allowUnsafeFormats', 'must be a boolean');
 
   return {
     jobId: spec.jobId,
@@ -201,6 +203,7 @@ export function normalizeSpec(spec: JobSpec): NormalizedSpec {
       allowedPatterns,
       logs: logsPolicy(p.logs),
       leakGuard: { enabled: p.leakGuard.enabled, minRunBytes },
+      allowUnsafeFormats: p.allowUnsafeFormats === true,
     },
   };
 }

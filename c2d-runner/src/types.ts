@@ -43,6 +43,11 @@ export type OutputPolicy = {
   logs: LogsPolicy;
   /** Reject outputs (files and released logs) that contain a run of input bytes of `minRunBytes` (default 64) or more. */
   leakGuard: { enabled: boolean; minRunBytes?: number };
+  /**
+   * Release files in formats whose loading runs code (pickle, joblib, torch zips, object
+   * `.npy`; see unsafe-formats.ts). Default false: such a file is `output_rejected`.
+   */
+  allowUnsafeFormats?: boolean;
 };
 
 /** Everything needed to run one job. */
