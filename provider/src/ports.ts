@@ -77,6 +77,8 @@ export type JobLimits = { cpus: number; memoryBytes: number; timeoutSeconds: num
  * `maxReleaseBytes`: the release budget over everything a buyer receives from a job (file
  * contents, file names, the log tail, the reason); in a document it is the owner's, absent
  * for the default; in a job's effective policy it is always set (see effectiveJobPolicy).
+ * `allowUnsafeFormats`: outputs may be pickles and the like (loading them runs code); absent
+ * or false, the runner refuses them by content. A job's is true only if every dataset's is.
  */
 export type OutputPolicyView = {
   maxBytes: number;
@@ -84,6 +86,7 @@ export type OutputPolicyView = {
   allowedPatterns: string[];
   logs: 'none' | { tail: number };
   leakGuard: { enabled: boolean; minRunBytes: number };
+  allowUnsafeFormats?: boolean | undefined;
 };
 
 export interface DocumentsPort {

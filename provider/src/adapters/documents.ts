@@ -32,6 +32,7 @@ export function toAssetView(doc: AssetDocument): AssetView {
         logs: logs === undefined || logs === 'none' ? 'none' : { tail: Number(logs.slice('tail:'.length)) },
         leakGuard: { enabled: p.outputPolicy.leakGuard.enabled, minRunBytes: p.outputPolicy.leakGuard.minRunBytes },
         ...(p.outputPolicy.review === true && { review: true }),
+        ...(p.outputPolicy.allowUnsafeFormats === true && { allowUnsafeFormats: true }),
       },
     },
     content: {

@@ -53,6 +53,16 @@ describe('engine adapter: release budget', () => {
     assert.deepEqual(specs[1]!.outputPolicy.logs, { tail: 20, maxBytes: 64 * 1024 });
   });
 
+  it('passes allowUnsafeFormats to the runner: false unless the policy says true (a job stored before the field: false)', async () => {
+    const { engine, specs } = fakeRunner(() => ({ ...base, state: 'failed' }));
+    const adapter = createEngineAdapter({ engine, docker: { getImage: () => { throw new Error('unused'); } } as never, workRoot: '/nonexistent' });
+    const output: EngineJobSpec['output'] = { maxBytes: 2 ** 20, maxReleaseBytes: 2 ** 16, allowedPatterns: ['*.json'], logs: 'none', leakGuard: { enabled: true, minRunBytes: 64 } };
+    await adapter.start(spec(output));
+    await adapter.start(spec({ ...output, allowUnsafeFormats: false }));
+    await adapter.start(spec({ ...output, allowUnsafeFormats: true }));
+    assert.deepEqual(specs.map((s) => s.outputPolicy.allowUnsafeFormats), [false, false, true]);
+  });
+
   it('refuses outputs the bundle cannot take as output_rejected, never quoting the name', async () => {
     const workRoot = await mkdtemp(join(tmpdir(), 'cove-engine-'));
     dirs.push(workRoot);

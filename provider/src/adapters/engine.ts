@@ -104,6 +104,8 @@ export function createEngineAdapter(params: { engine: ComputeEngine; docker: Pic
           allowedPatterns: spec.output.allowedPatterns,
           logs: spec.output.logs === 'none' ? 'none' : { tail: spec.output.logs.tail, maxBytes: logBytes(spec.output) },
           leakGuard: spec.output.leakGuard,
+          // Absent (a job stored before the field existed) or false: the runner refuses unsafe formats.
+          allowUnsafeFormats: spec.output.allowUnsafeFormats === true,
         },
       });
     },

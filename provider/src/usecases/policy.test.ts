@@ -58,6 +58,18 @@ describe('release budget', () => {
 
   it('keeps the rest of the effective output policy as it was', () => {
     const out = effectiveJobPolicy(env, [dataset(5_000, { maxBytes: 2 * MiB }), dataset(5_000, { allowedPatterns: ['*.json', '*.pkl'] })]).output;
-    assert.deepEqual(out, { maxBytes: 2 * MiB, maxReleaseBytes: 64 * KiB, allowedPatterns: ['*.json'], logs: { tail: 20 }, leakGuard: { enabled: true, minRunBytes: 64 } });
+    assert.deepEqual(out, { maxBytes: 2 * MiB, maxReleaseBytes: 64 * KiB, allowedPatterns: ['*.json'], logs: { tail: 20 }, leakGuard: { enabled: true, minRunBytes: 64 }, allowUnsafeFormats: false });
+  });
+});
+
+describe('unsafe formats', () => {
+  it('are refused unless every dataset allows them', () => {
+    const allows = dataset(5_000, { allowUnsafeFormats: true });
+    assert.equal(effectiveJobPolicy(env, [dataset(5_000)]).output.allowUnsafeFormats, false);
+    assert.equal(effectiveJobPolicy(env, [allows]).output.allowUnsafeFormats, true);
+    assert.equal(effectiveJobPolicy(env, [allows, dataset(5_000)]).output.allowUnsafeFormats, false);
+    assert.equal(effectiveJobPolicy(env, [allows, dataset(5_000, { allowUnsafeFormats: false })]).output.allowUnsafeFormats, false);
+    assert.equal(effectiveJobPolicy(env, [allows, allows]).output.allowUnsafeFormats, true);
+    assert.equal(effectiveJobPolicy(env, []).output.allowUnsafeFormats, false);
   });
 });

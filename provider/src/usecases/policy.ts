@@ -57,7 +57,8 @@ export function defaultReleaseBudget(params: { plaintextBytes: number; maxBytes:
  * dataset asks for it, with the smallest threshold. The release budget is the smallest of
  * the datasets' own: the owner's `maxReleaseBytes`, or the default from that dataset's size
  * (capped by the job's `maxBytes`), so joining a small dataset with a large one releases no
- * more than the small one's owner allows.
+ * more than the small one's owner allows. Unsafe formats (pickles) are allowed only when
+ * every dataset's owner allows them.
  */
 export function effectiveJobPolicy(env: Environment, views: AssetView[]): Pick<EngineJobSpec, 'limits' | 'output'> {
   const policies = views.map((v) => v.compute).filter((p): p is NonNullable<AssetView['compute']> => p !== undefined);
@@ -87,6 +88,7 @@ export function effectiveJobPolicy(env: Environment, views: AssetView[]): Pick<E
       allowedPatterns,
       logs,
       leakGuard: { enabled: guarded.length > 0, minRunBytes: Math.min(64, ...guarded.map((p) => p.output.leakGuard.minRunBytes)) },
+      allowUnsafeFormats: policies.length > 0 && policies.every((p) => p.output.allowUnsafeFormats === true),
     },
   };
 }

@@ -99,6 +99,13 @@ describe('asset document', () => {
     assert.equal(parseAssetDocument(d).computePolicy?.outputPolicy.maxReleaseBytes, 4096);
   });
 
+  it('refuses unsafe formats unless the owner allows them: allowUnsafeFormats absent by default, kept when given', () => {
+    assert.equal(parseAssetDocument(sampleDocument()).computePolicy?.outputPolicy.allowUnsafeFormats, undefined);
+    const d = sampleDocument() as any;
+    d.computePolicy.outputPolicy.allowUnsafeFormats = true;
+    assert.equal(parseAssetDocument(d).computePolicy?.outputPolicy.allowUnsafeFormats, true);
+  });
+
   it('rejects invalid documents with INVALID_DOCUMENT and the zod issues', () => {
     const withExtra = { ...sampleDocument(), extra: 1 };
     const err = (() => {
@@ -128,6 +135,7 @@ describe('asset document', () => {
       ['bad logs', (d) => (d.computePolicy.outputPolicy.logs = 'all')],
       ['zero release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 0)],
       ['fractional release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 1.5)],
+      ['allowUnsafeFormats as a string', (d) => (d.computePolicy.outputPolicy.allowUnsafeFormats = 'yes')],
       ['duplicate service ids', (d) => (d.services[1].id = 0)],
       ['compute without policy', (d) => delete d.computePolicy],
       ['lineage on a dataset', (d) => (d.lineage = { parentJobIds: [`0x${'11'.repeat(32)}`] })],

@@ -79,6 +79,11 @@ export const outputPolicySchema = z.strictObject({
   }),
   /** True: the owner reviews each job's outputs before the buyer gets them (`cove review`); a job waits in `awaiting_release`. */
   review: z.boolean().optional(),
+  /**
+   * True: outputs may be in formats whose loading runs code on the buyer's machine (pickle,
+   * joblib, torch zips, object `.npy`). Absent or false: the runner refuses them by content.
+   */
+  allowUnsafeFormats: z.boolean().optional(),
 });
 
 /** One algorithm the owner approved: its `algorithmHash`, and optionally the spec and where its code is, for buyers. */
