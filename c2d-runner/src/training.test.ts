@@ -51,7 +51,8 @@ describe('a real training job', () => {
       code: TRAIN,
       inputs: [{ assetId: 'bc', files: [dataset] }],
       limits: { memoryBytes: 1 << 30, cpus: 2, timeoutMs: 120_000 },
-      policy: { allowedPatterns: ['model.pkl', 'metrics.json'], logs: { tail: 10, maxBytes: 4096 }, leakGuard: { enabled: true } },
+      // A pickled model: released only because this policy opts in (docs/runner.md "Unsafe formats").
+      policy: { allowedPatterns: ['model.pkl', 'metrics.json'], logs: { tail: 10, maxBytes: 4096 }, leakGuard: { enabled: true }, allowUnsafeFormats: true },
     });
     assert.equal(r.state, 'succeeded', r.error ?? r.reason);
     const { manifest, files } = r.outputs!;

@@ -30,6 +30,7 @@ export function registerAssets(program: Command, run: Run): void {
               `provider         ${asset.document.provider.url} (${asset.document.provider.address})`,
               `services         ${asset.document.services.map((s) => `${s.id}:${s.type}`).join(', ')}`,
               `algorithms       ${algorithmsLine(asset.document.computePolicy)}`,
+              ...(asset.document.computePolicy ? [`unsafe formats   ${unsafeFormatsLine(asset.document.computePolicy)}`] : []),
             ]);
             return;
           }
@@ -64,6 +65,13 @@ export function registerAssets(program: Command, run: Run): void {
         });
       }),
     );
+}
+
+/** Whether jobs may release pickles and the like, in one line: a buyer must know before loading an output. */
+export function unsafeFormatsLine(policy: NonNullable<AssetDocument['computePolicy']>): string {
+  return policy.outputPolicy.allowUnsafeFormats === true
+    ? "ALLOWED by the owner: outputs may be pickles (loading one runs the job's code on your machine)"
+    : 'refused (no pickle, joblib, torch zip or object .npy outputs)';
 }
 
 /** What a compute policy lets run, in one line: the approved algorithms, or ANY on which images. */

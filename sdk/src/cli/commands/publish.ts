@@ -28,6 +28,7 @@ type PublishOptions = {
   allowAlgorithm: string[];
   allowAnyAlgorithm?: boolean;
   outputPolicy?: string;
+  allowUnsafeFormats?: boolean;
   access?: boolean;
   timeout: string;
   memory: string;
@@ -37,7 +38,8 @@ type PublishOptions = {
 /**
  * Defaults a cautious owner would choose: models and metrics out, no raw tables, short
  * logs. Model formats are data only: no pickles (`*.pkl`, `*.joblib`, torch `*.pt`), whose
- * loading runs code on the buyer's machine.
+ * loading runs code on the buyer's machine; the runner also refuses them by content, whatever
+ * their names, unless the policy says `allowUnsafeFormats` (`--allow-unsafe-formats`).
  */
 export const DEFAULT_OUTPUT_POLICY: ComputePolicy['outputPolicy'] = {
   maxBytes: 64 * 1024 * 1024,
@@ -81,7 +83,8 @@ export function registerPublish(program: Command, run: Run): void {
     .option('--allow-algorithm <hash|spec>', 'an approved algorithm: its hash (0x…) or a spec file from `cove hash-algorithm --out`; repeatable', collect, [])
     .option('--allow-any-algorithm', 'allow ANY code, command and environment on the --allow-image images (every audit says so)')
     .option('--allow-image <id>', 'with --allow-any-algorithm: image ID (sha256:…) any algorithm may run in; repeatable', collect, [])
-    .option('--output-policy <json|file>', 'output policy (maxBytes, allowedPatterns, logs, leakGuard)')
+    .option('--output-policy <json|file>', 'output policy (maxBytes, maxReleaseBytes, allowedPatterns, logs, leakGuard, review, allowUnsafeFormats)')
+    .option('--allow-unsafe-formats', "let jobs release pickles and other formats whose loading runs code on the buyer's machine (refused by content otherwise)")
     .option('--access', 'also offer plain download (access service) to buyers')
     .option('--timeout <seconds>', 'longest a job may run', '600')
     .option('--memory <size>', 'memory per job', '1GiB')
@@ -90,7 +93,10 @@ export function registerPublish(program: Command, run: Run): void {
       run(async (opts: GlobalOptions, file: string, o: PublishOptions) => {
         const allowed = computeAllowance(o);
         if (o.price !== undefined && o.free !== undefined) throw usage('--price and --free exclude each other');
-        const outputPolicy = o.outputPolicy === undefined ? DEFAULT_OUTPUT_POLICY : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy']);
+        const outputPolicy = {
+          ...(o.outputPolicy === undefined ? DEFAULT_OUTPUT_POLICY : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy'])),
+          ...(o.allowUnsafeFormats === true && { allowUnsafeFormats: true }),
+        };
         const memoryBytes = parseBytes(o.memory, 'memory');
         const timeoutSeconds = parsePositiveInt(o.timeout, 'timeout');
         const computePolicy: ComputePolicy = {

@@ -18,6 +18,8 @@ type UpdateOptions = {
   allowAlgorithm: string[];
   allowAnyAlgorithm?: boolean;
   outputPolicy?: string;
+  /** true: `--allow-unsafe-formats`; false: `--no-allow-unsafe-formats`; undefined: neither. */
+  allowUnsafeFormats?: boolean;
 };
 
 export function registerUpdate(program: Command, run: Run): void {
@@ -32,6 +34,8 @@ export function registerUpdate(program: Command, run: Run): void {
     .option('--allow-any-algorithm', 'allow ANY algorithm on the --allow-image images (replaces the approved list)')
     .option('--allow-image <id>', 'with --allow-any-algorithm: the images; repeatable', collect, [])
     .option('--output-policy <json|file>', 'output policy (replaces the current one)')
+    .option('--allow-unsafe-formats', "let jobs release pickles and other formats whose loading runs code on the buyer's machine")
+    .option('--no-allow-unsafe-formats', 'refuse them again (the default)')
     .action(
       run(async (opts, assetId: string, o: UpdateOptions) => {
         const allowance = computeAllowance(o, false);
@@ -43,16 +47,18 @@ export function registerUpdate(program: Command, run: Run): void {
             ...(o.tags.length === 0 ? {} : { tags: o.tags }),
             ...(o.license === undefined ? {} : { license: o.license }),
           };
-          const policyChanged = Object.keys(allowance).length > 0 || o.outputPolicy !== undefined;
+          const policyChanged = Object.keys(allowance).length > 0 || o.outputPolicy !== undefined || o.allowUnsafeFormats !== undefined;
           if (policyChanged) {
             const current = (await getAsset(cove, { assetId: id })).document.computePolicy;
             if (current === undefined) throw usage(`asset ${assetId} has no compute policy to change`);
             const { allowedAlgorithms, allowAnyAlgorithm, allowedImages, ...rest } = current;
             const kept = { ...(allowedAlgorithms && { allowedAlgorithms }), ...(allowAnyAlgorithm && { allowAnyAlgorithm }), ...(allowedImages && { allowedImages }) };
+            const { allowUnsafeFormats: was, ...outputPolicy } = o.outputPolicy === undefined ? rest.outputPolicy : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy']);
+            const unsafe = o.allowUnsafeFormats ?? was;
             changes.computePolicy = {
               ...rest,
               ...(Object.keys(allowance).length > 0 ? allowance : kept),
-              ...(o.outputPolicy === undefined ? {} : { outputPolicy: parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy'] }),
+              outputPolicy: { ...outputPolicy, ...(unsafe === true && { allowUnsafeFormats: true }) },
             };
           }
           if (Object.keys(changes).length === 0) throw usage('nothing to change: give at least one option');
