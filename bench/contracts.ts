@@ -15,7 +15,7 @@ import {
   signReceipt,
   ASSET_KIND,
   PRICING,
-  JOB_STATUS,
+  JOB_RUNTIME, JOB_STATUS,
   type JobReceipt,
 } from '@cove/sdk';
 import { against, type BenchRow, type BenchSuite } from './lib.js';
@@ -105,6 +105,7 @@ export const contracts: BenchSuite = {
         outputsHash: keccak256('0x05'),
         resultCid: event.args.cid as string,
         status: JOB_STATUS.succeeded,
+        runtime: JOB_RUNTIME.runc,
         startedAt: now,
         finishedAt: now + 1n,
       };

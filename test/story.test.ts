@@ -23,6 +23,7 @@ describe('the Cove story: publish → buy → order → compute → results → 
   let dataset: PublishAssetReturnType;
   let order: { orderId: string; txHash: string };
   let jobId: string;
+  let jobRuntime: string | undefined;
   let resultsDir: string;
   let results: GetResultsReturnType;
   let modelId: bigint;
@@ -77,6 +78,7 @@ describe('the Cove story: publish → buy → order → compute → results → 
     const job = await runTraining(world, { assetId: dataset.assetId, orderTxHash: order.txHash });
     assert.equal(job.status, 'succeeded', job.reason ?? '');
     jobId = job.jobId;
+    jobRuntime = job.runtime;
     const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
     assert.deepEqual([...receipt.orderIds], [order.orderId]);
     assert.deepEqual([...receipt.assetIds], [dataset.assetId]);
@@ -147,6 +149,8 @@ describe('the Cove story: publish → buy → order → compute → results → 
     assert.deepEqual(verdict.skipped, []);
     assert.equal(verdict.ok, true);
     assert.equal(verdict.status, 'succeeded');
+    assert.ok(jobRuntime === 'runc' || jobRuntime === 'runsc', `the job says which runtime ran it: ${jobRuntime}`);
+    assert.equal(verdict.runtime, jobRuntime, 'the signed receipt names the runtime the provider reported for the job');
     assert.equal(verdict.provider, world.devnet.provider.address);
   });
 

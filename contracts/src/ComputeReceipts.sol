@@ -20,13 +20,14 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
         "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
-        "string resultCid,uint8 status,uint64 startedAt,uint64 finishedAt)"
+        "string resultCid,uint8 status,uint8 runtime,uint64 startedAt,uint64 finishedAt)"
     );
 
-    /// @dev The stored form: the signer and timings share one slot.
+    /// @dev The stored form: the signer, status, runtime and start time share one slot.
     struct StoredReceipt {
         address provider;
         uint8 status;
+        uint8 runtime;
         uint64 startedAt;
         uint64 finishedAt;
         bytes32 algorithmImageDigest;
@@ -62,6 +63,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             revert ComputeReceiptsInvalidDatasets(n, receipt.assetIds.length, receipt.datasetContentHashes.length);
         }
         if (receipt.status > uint8(type(JobStatus).max)) revert ComputeReceiptsInvalidStatus(receipt.status);
+        if (receipt.runtime > uint8(type(JobRuntime).max)) revert ComputeReceiptsInvalidRuntime(receipt.runtime);
         if (receipt.finishedAt < receipt.startedAt) {
             revert ComputeReceiptsInvalidTimes(receipt.startedAt, receipt.finishedAt);
         }
@@ -85,6 +87,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             StoredReceipt storage stored = _receipts[jobId];
             stored.provider = signer;
             stored.status = receipt.status;
+            stored.runtime = receipt.runtime;
             stored.startedAt = receipt.startedAt;
             stored.finishedAt = receipt.finishedAt;
             stored.algorithmImageDigest = receipt.algorithmImageDigest;
@@ -103,6 +106,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             receipt.outputsHash,
             receipt.resultCid,
             receipt.status,
+            receipt.runtime,
             receipt.algorithmImageDigest,
             receipt.algorithmCodeHash,
             receipt.algorithmHash
@@ -126,6 +130,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         receipt.outputsHash = stored.outputsHash;
         receipt.resultCid = stored.resultCid;
         receipt.status = stored.status;
+        receipt.runtime = stored.runtime;
         receipt.startedAt = stored.startedAt;
         receipt.finishedAt = stored.finishedAt;
     }
@@ -171,6 +176,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
                     receipt.outputsHash,
                     keccak256(bytes(receipt.resultCid)),
                     receipt.status,
+                    receipt.runtime,
                     receipt.startedAt,
                     receipt.finishedAt
                 )

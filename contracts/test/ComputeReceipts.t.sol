@@ -25,7 +25,15 @@ contract ComputeReceiptsTest is CoveFixture {
         bytes memory sig = _sign(providerKey, r);
         vm.expectEmit(address(receipts));
         emit IComputeReceipts.JobRecorded(
-            JOB, provider, r.outputsHash, r.resultCid, 0, r.algorithmImageDigest, r.algorithmCodeHash, r.algorithmHash
+            JOB,
+            provider,
+            r.outputsHash,
+            r.resultCid,
+            0,
+            r.runtime,
+            r.algorithmImageDigest,
+            r.algorithmCodeHash,
+            r.algorithmHash
         );
         vm.expectEmit(address(receipts));
         emit IComputeReceipts.OrderConsumed(orderId, JOB, assetId, r.datasetContentHashes[0]);
@@ -62,6 +70,19 @@ contract ComputeReceiptsTest is CoveFixture {
             r.status = status;
             receipts.recordJob(r, _sign(providerKey, r));
             vm.assertEq(receipts.getReceipt(r.jobId).status, status);
+        }
+    }
+
+    function test_recordJob_recordsEveryRuntime() public {
+        for (uint8 runtime; runtime <= uint8(type(IComputeReceipts.JobRuntime).max); ++runtime) {
+            bytes32 o = _order(dt, buyer, provider);
+            IComputeReceipts.Receipt memory r = _receipt(bytes32(uint256(200 + runtime)), o, assetId);
+            r.runtime = runtime;
+            receipts.recordJob(r, _sign(providerKey, r));
+            vm.assertEq(receipts.getReceipt(r.jobId).runtime, runtime);
+            // Shares the first slot with the signer and status: neither is disturbed by it.
+            vm.assertEq(receipts.providerOf(r.jobId), provider);
+            vm.assertEq(receipts.getReceipt(r.jobId).status, r.status);
         }
     }
 
@@ -118,6 +139,13 @@ contract ComputeReceiptsTest is CoveFixture {
         IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
         r.status = 8;
         vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsInvalidStatus.selector, 8));
+        receipts.recordJob(r, "");
+    }
+
+    function test_recordJob_revertsIfUnknownRuntime() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.runtime = 3;
+        vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsInvalidRuntime.selector, 3));
         receipts.recordJob(r, "");
     }
 
@@ -185,6 +213,7 @@ contract ComputeReceiptsTest is CoveFixture {
             r.outputsHash,
             r.resultCid,
             r.status,
+            r.runtime,
             r.algorithmImageDigest,
             r.algorithmCodeHash,
             keccak256("another approved spec")
@@ -349,6 +378,7 @@ contract ComputeReceiptsTest is CoveFixture {
                 r.outputsHash,
                 keccak256(bytes(r.resultCid)),
                 r.status,
+                r.runtime,
                 r.startedAt,
                 r.finishedAt
             )
@@ -360,7 +390,7 @@ contract ComputeReceiptsTest is CoveFixture {
             keccak256(
                 "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
                 "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
-                "string resultCid,uint8 status,uint64 startedAt,uint64 finishedAt)"
+                "string resultCid,uint8 status,uint8 runtime,uint64 startedAt,uint64 finishedAt)"
             )
         );
         vm.assertEq(receipts.MAX_DATASETS(), 8);

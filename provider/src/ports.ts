@@ -35,6 +35,8 @@ export type JobReceipt = {
   outputsHash: string;
   resultCid: string;
   status: TerminalStatus;
+  /** The OCI runtime the job's container ran under; `none` when the engine never reported one (no container ran). */
+  runtime: 'none' | 'runc' | 'runsc';
   startedAt: number;
   finishedAt: number;
 };

@@ -143,7 +143,7 @@ export async function buyAndOrder(world: World, assetId: bigint): Promise<{ orde
 }
 
 /** Starts the training algorithm on one order and waits for the job to end with its receipt on-chain. */
-export async function runTraining(world: World, params: { assetId: bigint; orderTxHash: string; pollMs?: number }): Promise<{ jobId: string; status: string; reason: string | null }> {
+export async function runTraining(world: World, params: { assetId: bigint; orderTxHash: string; pollMs?: number }): Promise<{ jobId: string; status: string; reason: string | null; runtime: string | undefined }> {
   const provider = world.devnet.provider.url;
   const { jobId } = await world.buyer.cove.startCompute({
     provider,
@@ -151,5 +151,5 @@ export async function runTraining(world: World, params: { assetId: bigint; order
     algorithm: { image: world.pythonImageId, file: TRAIN_ALGORITHM },
   });
   const job = await world.buyer.cove.waitForJob({ provider, jobId, waitForReceipt: true, timeoutMs: 120_000, pollMs: params.pollMs ?? 200 });
-  return { jobId, status: job.status, reason: job.reason };
+  return { jobId, status: job.status, reason: job.reason, runtime: job.runtime ?? undefined };
 }

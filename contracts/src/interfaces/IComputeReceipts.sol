@@ -11,6 +11,10 @@ pragma solidity 0.8.30;
 /// Status codes (`status`): 0 succeeded, 1 failed (non-zero exit), 2 timed_out, 3 oom_killed, 4 stopped (by the
 /// consumer), 5 output_rejected (output policy), 6 engine_error, 7 rejected_by_owner (an asset owner who reviews
 /// outputs before release refused them; nothing reached the buyer).
+///
+/// Runtime codes (`runtime`), the OCI runtime the job's container ran under: 0 none (no container ran, e.g. an
+/// engine error before start), 1 runc (namespaces and seccomp on the host kernel), 2 runsc (gVisor: a user-space
+/// kernel between the job and the host's).
 interface IComputeReceipts {
     /// @notice How a job ended.
     enum JobStatus {
@@ -22,6 +26,13 @@ interface IComputeReceipts {
         OutputRejected,
         EngineError,
         RejectedByOwner
+    }
+
+    /// @notice The OCI runtime a job's container ran under (see the runtime codes above).
+    enum JobRuntime {
+        None,
+        Runc,
+        Runsc
     }
 
     /// @notice A job receipt. `orderIds[i]` is the order spent on dataset `assetIds[i]`, whose plaintext hashes to
@@ -41,6 +52,7 @@ interface IComputeReceipts {
         bytes32 outputsHash;
         string resultCid;
         uint8 status;
+        uint8 runtime;
         uint64 startedAt;
         uint64 finishedAt;
     }
@@ -55,6 +67,8 @@ interface IComputeReceipts {
     error ComputeReceiptsInvalidDatasets(uint256 orders, uint256 assets, uint256 hashes);
     /// @notice Unknown status code.
     error ComputeReceiptsInvalidStatus(uint8 status);
+    /// @notice Unknown runtime code.
+    error ComputeReceiptsInvalidRuntime(uint8 runtime);
     /// @notice `finishedAt` precedes `startedAt`.
     error ComputeReceiptsInvalidTimes(uint64 startedAt, uint64 finishedAt);
     /// @notice The signature does not recover to an address.
@@ -77,6 +91,7 @@ interface IComputeReceipts {
         bytes32 outputsHash,
         string resultCid,
         uint8 status,
+        uint8 runtime,
         bytes32 algorithmImageDigest,
         bytes32 algorithmCodeHash,
         bytes32 algorithmHash

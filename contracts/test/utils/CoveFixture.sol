@@ -151,6 +151,7 @@ abstract contract CoveFixture is Test, CoveDeployer {
         r.outputsHash = keccak256("outputs");
         r.resultCid = CID_DAG_PB;
         r.status = uint8(IComputeReceipts.JobStatus.Succeeded);
+        r.runtime = uint8(IComputeReceipts.JobRuntime.Runsc);
         r.startedAt = uint64(block.timestamp);
         r.finishedAt = uint64(block.timestamp + 60);
     }

@@ -1,5 +1,5 @@
 import { Contract, Interface, JsonRpcProvider, ZeroAddress, ZeroHash, type Wallet } from 'ethers';
-import { computeReceiptsAbi, dataNftAbi, datatokenAbi, decodeContractError, JOB_STATUS, providerRegistryAbi, receiptDomain, signReceipt } from '@cove/sdk';
+import { computeReceiptsAbi, dataNftAbi, datatokenAbi, decodeContractError, JOB_RUNTIME, JOB_STATUS, providerRegistryAbi, receiptDomain, signReceipt } from '@cove/sdk';
 import type { ChainPort, OrderEvent } from '../ports.js';
 
 export type ChainAdapterParameters = {
@@ -116,7 +116,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
     },
 
     recordReceipt: (r) => serial(async () => {
-      const receipt = { ...r, status: JOB_STATUS[r.status], startedAt: BigInt(r.startedAt), finishedAt: BigInt(r.finishedAt) };
+      const receipt = { ...r, status: JOB_STATUS[r.status], runtime: JOB_RUNTIME[r.runtime], startedAt: BigInt(r.startedAt), finishedAt: BigInt(r.finishedAt) };
       const signature = await signReceipt(signer, domain, receipt);
       try {
         const tx = await receipts.recordJob!(receipt, signature);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { decryptStream, openSealedKey, JOB_STATUS } from '@cove/sdk';
+import { decryptStream, openSealedKey, JOB_RUNTIME, JOB_STATUS } from '@cove/sdk';
 import { algorithmHash, PIN_REQUEST_TYPES, providerDomain } from '@cove/sdk';
 import { startProvider, type RunningProvider } from '../start.js';
 import { createWorld, IMAGES, postJson, SERVICE, waitForJob, type World } from './world.js';
@@ -74,6 +74,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(onChain.outputsHash, result.outputsHash);
     assert.equal(onChain.resultCid, result.resultCid);
     assert.equal(Number(onChain.status), JOB_STATUS.succeeded);
+    assert.equal(Number(onChain.runtime), JOB_RUNTIME[status.runtime as 'runc' | 'runsc'], 'the receipt signs the runtime the job ran under');
     assert.deepEqual([...onChain.orderIds], [o.orderId]);
     assert.equal(onChain.algorithmImageDigest, '0x' + nodeImage.slice('sha256:'.length));
     assert.equal(onChain.algorithmCodeHash, request.algorithm.codeHash);

@@ -102,6 +102,7 @@ export function buildReceipt(job: JobRecord): JobReceipt {
     outputsHash: ok ? job.outputsHash! : ZERO32,
     resultCid: ok ? job.resultCid! : '',
     status: job.status as TerminalStatus,
+    runtime: job.runtime ?? 'none',
     // When the provider accepted the order: ComputeReceipts requires it within the order's
     // validity, which a long wait in the queue could otherwise exceed.
     startedAt: Math.min(toSec(job.createdAt), finishedAt),

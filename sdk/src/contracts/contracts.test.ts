@@ -10,7 +10,7 @@ test('the EIP-712 receipt type encodes to the contract type string', () => {
     encoded,
     'Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,' +
       'bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,' +
-      'string resultCid,uint8 status,uint64 startedAt,uint64 finishedAt)',
+      'string resultCid,uint8 status,uint8 runtime,uint64 startedAt,uint64 finishedAt)',
   );
   const fields = computeReceiptsAbi.find((f) => f.type === 'function' && f.name === 'recordJob')!.inputs[0]!.components;
   assert.deepEqual(

@@ -8,7 +8,7 @@ import { create as createDigest } from 'multiformats/hashes/digest';
 import { startAnvil, ANVIL_DEFAULT_KEYS } from '../devnet/anvil.js';
 import { isCoveError } from '../errors.js';
 import {
-  JOB_STATUS,
+  JOB_RUNTIME, JOB_STATUS,
   PRICING,
   ASSET_KIND,
   computeOrderId,
@@ -125,6 +125,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
     outputsHash: keccak256(toUtf8Bytes('outputs')),
     resultCid: doc.cid,
     status: JOB_STATUS.succeeded,
+    runtime: JOB_RUNTIME.runc,
     startedAt: now,
     finishedAt: now + 5n,
   };

@@ -55,6 +55,18 @@ export const JOB_STATUS = {
 } as const;
 export type JobStatusName = keyof typeof JOB_STATUS;
 
+/**
+ * Runtime codes of a receipt (`IComputeReceipts.JobRuntime`): the OCI runtime the job's container ran under. `none`
+ * when no container ran (an engine error before start); `runsc` is gVisor, a user-space kernel between the job and the
+ * host's.
+ */
+export const JOB_RUNTIME = {
+  none: 0,
+  runc: 1,
+  runsc: 2,
+} as const;
+export type JobRuntimeName = keyof typeof JOB_RUNTIME;
+
 /** Units spent by one order (one whole datatoken). */
 export const ORDER_AMOUNT = 10n ** 18n;
 
@@ -159,6 +171,8 @@ export type JobReceipt = {
   resultCid: string;
   /** A `JOB_STATUS` code. */
   status: number;
+  /** A `JOB_RUNTIME` code: what the job's container ran under, as the provider signs it. */
+  runtime: number;
   startedAt: bigint;
   finishedAt: bigint;
 };
@@ -176,6 +190,7 @@ export const RECEIPT_EIP712_TYPES: Record<string, TypedDataField[]> = {
     { name: 'outputsHash', type: 'bytes32' },
     { name: 'resultCid', type: 'string' },
     { name: 'status', type: 'uint8' },
+    { name: 'runtime', type: 'uint8' },
     { name: 'startedAt', type: 'uint64' },
     { name: 'finishedAt', type: 'uint64' },
   ],

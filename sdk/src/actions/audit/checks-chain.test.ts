@@ -24,6 +24,7 @@ const receipt: JobReceipt = {
   outputsHash: h('outputs'),
   resultCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
   status: 0,
+  runtime: 1,
   startedAt: 100n,
   finishedAt: 110n,
 };

@@ -233,6 +233,7 @@ export function toJobReceipt(r: Result): JobReceipt {
     outputsHash: r.outputsHash as string,
     resultCid: r.resultCid as string,
     status: Number(r.status),
+    runtime: Number(r.runtime),
     startedAt: BigInt(r.startedAt),
     finishedAt: BigInt(r.finishedAt),
   };

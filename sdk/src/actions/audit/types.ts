@@ -1,4 +1,4 @@
-import type { JobReceipt, JobStatusName } from '../../contracts/index.js';
+import type { JobReceipt, JobRuntimeName, JobStatusName } from '../../contracts/index.js';
 import { CoveError } from '../../errors.js';
 
 /** The checks `verifyJob` runs, in order. */
@@ -85,6 +85,8 @@ export type JobVerdict = {
    * owner approved: the verdict can be ok, but it vouches for the data and the receipt only.
    */
   anyAlgorithm: boolean;
+  /** The OCI runtime the receipt says the job ran under (`runsc`: gVisor; `none`: no container ran); undefined without a receipt. */
+  runtime: JobRuntimeName | undefined;
 };
 
 /** Codes `verifyJob` and `auditAsset` throw (a failed check is a verdict, not an error). */

@@ -1,6 +1,6 @@
 import { isHexString } from 'ethers';
 import type { CoveClientBase } from '../../client/base.js';
-import { JOB_STATUS, type JobStatusName } from '../../contracts/index.js';
+import { JOB_RUNTIME, JOB_STATUS, type JobRuntimeName, type JobStatusName } from '../../contracts/index.js';
 import { checkOrdersValid, checkProviderRegistered, checkProviderSignature } from './checks-chain.js';
 import type { AlgorithmSpec } from '../../algorithm/spec.js';
 import { checkAlgorithmAllowed, checkAlgorithmSpec, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
@@ -28,6 +28,7 @@ export type VerifyJobParameters = {
 export type VerifyJobReturnType = JobVerdict;
 
 const STATUS_NAMES = Object.fromEntries(Object.entries(JOB_STATUS).map(([k, v]) => [v, k])) as Record<number, JobStatusName>;
+const RUNTIME_NAMES = Object.fromEntries(Object.entries(JOB_RUNTIME).map(([k, v]) => [v, k])) as Record<number, JobRuntimeName>;
 
 /**
  * Verifies a compute job from the chain and the bytes alone: the stored receipt, the
@@ -61,7 +62,7 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
       fail('receiptExists', 'RECEIPT_NOT_FOUND', `ComputeReceipts has no receipt for ${jobId} at block ${indexer.toBlock}`),
       ...wanted.slice(1).map((n) => fail(n, 'NOT_EVALUATED', 'not evaluated: there is no receipt')),
     ];
-    return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded, anyAlgorithm: false };
+    return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded, anyAlgorithm: false, runtime: undefined };
   }
 
   const ctx: JobContext = { client, indexer, jobId, signal, stored, recordLog, recorded, jobDocuments: new Map() };
@@ -95,6 +96,7 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     skipped,
     receipt: stored.receipt,
     status: STATUS_NAMES[stored.receipt.status],
+    runtime: RUNTIME_NAMES[stored.receipt.runtime],
     provider: stored.provider,
     recorded,
     anyAlgorithm: checks.some((c) => c.name === 'algorithmAllowed' && (c.details?.assets as { anyAlgorithm?: boolean }[] | undefined)?.some((a) => a.anyAlgorithm === true) === true),

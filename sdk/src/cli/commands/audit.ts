@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { auditAsset } from '../../actions/audit/auditAsset.js';
 import type { JobVerdict } from '../../actions/audit/types.js';
+import type { JobRuntimeName } from '../../contracts/index.js';
 import { verifyJob } from '../../actions/audit/verifyJob.js';
 import { CoveError } from '../../errors.js';
 import { withSession } from '../context.js';
@@ -9,10 +10,13 @@ import { parseAssetId, parseJobId, usage } from '../options.js';
 import type { Run } from '../run.js';
 import { readSpecFile } from './algorithm.js';
 
+/** How a receipt's runtime reads in a verdict. */
+const RUNTIME_TEXT: Record<JobRuntimeName, string> = { none: 'no container', runc: 'runc', runsc: 'runsc (gVisor)' };
+
 /** The lines of one job's verdict: each check with why it passed or failed. */
 export function verdictLines(v: JobVerdict): string[] {
   return [
-    `job ${v.jobId}: ${v.ok ? (v.anyAlgorithm ? 'VERIFIED (ANY ALGORITHM: the code that ran was not approved by the data owner)' : 'VERIFIED') : 'FAILED'} (${v.status ?? 'no receipt'})`,
+    `job ${v.jobId}: ${v.ok ? (v.anyAlgorithm ? 'VERIFIED (ANY ALGORITHM: the code that ran was not approved by the data owner)' : 'VERIFIED') : 'FAILED'} (${v.status ?? 'no receipt'}${v.runtime === undefined ? '' : `, ran under ${RUNTIME_TEXT[v.runtime]}`})`,
     ...v.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(26)} ${c.ok ? '' : `${c.code}: `}${c.reason}`),
     ...v.skipped.map((s) => `  --   ${s.name.padEnd(26)} ${s.reason}`),
   ];

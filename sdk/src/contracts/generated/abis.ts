@@ -4042,6 +4042,11 @@ export const computeReceiptsAbi = [
             "internalType": "uint8"
           },
           {
+            "name": "runtime",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
             "name": "startedAt",
             "type": "uint64",
             "internalType": "uint64"
@@ -4112,6 +4117,11 @@ export const computeReceiptsAbi = [
           },
           {
             "name": "status",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "runtime",
             "type": "uint8",
             "internalType": "uint8"
           },
@@ -4248,6 +4258,11 @@ export const computeReceiptsAbi = [
             "internalType": "uint8"
           },
           {
+            "name": "runtime",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
             "name": "startedAt",
             "type": "uint64",
             "internalType": "uint64"
@@ -4304,6 +4319,12 @@ export const computeReceiptsAbi = [
       },
       {
         "name": "status",
+        "type": "uint8",
+        "indexed": false,
+        "internalType": "uint8"
+      },
+      {
+        "name": "runtime",
         "type": "uint8",
         "indexed": false,
         "internalType": "uint8"
@@ -4390,6 +4411,17 @@ export const computeReceiptsAbi = [
     "type": "error",
     "name": "ComputeReceiptsInvalidJobId",
     "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsInvalidRuntime",
+    "inputs": [
+      {
+        "name": "runtime",
+        "type": "uint8",
+        "internalType": "uint8"
+      }
+    ]
   },
   {
     "type": "error",

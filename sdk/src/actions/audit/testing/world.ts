@@ -9,7 +9,7 @@ import { JsonRpcProvider, Wallet, ZeroAddress, keccak256, toUtf8Bytes, type Cont
 import { serializeDocument, storeDocument } from '../../../asset/document.js';
 import type { AssetDocumentInput } from '../../../asset/schema.js';
 import { createCoveClientBase, type CoveClientBase } from '../../../client/base.js';
-import { ASSET_KIND, JOB_STATUS, PRICING, deployCove, getDatatoken, receiptDomain, signReceipt, type CoveContracts, type JobReceipt } from '../../../contracts/index.js';
+import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, receiptDomain, signReceipt, type CoveContracts, type JobReceipt } from '../../../contracts/index.js';
 import { encodeKey, generateContentKey, generateKeyPair } from '../../../crypto/keys.js';
 import { sealKey } from '../../../crypto/seal.js';
 import { ANVIL_DEFAULT_KEYS, startAnvil, type Anvil } from '../../../devnet/anvil.js';
@@ -152,6 +152,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
         outputsHash: keccak256(toUtf8Bytes('no outputs')),
         resultCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
         status: JOB_STATUS.succeeded,
+        runtime: JOB_RUNTIME.runc,
         startedAt: now,
         finishedAt: now + 10n,
         ...overrides,
