@@ -169,8 +169,26 @@ describe('an owner approves a spec file, a buyer runs exactly it', () => {
 
   test('the auditor, given the spec file, verifies that it is what ran', async () => {
     const out = await auditor.coveOk(['audit', jobId, '--algorithm', join(dir, 'algo.spec.json')]);
-    assert.match(out, new RegExp(`^job ${jobId}: VERIFIED \\(succeeded\\)$`, 'm'));
+    assert.match(out, new RegExp(`^job ${jobId}: VERIFIED \\(succeeded, ran under (runc|runsc \\(gVisor\\))\\)$`, 'm'));
     assert.match(out, /^ {2}ok {3}algorithmSpec /m);
+  });
+});
+
+describe('an asset that requires gVisor (--require-gvisor)', () => {
+  test('cove assets says so; on a gVisor provider the job runs under runsc and the audit says so, elsewhere compute refuses before ordering', async () => {
+    const asset = await publish('CLI gVisor only', ['--allow-algorithm', 'algo.spec.json', '--require-gvisor']);
+    assert.match(await buyer.coveOk(['assets', asset.assetId]), /^runtime +gVisor \(runsc\) required$/m);
+    await buyer.coveOk(['buy', asset.assetId]);
+    const { runtime } = (await (await fetch(`${devnet.provider.url}/v1/info`)).json()) as { runtime: string };
+    if (runtime !== 'runsc') {
+      const r = await buyer.cove(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs()]);
+      assert.equal(refused(r), 'RUNTIME_UNAVAILABLE');
+      assert.equal(await datatokenBalance(asset.datatoken, buyer.address), ORDER_AMOUNT, 'no order spent');
+      return;
+    }
+    const jobId = (await buyer.coveOk(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
+    const out = await auditor.coveOk(['audit', jobId]);
+    assert.match(out, new RegExp(`^job ${jobId}: VERIFIED \\(succeeded, ran under runsc \\(gVisor\\)\\)$`, 'm'));
   });
 });
 

@@ -69,7 +69,7 @@ export type AssetView = {
    * `allowedAlgorithms`: the algorithm hashes (whole container specs) the owner approved;
    * `allowAnyAlgorithm` with `allowedImages`: any spec on one of those images.
    */
-  compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; limits: JobLimits; output: OutputPolicyView & { /** The owner reviews each job's outputs before release. */ review?: boolean | undefined } } | undefined;
+  compute?: { allowedAlgorithms: string[]; allowAnyAlgorithm: boolean; allowedImages: string[]; /** The runtime jobs on this data must run under. */ requireRuntime?: 'runsc' | undefined; limits: JobLimits; output: OutputPolicyView & { /** The owner reviews each job's outputs before release. */ review?: boolean | undefined } } | undefined;
   /** `size`: the plaintext's bytes as the document declares them (the release budget's default is a fraction of it). */
   content: { encryptedContentCid: string; sealedKey: string; contentHash: string; fileName: string; size: number };
 };

@@ -34,6 +34,8 @@ export type ServicesParameters = {
   pinAllowPrivateAddresses?: boolean;
   /** How long admission may take to fetch a bundle given by CID. */
   codeFetchTimeoutMs?: number;
+  /** The OCI runtime the engine runs jobs under (decided by its probe at start); `runc` when not given. */
+  runtime?: 'runc' | 'runsc';
   clock?: () => number;
 };
 
@@ -77,6 +79,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     ipfs: p.ipfsAddresses ?? [],
     eip712Domain: { name: String(domain.name), version: String(domain.version), chainId: String(p.chain.chainId), verifyingContract: p.providerAddress },
     environments,
+    runtime: p.runtime ?? 'runc',
     limits: p.limits,
   };
   return {
@@ -85,7 +88,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     lastNonce: (address) => p.store.lastNonce(address),
     startCompute: (params) =>
       startCompute(
-        { ...common, engine: p.engine, storage: p.storage, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes, codeMaxBytes: maxCodeBytes(p.limits.inlineCodeBytes), ...(p.codeFetchTimeoutMs !== undefined && { codeFetchTimeoutMs: p.codeFetchTimeoutMs }) },
+        { ...common, engine: p.engine, storage: p.storage, queue: p.worker, environments: p.environments, inlineCodeMaxBytes: p.limits.inlineCodeBytes, codeMaxBytes: maxCodeBytes(p.limits.inlineCodeBytes), runtime: p.runtime ?? 'runc', ...(p.codeFetchTimeoutMs !== undefined && { codeFetchTimeoutMs: p.codeFetchTimeoutMs }) },
         params,
       ),
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),

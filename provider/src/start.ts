@@ -126,6 +126,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       signerRateLimit: { ratePerSecond: config.limits.signerRatePerSecond, burst: config.limits.signerRateBurst },
       pinAllowPrivateAddresses: config.pin.allowPrivateAddresses,
       codeFetchTimeoutMs: config.jobs.codeFetchTimeoutMs,
+      runtime: runtime.runtime,
     });
     const app = createProviderApp({ services, logger, limits: { bodyBytes: config.limits.bodyBytes, ratePerSecond: config.limits.ratePerSecond, rateBurst: config.limits.rateBurst } });
     const fdLimit = openFileLimit();

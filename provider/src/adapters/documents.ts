@@ -24,6 +24,7 @@ export function toAssetView(doc: AssetDocument): AssetView {
       allowedAlgorithms: (p.allowedAlgorithms ?? []).map((a) => a.hash),
       allowAnyAlgorithm: p.allowAnyAlgorithm === true,
       allowedImages: p.allowedImages ?? [],
+      ...(p.requireRuntime !== undefined && { requireRuntime: p.requireRuntime }),
       limits: p.limits,
       output: {
         maxBytes: p.outputPolicy.maxBytes,

@@ -85,6 +85,36 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(tx?.status, 1);
   });
 
+  it('runs an asset that requires gVisor under runsc and signs so; a runc provider refuses it with RUNTIME_UNAVAILABLE before queuing', async () => {
+    const info = (await (await fetch(`${p.url}/v1/info`)).json()) as any;
+    const a = await w.publish({ provider: providerInfo(), content: 'x,y\n1,2\n', allowedImages: [nodeImage], requireRuntime: 'runsc' });
+    const o = await w.order({ datatoken: a.datatoken, provider: p.address });
+    // The same signing identity on a second data dir (its own X25519 key) with runc only, holding an asset sealed to it.
+    const runc = await startProvider(w.providerConfig({ COVE_RUNTIME: 'runc', COVE_PROVIDER_DATA_DIR: join(w.dir, 'provider-runc') }));
+    try {
+      assert.equal(((await (await fetch(`${runc.url}/v1/info`)).json()) as any).runtime, 'runc');
+      const b = await w.publish({ provider: { address: runc.address, url: runc.url, x25519PublicKey: runc.x25519PublicKey }, content: 'x,y\n3,4\n', allowedImages: [nodeImage], requireRuntime: 'runsc' });
+      const ob = await w.order({ datatoken: b.datatoken, provider: runc.address });
+      const { request, code } = w.computeRequest({ datasets: [{ assetId: b.assetId, txHash: ob.txHash }], image: IMAGES.node, nonce: nonce++ });
+      const refused = await postJson(`${runc.url}/v1/compute`, { request, signature: await w.signCompute(runc.address, request), algorithmCode: code.toString('base64') });
+      assert.equal(refused.status, 422, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'RUNTIME_UNAVAILABLE');
+      const health = (await (await fetch(`${runc.url}/v1/health`)).json()) as any;
+      assert.deepEqual(health.jobs, { waiting: 0, active: 0 }, 'nothing was queued');
+      if (info.runtime !== 'runsc') return; // this host has no gVisor: the refusal is all there is to see
+      const again = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: nonce++ });
+      const r = await postJson(`${p.url}/v1/compute`, { request: again.request, signature: await w.signCompute(p.address, again.request), algorithmCode: again.code.toString('base64') });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const status = await waitForJob(w, p.url, p.address, r.body.jobId);
+      assert.equal(status.status, 'succeeded', JSON.stringify(status));
+      assert.equal(status.runtime, 'runsc');
+      const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
+      assert.equal(Number(onChain.runtime), JOB_RUNTIME.runsc);
+    } finally {
+      await runc.close({ stopJobs: true });
+    }
+  });
+
   it('trains a scikit-learn model in the Python image and releases the model and its metrics', async () => {
     const pythonImage = await w.imageId(IMAGES.python);
     const rows = Array.from({ length: 80 }, (_, i) => {

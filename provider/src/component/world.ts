@@ -106,7 +106,7 @@ export async function createWorld() {
    * Publishes with `allowedAlgorithms` (hashes of approved specs) or, without them, a
    * policy that allows any algorithm on `allowedImages`.
    */
-  async function publish(p: { provider: { address: string; url: string; x25519PublicKey: string }; content: string; allowedImages?: string[]; allowedAlgorithms?: string[]; logs?: string; tamper?: boolean }) {
+  async function publish(p: { provider: { address: string; url: string; x25519PublicKey: string }; content: string; allowedImages?: string[]; allowedAlgorithms?: string[]; logs?: string; tamper?: boolean; requireRuntime?: 'runsc' }) {
     const key = generateContentKey();
     const enc = encryptStream([Buffer.from(p.content)], { key });
     const encryptedContentCid = await client.add(enc);
@@ -127,6 +127,7 @@ export async function createWorld() {
       ],
       computePolicy: {
         ...(p.allowedAlgorithms ? { allowedAlgorithms: p.allowedAlgorithms.map((hash) => ({ hash })) } : { allowAnyAlgorithm: true as const, allowedImages: p.allowedImages ?? [] }),
+        ...(p.requireRuntime && { requireRuntime: p.requireRuntime }),
         limits: { cpus: 1, memoryBytes: 256 * 1024 * 1024, timeoutSeconds: 30, pidsLimit: 64, outputBytes: 4 * 1024 * 1024 },
         outputPolicy: { maxBytes: 1024 * 1024, allowedPatterns: ['*.json'], logs: p.logs ?? 'tail:20', leakGuard: { enabled: true, minRunBytes: 64 } },
       },

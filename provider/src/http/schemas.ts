@@ -136,6 +136,8 @@ export const InfoResponse = z.object({
       images: z.array(z.object({ ref: z.string(), id: z.string().nullable() })),
     }),
   ),
+  /** The OCI runtime jobs run under: `runsc` is gVisor (assets may require it: computePolicy.requireRuntime). */
+  runtime: z.enum(['runc', 'runsc']),
   limits: z.object({ bodyBytes: z.number(), inlineCodeBytes: z.number(), maxSignatureTtlSeconds: z.number(), queueMax: z.number(), concurrency: z.number(), pinMaxBytes: z.number() }),
 });
 

@@ -32,7 +32,7 @@ async function submit(s: Scenario, w: JobWorker) {
   const a = await s.addAsset();
   const r = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId).txHash }]);
   const { jobId } = await startCompute(
-    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, storage: s.storage, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20 },
+    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, storage: s.storage, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20, runtime: 'runc' },
     { request: r, signature: await s.signCompute(r), inlineCode: BUNDLE },
   );
   return { jobId, asset: a };
@@ -111,7 +111,7 @@ describe('job worker', () => {
     s2.storage.blobs.set(a.view.content.encryptedContentCid, Buffer.from('tampered'));
     const r = s2.computeRequest([{ assetId: a.assetId, txHash: s2.order(a.assetId).txHash }]);
     const { jobId: j2 } = await startCompute(
-      { chain: s2.fchain.chain, documents: s2.documents.port, crypto: s2.crypto, store: s2.store, engine: s2.fengine.engine, storage: s2.storage, providerAddress: s2.provider.address, dataNft: s2.dataNft, queue: w2, domain: s2.domain, environments: s2.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20 },
+      { chain: s2.fchain.chain, documents: s2.documents.port, crypto: s2.crypto, store: s2.store, engine: s2.fengine.engine, storage: s2.storage, providerAddress: s2.provider.address, dataNft: s2.dataNft, queue: w2, domain: s2.domain, environments: s2.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20, runtime: 'runc' },
       { request: r, signature: await s2.signCompute(r), inlineCode: BUNDLE },
     );
     await w2.idle();

@@ -28,6 +28,22 @@ export function checkAlgorithmPolicy(params: { imageId: string; algorithmHash: s
   return { anyAlgorithm };
 }
 
+/**
+ * Checks that this provider's jobs run under the runtime every dataset requires
+ * (`requireRuntime: 'runsc'`): throws RUNTIME_UNAVAILABLE naming the first asset it cannot
+ * serve, before anything is spent or queued.
+ */
+export function checkRuntimePolicy(params: { runtime: 'runc' | 'runsc'; datasets: { assetId: bigint; view: AssetView }[] }): void {
+  for (const d of params.datasets) {
+    const required = d.view.compute?.requireRuntime;
+    if (required !== undefined && required !== params.runtime) {
+      throw new ProviderError('RUNTIME_UNAVAILABLE', `the asset requires jobs to run under ${required} (gVisor); this provider runs them under ${params.runtime}`, {
+        details: { assetId: String(d.assetId), required, runtime: params.runtime },
+      });
+    }
+  }
+}
+
 /** True when two image IDs (with or without `sha256:`/`0x`) are the same. */
 export function sameImageId(a: string, b: string): boolean {
   return normId(a) === normId(b);

@@ -39,7 +39,7 @@ async function setup(o: { owners?: (Signer & { address: string })[]; reviewed?: 
   }
   const r = s.computeRequest(assets.map((a) => ({ assetId: a.assetId, txHash: s.order(a.assetId).txHash })));
   const { jobId } = await startCompute(
-    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, storage: s.storage, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20 },
+    { chain: s.fchain.chain, documents: s.documents.port, crypto: s.crypto, store: s.store, engine: s.fengine.engine, storage: s.storage, providerAddress: s.provider.address, dataNft: s.dataNft, queue: w, domain: s.domain, environments: s.environments, maxTtlSeconds: 3600, inlineCodeMaxBytes: 4096, codeMaxBytes: 1 << 20, runtime: 'runc' },
     { request: r, signature: await s.signCompute(r), inlineCode: BUNDLE },
   );
   for (let i = 0; i < 500 && s.fengine.started.length === 0; i++) await new Promise((res) => setTimeout(res, 5));

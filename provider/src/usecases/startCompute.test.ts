@@ -22,6 +22,7 @@ function deps(s: Scenario, o: Partial<StartComputeDeps> = {}): StartComputeDeps 
     maxTtlSeconds: 3600,
     inlineCodeMaxBytes: 4096,
     codeMaxBytes: 1 << 20,
+    runtime: 'runc',
     enqueued,
     ...o,
   };
@@ -253,6 +254,24 @@ describe('startCompute', () => {
     const bad = s.computeRequest([{ assetId: a.assetId, txHash: s.order(a.assetId).txHash }]);
     const badReq = { ...bad, algorithm: { ...bad.algorithm, codeHash: other.codeHash, image: OTHER_IMAGE_ID } };
     await assert.rejects(startCompute(d, { request: badReq, signature: await s.signCompute(badReq), inlineCode: other.bytes }), code('ALGORITHM_NOT_ALLOWED'));
+  });
+
+  it('refuses an asset that requires gVisor on a runc provider with RUNTIME_UNAVAILABLE, spending and queuing nothing; a runsc provider admits it', async () => {
+    const s = createScenario();
+    const a = await s.addAsset({ compute: { requireRuntime: 'runsc' } });
+    const o = s.order(a.assetId);
+    const request = s.computeRequest([{ assetId: a.assetId, txHash: o.txHash }]);
+    const onRunc = deps(s);
+    await assert.rejects(startCompute(onRunc, { request, signature: await s.signCompute(request), inlineCode: BUNDLE }), (e: unknown) => {
+      assert.ok(isProviderError(e, 'RUNTIME_UNAVAILABLE'));
+      assert.deepEqual(e.details, { assetId: String(a.assetId), required: 'runsc', runtime: 'runc' });
+      return true;
+    });
+    assertNothingStarted(s, onRunc, [o.orderId]);
+    const again = s.computeRequest([{ assetId: a.assetId, txHash: o.txHash }]);
+    const onRunsc = deps(s, { runtime: 'runsc' });
+    await startCompute(onRunsc, { request: again, signature: await s.signCompute(again), inlineCode: BUNDLE });
+    assert.equal(onRunsc.enqueued.length, 1);
   });
 
   it('fetches a bundle given by codeCid only after the orders are checked, and admits it when it matches', async () => {

@@ -7,7 +7,7 @@ import { checkExpiry, recoverSigner } from '../auth/verify.js';
 import type { Store } from '../db/store.js';
 import type { EngineJobSpec, EnginePort, StoragePort } from '../ports.js';
 import { checkOrders, type CheckOrdersDeps } from './checkOrders.js';
-import { checkAlgorithmPolicy, effectiveJobPolicy, sameImageId } from './policy.js';
+import { checkAlgorithmPolicy, checkRuntimePolicy, effectiveJobPolicy, sameImageId } from './policy.js';
 
 /** What a job needs to run, persisted with it so a restarted provider can carry on. */
 export type StoredJobSpec = {
@@ -73,6 +73,8 @@ export type StartComputeDeps = CheckOrdersDeps & {
   inlineCodeMaxBytes: number;
   /** Largest bundle fetched by `codeCid`. */
   codeMaxBytes: number;
+  /** The OCI runtime this provider's jobs run under, checked against each asset's `requireRuntime`. */
+  runtime: 'runc' | 'runsc';
   /** How long fetching a bundle by `codeCid` may take. */
   codeFetchTimeoutMs?: number;
   clock?: () => number;
@@ -142,6 +144,7 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
   const datasets = await checkOrders(deps, { consumer: signer, datasets: request.datasets, serviceType: 'compute', ...(signal ? { signal } : {}) });
   const hash = algorithmHash(spec);
   const { anyAlgorithm } = checkAlgorithmPolicy({ imageId: spec.image, algorithmHash: hash, datasets });
+  checkRuntimePolicy({ runtime: deps.runtime, datasets });
   if (env.images.length > 0) {
     const envIds = await Promise.all(env.images.map((i) => deps.engine.resolveImage(i)));
     if (!envIds.some((id) => id !== undefined && sameImageId(id, spec.image))) {

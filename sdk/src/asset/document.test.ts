@@ -106,6 +106,13 @@ describe('asset document', () => {
     assert.equal(parseAssetDocument(d).computePolicy?.outputPolicy.allowUnsafeFormats, true);
   });
 
+  it('keeps requireRuntime runsc (jobs under gVisor only), absent by default', () => {
+    assert.equal(parseAssetDocument(sampleDocument()).computePolicy?.requireRuntime, undefined);
+    const d = sampleDocument() as any;
+    d.computePolicy.requireRuntime = 'runsc';
+    assert.equal(parseAssetDocument(d).computePolicy?.requireRuntime, 'runsc');
+  });
+
   it('rejects invalid documents with INVALID_DOCUMENT and the zod issues', () => {
     const withExtra = { ...sampleDocument(), extra: 1 };
     const err = (() => {
@@ -136,6 +143,7 @@ describe('asset document', () => {
       ['zero release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 0)],
       ['fractional release budget', (d) => (d.computePolicy.outputPolicy.maxReleaseBytes = 1.5)],
       ['allowUnsafeFormats as a string', (d) => (d.computePolicy.outputPolicy.allowUnsafeFormats = 'yes')],
+      ['requireRuntime runc (only gVisor can be required)', (d) => (d.computePolicy.requireRuntime = 'runc')],
       ['duplicate service ids', (d) => (d.services[1].id = 0)],
       ['compute without policy', (d) => delete d.computePolicy],
       ['lineage on a dataset', (d) => (d.lineage = { parentJobIds: [`0x${'11'.repeat(32)}`] })],

@@ -108,6 +108,11 @@ export const computePolicySchema = z
     allowAnyAlgorithm: z.literal(true).optional(),
     /** With `allowAnyAlgorithm` only: the images any algorithm may run on. */
     allowedImages: z.array(imageId).min(1).optional(),
+    /**
+     * `runsc`: jobs on this data run under gVisor only (a user-space kernel between the job and the host's); a
+     * provider without it refuses them, and an audit fails a receipt that says otherwise.
+     */
+    requireRuntime: z.literal('runsc').optional(),
     limits: z.strictObject({
       cpus: z.number().positive().max(1024),
       memoryBytes: positiveInt,

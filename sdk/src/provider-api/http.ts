@@ -12,6 +12,8 @@ export type ProviderInfo = {
   ipfs: string[];
   eip712Domain: { name: string; version: string; chainId: string; verifyingContract: string };
   environments: { id: string; cpus: number; memoryBytes: number; timeoutSeconds: number; pidsLimit: number; outputBytes: number; images: { ref: string; id: string | null }[] }[];
+  /** The OCI runtime jobs run under (`runsc`: gVisor); absent from older providers. */
+  runtime?: 'runc' | 'runsc';
   limits: Record<string, number>;
 };
 

@@ -1,5 +1,5 @@
 import { algorithmHash, canonicalAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
-import { JOB_STATUS } from '../../contracts/index.js';
+import { JOB_RUNTIME, JOB_STATUS } from '../../contracts/index.js';
 import { jobTimeDocument, type JobContext } from './context.js';
 import { bareHex, hashResultFiles, imageIdOf, listingHash, sameHash, type ResultFilesInput } from './hashes.js';
 import { isBefore } from './logs.js';
@@ -86,11 +86,20 @@ export function checkDocumentUnchanged(ctx: JobContext): Promise<AuditCheck> {
 }
 
 /**
+ * Whether a receipt meets `requireRuntime: 'runsc'`: it ran under gVisor, or no container ran
+ * at all (`none`, which only an engine error may claim: nothing touched the data).
+ */
+function runtimeMeets(r: { runtime: number; status: number }): boolean {
+  return r.runtime === JOB_RUNTIME.runsc || (r.runtime === JOB_RUNTIME.none && r.status === JOB_STATUS.engine_error);
+}
+
+/**
  * `algorithmAllowed`: each order bought a compute service of the job-time document, and the
  * receipt's `algorithmHash` (the whole container spec) is in its `allowedAlgorithms` — with
  * the receipt's image digest and code hash those of the approved spec when the policy
  * states it — or the policy sets `allowAnyAlgorithm` and the image is in `allowedImages`,
- * which passes but marks the verdict `anyAlgorithm` (no owner approved that code).
+ * which passes but marks the verdict `anyAlgorithm` (no owner approved that code); and where
+ * the policy sets `requireRuntime: 'runsc'`, the receipt says the job ran under gVisor.
  */
 export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
   const { algorithmImageDigest, algorithmCodeHash, algorithmHash } = ctx.stored.receipt;
@@ -112,6 +121,10 @@ export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
       const service = doc.document.services.find((s) => s.id === Number(serviceId));
       if (service?.type !== 'compute') {
         return { problem: { code: 'SERVICE_NOT_COMPUTE', reason: `asset ${assetId}: order ${orderId} is for service ${serviceId} (${service?.type ?? 'unknown'}), not a compute service of ${doc.version.cid}` }, detail };
+      }
+      if (policy.requireRuntime === 'runsc' && !runtimeMeets(ctx.stored.receipt)) {
+        const ran = Object.entries(JOB_RUNTIME).find(([, v]) => v === ctx.stored.receipt.runtime)?.[0] ?? String(ctx.stored.receipt.runtime);
+        return { problem: { code: 'RUNTIME_NOT_ALLOWED', reason: `asset ${assetId}: the policy of ${doc.version.cid} requires gVisor (runsc), the receipt says the job ran under ${ran}` }, detail };
       }
       if (anyAlgorithm) {
         if (!(policy.allowedImages ?? []).some((allowed) => allowed.toLowerCase() === imageId)) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keccak256, toUtf8Bytes, type Contract } from 'ethers';
-import { JOB_STATUS } from '../../contracts/index.js';
+import { JOB_RUNTIME, JOB_STATUS } from '../../contracts/index.js';
 import { listingHash } from './hashes.js';
 import { algorithmHash } from '../../algorithm/spec.js';
 import { createAuditWorld, TEST_IMAGE_ID, TEST_SPEC, type AuditWorld, type PublishedAsset } from './testing/world.js';
@@ -143,6 +143,26 @@ describe('verifyJob on anvil + Helia', () => {
     assert.match(check(verdict, 'algorithmAllowed').reason, /ANY ALGORITHM/);
     const { receipt: otherImage } = await recordedJob({ algorithmImageDigest: keccak256(toUtf8Bytes('another image')) }, open);
     onlyFailure(await verifyJob(world.client, { jobId: otherImage.jobId }), 'algorithmAllowed', 'IMAGE_NOT_ALLOWED');
+  });
+
+  it('fails algorithmAllowed with RUNTIME_NOT_ALLOWED where the policy requires gVisor and the receipt says runc; runsc, or no container on an engine error, passes', async () => {
+    const base = (await world.datasetDocument()).document;
+    const strict = await world.publish({ document: { ...base, computePolicy: { ...base.computePolicy!, requireRuntime: 'runsc' } } });
+    const { receipt: onRunc } = await recordedJob({ runtime: JOB_RUNTIME.runc }, strict);
+    const refused = await verifyJob(world.client, { jobId: onRunc.jobId });
+    onlyFailure(refused, 'algorithmAllowed', 'RUNTIME_NOT_ALLOWED');
+    assert.equal(refused.runtime, 'runc');
+    assert.match(check(refused, 'algorithmAllowed').reason, /requires gVisor \(runsc\), the receipt says the job ran under runc/);
+    const { receipt: onRunsc } = await recordedJob({ runtime: JOB_RUNTIME.runsc }, strict);
+    const verified = await verifyJob(world.client, { jobId: onRunsc.jobId });
+    assert.equal(verified.ok, true);
+    assert.equal(verified.runtime, 'runsc');
+    const noContainer = { runtime: JOB_RUNTIME.none, status: JOB_STATUS.engine_error, outputsHash: `0x${'00'.repeat(32)}`, resultCid: '' };
+    const { receipt: engineError } = await recordedJob(noContainer, strict);
+    assert.equal((await verifyJob(world.client, { jobId: engineError.jobId })).ok, true);
+    // "No container ran" is an excuse only an engine error may give.
+    const { receipt: claimsNone } = await recordedJob({ runtime: JOB_RUNTIME.none }, strict);
+    onlyFailure(await verifyJob(world.client, { jobId: claimsNone.jobId }), 'algorithmAllowed', 'RUNTIME_NOT_ALLOWED');
   });
 
   it('checks a given spec against the receipt (algorithmSpec): the approved one passes, any other fails', async () => {

@@ -25,9 +25,11 @@ export type CheckAlgorithmReturnType = {
  * Checks an algorithm against every dataset's compute policy (as the verified documents
  * state it) before any order is spent: a compute service offered, and the spec's
  * `algorithmHash` in `allowedAlgorithms`, or `allowAnyAlgorithm` with the image in
- * `allowedImages`.
+ * `allowedImages`; and, given the provider, that it runs jobs under the runtime an asset
+ * requires (`requireRuntime`).
  *
- * Errors: `ALGORITHM_NOT_ALLOWED` (details name the asset and the hash), `UNKNOWN_SERVICE`.
+ * Errors: `ALGORITHM_NOT_ALLOWED` (details name the asset and the hash), `UNKNOWN_SERVICE`,
+ * `RUNTIME_UNAVAILABLE`.
  *
  * @example
  * await checkAlgorithm(client, { assetIds: [1n], provider: url, algorithm: { image, file: 'train.py' } });
@@ -38,6 +40,9 @@ export async function checkAlgorithm(client: CoveClientBase, params: CheckAlgori
   const info = needsInfo ? (await connectProvider({ url: params.provider!, chainId: client.chainId, ...(signal ? { signal } : {}) })).info : undefined;
   const { spec, algorithmHash } = await prepareAlgorithm(client, params.algorithm, { ...(info && { info }), ...(signal ? { signal } : {}) });
   const anyAlgorithm: string[] = [];
+  let runtime: Promise<string | undefined> | undefined;
+  const providerRuntime = () =>
+    (runtime ??= info !== undefined ? Promise.resolve(info.runtime) : connectProvider({ url: params.provider!, chainId: client.chainId, ...(signal ? { signal } : {}) }).then((p) => p.info.runtime));
   for (const assetId of params.assetIds) {
     const { document } = await getAsset(client, { assetId, ...(signal ? { signal } : {}) });
     const refuse = (rule: string, message: string) => {
@@ -52,6 +57,14 @@ export async function checkAlgorithm(client: CoveClientBase, params: CheckAlgori
       anyAlgorithm.push(String(assetId));
     } else if (!(policy.allowedAlgorithms ?? []).some((a) => a.hash === algorithmHash)) {
       refuse('algorithm', `algorithm ${algorithmHash} (image, code, command, working dir, env, user) is not one the owner approved`);
+    }
+    if (policy.requireRuntime === 'runsc' && params.provider !== undefined) {
+      const ran = await providerRuntime();
+      if (ran !== 'runsc') {
+        throw new ActionError('RUNTIME_UNAVAILABLE', `asset ${assetId} requires jobs to run under gVisor (runsc); the provider runs them under ${ran ?? 'an unstated runtime'}`, {
+          details: { assetId: String(assetId), required: 'runsc', runtime: ran ?? null },
+        });
+      }
     }
   }
   return { spec, algorithmHash, anyAlgorithm };

@@ -31,6 +31,7 @@ export function registerAssets(program: Command, run: Run): void {
               `services         ${asset.document.services.map((s) => `${s.id}:${s.type}`).join(', ')}`,
               `algorithms       ${algorithmsLine(asset.document.computePolicy)}`,
               ...(asset.document.computePolicy ? [`unsafe formats   ${unsafeFormatsLine(asset.document.computePolicy)}`] : []),
+              ...(asset.document.computePolicy ? [`runtime          ${asset.document.computePolicy.requireRuntime === 'runsc' ? 'gVisor (runsc) required' : "any the provider offers (runc or gVisor)"}`] : []),
             ]);
             return;
           }

@@ -29,6 +29,7 @@ type PublishOptions = {
   allowAnyAlgorithm?: boolean;
   outputPolicy?: string;
   allowUnsafeFormats?: boolean;
+  requireGvisor?: boolean;
   access?: boolean;
   timeout: string;
   memory: string;
@@ -85,6 +86,7 @@ export function registerPublish(program: Command, run: Run): void {
     .option('--allow-image <id>', 'with --allow-any-algorithm: image ID (sha256:…) any algorithm may run in; repeatable', collect, [])
     .option('--output-policy <json|file>', 'output policy (maxBytes, maxReleaseBytes, allowedPatterns, logs, leakGuard, review, allowUnsafeFormats)')
     .option('--allow-unsafe-formats', "let jobs release pickles and other formats whose loading runs code on the buyer's machine (refused by content otherwise)")
+    .option('--require-gvisor', 'jobs on this data run under gVisor (runsc) only: providers without it refuse them, audits check the receipt')
     .option('--access', 'also offer plain download (access service) to buyers')
     .option('--timeout <seconds>', 'longest a job may run', '600')
     .option('--memory <size>', 'memory per job', '1GiB')
@@ -101,6 +103,7 @@ export function registerPublish(program: Command, run: Run): void {
         const timeoutSeconds = parsePositiveInt(o.timeout, 'timeout');
         const computePolicy: ComputePolicy = {
           ...allowed,
+          ...(o.requireGvisor === true && { requireRuntime: 'runsc' as const }),
           limits: { cpus: Number(o.cpus), memoryBytes, timeoutSeconds, pidsLimit: 256, outputBytes: outputPolicy.maxBytes },
           outputPolicy,
         };

@@ -20,6 +20,8 @@ type UpdateOptions = {
   outputPolicy?: string;
   /** true: `--allow-unsafe-formats`; false: `--no-allow-unsafe-formats`; undefined: neither. */
   allowUnsafeFormats?: boolean;
+  /** true: `--require-gvisor`; false: `--no-require-gvisor`; undefined: neither. */
+  requireGvisor?: boolean;
 };
 
 export function registerUpdate(program: Command, run: Run): void {
@@ -36,6 +38,8 @@ export function registerUpdate(program: Command, run: Run): void {
     .option('--output-policy <json|file>', 'output policy (replaces the current one)')
     .option('--allow-unsafe-formats', "let jobs release pickles and other formats whose loading runs code on the buyer's machine")
     .option('--no-allow-unsafe-formats', 'refuse them again (the default)')
+    .option('--require-gvisor', 'jobs on this data run under gVisor (runsc) only')
+    .option('--no-require-gvisor', 'any runtime the provider offers (the default)')
     .action(
       run(async (opts, assetId: string, o: UpdateOptions) => {
         const allowance = computeAllowance(o, false);
@@ -47,17 +51,19 @@ export function registerUpdate(program: Command, run: Run): void {
             ...(o.tags.length === 0 ? {} : { tags: o.tags }),
             ...(o.license === undefined ? {} : { license: o.license }),
           };
-          const policyChanged = Object.keys(allowance).length > 0 || o.outputPolicy !== undefined || o.allowUnsafeFormats !== undefined;
+          const policyChanged = Object.keys(allowance).length > 0 || o.outputPolicy !== undefined || o.allowUnsafeFormats !== undefined || o.requireGvisor !== undefined;
           if (policyChanged) {
             const current = (await getAsset(cove, { assetId: id })).document.computePolicy;
             if (current === undefined) throw usage(`asset ${assetId} has no compute policy to change`);
-            const { allowedAlgorithms, allowAnyAlgorithm, allowedImages, ...rest } = current;
+            const { allowedAlgorithms, allowAnyAlgorithm, allowedImages, requireRuntime, ...rest } = current;
+            const gvisor = o.requireGvisor ?? requireRuntime === 'runsc';
             const kept = { ...(allowedAlgorithms && { allowedAlgorithms }), ...(allowAnyAlgorithm && { allowAnyAlgorithm }), ...(allowedImages && { allowedImages }) };
             const { allowUnsafeFormats: was, ...outputPolicy } = o.outputPolicy === undefined ? rest.outputPolicy : (parseJsonOption(o.outputPolicy, 'output-policy') as ComputePolicy['outputPolicy']);
             const unsafe = o.allowUnsafeFormats ?? was;
             changes.computePolicy = {
               ...rest,
               ...(Object.keys(allowance).length > 0 ? allowance : kept),
+              ...(gvisor && { requireRuntime: 'runsc' as const }),
               outputPolicy: { ...outputPolicy, ...(unsafe === true && { allowUnsafeFormats: true }) },
             };
           }
