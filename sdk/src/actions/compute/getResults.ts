@@ -1,23 +1,15 @@
 import { requireX25519, type CoveClientBase } from '../../client/base.js';
-import { decryptStream, type EnvelopeProgress } from '../../crypto/envelope.js';
-import { openSealedKey } from '../../crypto/seal.js';
-import { writeDirAtomically } from '../../results/atomic.js';
-import { extractBundle, type ExtractedFile } from '../../results/bundle.js';
+import type { ExtractedFile } from '../../results/bundle.js';
+import { fetchResultBundle, type FetchBundleOptions } from '../../results/fetch.js';
 import { checkResultFiles } from '../../results/verify.js';
 import { ActionError, asAction } from '../errors.js';
 import { openJob, type JobRef } from './job.js';
 
-export type GetResultsParameters = JobRef & {
-  /** Directory to create (absent or empty); left untouched on any failure. */
-  out: string;
-  /** IPFS multiaddrs to dial first; default the provider's node as its `/v1/info` lists it. */
-  peers?: string[];
-  /** Idle timeout of the IPFS fetch. */
-  timeoutMs?: number;
-  /** Largest bundle accepted, default 1 GiB of file content. */
-  maxBytes?: number;
-  onProgress?: (p: EnvelopeProgress) => void;
-};
+export type GetResultsParameters = JobRef &
+  Omit<FetchBundleOptions, 'peers' | 'signal'> & {
+    /** IPFS multiaddrs to dial first; default the provider's node as its `/v1/info` lists it. */
+    peers?: string[];
+  };
 
 export type GetResultsReturnType = { dir: string; files: ExtractedFile[]; outputsHash: string; resultCid: string };
 
@@ -35,7 +27,6 @@ export type GetResultsReturnType = { dir: string; files: ExtractedFile[]; output
  */
 export async function getResults(client: CoveClientBase, params: GetResultsParameters): Promise<GetResultsReturnType> {
   const keys = requireX25519(client);
-  const { signal } = params;
   const { provider, token } = await openJob(client, params, 'read');
   const result = await provider.http.jobResult(params.jobId, token);
   if (result.status !== 'succeeded' || result.manifest === null || result.resultCid === null || result.sealedKey === null) {
@@ -51,18 +42,6 @@ export async function getResults(client: CoveClientBase, params: GetResultsParam
   // Refuse before fetching anything when the provider's claims already disagree with the chain.
   checkResultFiles({ extracted: manifest.files.map((f) => ({ ...f })), manifest, receipt, resultCid });
 
-  for (const peer of params.peers ?? provider.info.ipfs) await client.storage.dial(peer, signal ? { signal } : {});
-  const { key } = openSealedKey({ sealed: result.sealedKey, secretKey: keys.secretKey });
-  try {
-    const files = await writeDirAtomically(params.out, async (dir) => {
-      const ciphertext = client.storage.cat(resultCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });
-      const plaintext = decryptStream(ciphertext, { key, ...(signal ? { signal } : {}), ...(params.onProgress ? { onProgress: params.onProgress } : {}) });
-      const extracted = await extractBundle({ source: plaintext, dir, maxBytes: params.maxBytes ?? 1024 ** 3, ...(signal ? { signal } : {}) });
-      checkResultFiles({ extracted, manifest, receipt, resultCid });
-      return extracted;
-    });
-    return { dir: params.out, files, outputsHash: receipt.outputsHash, resultCid };
-  } finally {
-    key.fill(0);
-  }
+  const files = await fetchResultBundle(client, { ...params, peers: params.peers ?? provider.info.ipfs, resultCid, sealedKey: result.sealedKey, secretKey: keys.secretKey, manifest, expected: receipt });
+  return { dir: params.out, files, outputsHash: receipt.outputsHash, resultCid };
 }
