@@ -9,6 +9,9 @@
 #                    and a plain entry fails every start ("cannot run with network enabled in
 #                    root network namespace"); jobs have no network anyway.
 #   --platform=ptrace  systrap is unknown to this build, KVM hangs without vmx/svm.
+# Not --oci-seccomp (the job's profile inside the sandbox): this build ignores errnoRet, so the
+# profile's clone3 -> ENOSYS rule answers EPERM and no thread starts (node aborts, the probe fails);
+# it needs a runsc-only profile with clone3 allowed first (docs/runner.md, Runtimes).
 set -uo pipefail
 
 RUNTIME=cove-runsc

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createHarness, observed, type Harness } from './testing/harness.js';
 import type { JobRuntime } from './runtime.js';
+import { runtimesUnderTest } from './testing/runtimes.js';
 
 /** A Node algorithm that runs `body` (which fills `obs`) and writes obs.json. */
 const nodeJob = (body: string) => `
@@ -15,29 +16,10 @@ const tryErr = (fn) => { try { fn(); return 'ok'; } catch (e) { return e.code ||
 })();`;
 
 /**
- * Whether gVisor runs here: the engine's own probe (a real container under cove-runsc), so
- * the runsc suite runs wherever scripts/ensure-runsc.sh could register it, and says why not.
- */
-async function runscSkipReason(): Promise<string | false> {
-  const h = await createHarness({ runtime: 'runsc' });
-  try {
-    await h.engine.runtime();
-    return false;
-  } catch (err) {
-    return `runsc is not usable on this host (${(err as Error).message}); scripts/ensure-runsc.sh registers it where apt has it`;
-  } finally {
-    await h.close();
-  }
-}
-const runscSkip = await runscSkipReason();
-if (runscSkip) console.log(`# hostile-isolation (runsc) skipped: ${runscSkip}`);
-
-/**
  * The same checks under both runtimes; under runsc (gVisor) only the most important ones, to
  * keep CI short, with what gVisor reports differently asserted as such (docs/runner.md, Runtimes).
  */
-isolationSuite('runc');
-isolationSuite('runsc', runscSkip);
+for (const { runtime, skip } of await runtimesUnderTest('hostile-isolation')) isolationSuite(runtime, skip);
 
 function isolationSuite(runtime: JobRuntime, skip: string | false = false) {
   const runc = runtime === 'runc';

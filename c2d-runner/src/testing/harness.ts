@@ -91,7 +91,10 @@ export async function createHarness(params: { concurrency?: number; runtime?: Ru
         limits: { timeoutMs: 60_000, memoryBytes: 256 << 20, outputBytes: 4 << 20, tmpBytes: 4 << 20, pidsLimit: 64, ...limits },
         outputPolicy: { ...DEFAULT_POLICY, ...policy },
       });
-      return engine.wait(id);
+      const result = await engine.wait(id);
+      // A harness asked for one runtime proves every job ran under it (`auto` may fall back).
+      if (params.runtime === 'runc' || params.runtime === 'runsc') assert.equal(result.runtime, params.runtime, `job ${id} ran under ${result.runtime}`);
+      return result;
     },
     async assertClean() {
       const { stdout } = await sh('docker', ['ps', '-aq', '--filter', `label=cove.engine=${instanceId}`]);
