@@ -112,6 +112,8 @@ export interface StoragePort {
   /** Fetches (from connected peers) and pins a DAG. */
   pin(cid: string, options?: { signal?: AbortSignal }): Promise<void>;
   dial(address: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** One block stored here, as stored (never fetched from the network); undefined when absent. VALIDATION for a bad CID. */
+  block(cid: string): Promise<Uint8Array | undefined>;
 }
 
 /**

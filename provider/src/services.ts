@@ -19,7 +19,7 @@ export type ServicesParameters = {
   chain: ChainPort;
   documents: DocumentsPort;
   crypto: CryptoPort;
-  storage: Pick<StoragePort, 'cat' | 'stat' | 'fetch' | 'pin' | 'dial' | 'add'>;
+  storage: Pick<StoragePort, 'cat' | 'stat' | 'fetch' | 'pin' | 'dial' | 'add' | 'block'>;
   engine: Pick<EnginePort, 'resolveImage'>;
   providerAddress: string;
   x25519PublicKey: string;
@@ -84,6 +84,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
   };
   return {
     info: () => info,
+    rawBlock: (cid) => p.storage.block(cid),
     health: () => p.worker.stats(),
     lastNonce: (address) => p.store.lastNonce(address),
     startCompute: (params) =>

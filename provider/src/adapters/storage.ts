@@ -30,6 +30,14 @@ export function createStorageAdapter(params: { node: StorageNode; catTimeoutMs?:
     },
     pin: (cid, options) => node.pin(cid, options?.signal ? { signal: options.signal } : {}),
     dial: (address, options) => node.dial(address, options?.signal ? { signal: options.signal } : {}),
+    async block(cid) {
+      try {
+        return await node.block(cid);
+      } catch (cause) {
+        if (isCoveError(cause, 'INVALID_CID')) throw new ProviderError('VALIDATION', 'not a CID', { details: { field: 'cid' }, cause });
+        throw cause;
+      }
+    },
     async add(source, options) {
       const cid = await node.add(source instanceof Uint8Array ? [source] : source, options?.signal ? { signal: options.signal } : {});
       await node.pin(cid);

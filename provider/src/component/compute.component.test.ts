@@ -65,6 +65,13 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const result = (await (await fetch(`${p.url}/v1/compute/${jobId}/result`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;
     const files = await readBundle(result.resultCid, result.sealedKey);
     assert.deepEqual(JSON.parse(files.get('metrics.json')!), { rows: 3 });
+    // The same root block over plain HTTP (the auditor's path without an IPFS stack) as bitswap gave the buyer's node, hash-checked on arrival.
+    const raw = await fetch(`${p.url}/ipfs/${result.resultCid}?format=raw`);
+    assert.equal(raw.status, 200);
+    assert.deepEqual(Buffer.from(await raw.arrayBuffer()), Buffer.from((await w.client.block(result.resultCid))!));
+    const bad = await fetch(`${p.url}/ipfs/not-a-cid?format=raw`);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as any).error.code, 'VALIDATION');
     assert.deepEqual(result.manifest.files.map((f: { path: string }) => f.path), ['metrics.json']);
 
     const logs = (await (await fetch(`${p.url}/v1/compute/${jobId}/logs`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;

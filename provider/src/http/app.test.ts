@@ -122,10 +122,36 @@ describe('HTTP API', () => {
       assert.equal(info.eip712Domain.verifyingContract, h.s.provider.address);
       const doc = await J(fetch(h.url + '/v1/openapi.json'));
       assert.equal(doc.openapi, '3.1.0');
-      for (const p of ['/v1/health', '/v1/info', '/v1/nonce/{address}', '/v1/compute', '/v1/compute/{jobId}', '/v1/compute/{jobId}/logs', '/v1/compute/{jobId}/result', '/v1/download', '/v1/pin']) {
+      for (const p of ['/v1/health', '/v1/info', '/v1/nonce/{address}', '/v1/compute', '/v1/compute/{jobId}', '/v1/compute/{jobId}/logs', '/v1/compute/{jobId}/result', '/v1/download', '/v1/pin', '/ipfs/{cid}']) {
         assert.ok(doc.paths[p], `missing ${p}`);
       }
       assert.equal(doc.paths['/v1/compute'].post.requestBody.content['application/json'].schema.additionalProperties, false);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('serves a stored block raw at /ipfs/<cid> only when asked for raw (406 otherwise), 404 for one not here or a path below it', async () => {
+    const h = await startHarness();
+    try {
+      const cid = await h.s.storage.add(Buffer.from('{"name":"doc"}'));
+      const raw = await fetch(`${h.url}/ipfs/${cid}`, { headers: { accept: 'application/vnd.ipld.raw' } });
+      assert.equal(raw.status, 200);
+      assert.equal(raw.headers.get('content-type'), 'application/vnd.ipld.raw');
+      assert.equal(raw.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(Buffer.from(await raw.arrayBuffer()).toString(), '{"name":"doc"}');
+      assert.equal((await fetch(`${h.url}/ipfs/${cid}?format=raw`)).status, 200);
+      const head = await fetch(`${h.url}/ipfs/${cid}?format=raw`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-length'), '14');
+      const html = await fetch(`${h.url}/ipfs/${cid}`, { headers: { accept: 'text/html' } });
+      assert.equal(html.status, 406);
+      assert.equal(((await html.json()) as any).error.code, 'NOT_ACCEPTABLE');
+      assert.equal((await fetch(`${h.url}/ipfs/${cid}?format=car`)).status, 406);
+      const missing = await fetch(`${h.url}/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy?format=raw`);
+      assert.equal(missing.status, 404);
+      assert.equal(((await missing.json()) as any).error.code, 'NOT_FOUND');
+      assert.equal((await fetch(`${h.url}/ipfs/${cid}/sub/path?format=raw`)).status, 404, 'no paths below a CID');
     } finally {
       await h.close();
     }

@@ -23,6 +23,8 @@ export type ProviderServices = {
   jobLogs(access: JobAccess): unknown;
   jobResult(access: JobAccess): unknown;
   stopJob(access: JobAccess): Promise<{ jobId: string; status: string }>;
+  /** A block stored here (documents, encrypted datasets and results, code bundles), as stored; undefined when absent. */
+  rawBlock(cid: string): Promise<Uint8Array | undefined>;
   /** An asset owner's review of held outputs; the route's action must be the signed one. */
   review: Record<'list' | 'inspect' | 'release' | 'reject', (params: ReviewParameters) => Promise<unknown>>;
 };
@@ -32,6 +34,41 @@ export type ProviderAppDeps = {
   logger: Logger;
   limits: { bodyBytes: number; ratePerSecond: number; rateBurst: number };
 };
+
+const RAW = 'application/vnd.ipld.raw';
+
+/**
+ * `GET|HEAD /ipfs/<cid>`: one block this provider stores, by the trustless-gateway
+ * convention (the response is a raw block, `application/vnd.ipld.raw`, asked for by `Accept`
+ * or `?format=raw`), so anyone with HTTP and a hash tool can fetch a document or a result
+ * and check it against its CID without an IPFS stack. Only blocks already here are served
+ * (never fetched on the caller's behalf): what bitswap would give any peer anyway —
+ * documents, ciphertext, code bundles. No paths, no UnixFS rendering, no other formats (406).
+ */
+function rawBlockRoute(services: ProviderServices): express.Router {
+  const r = express.Router();
+  r.get('/:cid', async (req, res) => {
+    const format = typeof req.query.format === 'string' ? req.query.format : undefined;
+    const accepts = (req.headers.accept ?? '').split(',').map((a) => a.split(';')[0]!.trim().toLowerCase());
+    if (format !== undefined ? format !== 'raw' : !accepts.includes(RAW)) {
+      throw new ProviderError('NOT_ACCEPTABLE', `only raw blocks are served: send Accept: ${RAW} or ?format=raw`);
+    }
+    const cid = req.params.cid!;
+    const block = await services.rawBlock(cid);
+    if (block === undefined) throw new ProviderError('NOT_FOUND', 'no such block here', { details: { cid } });
+    res.set({
+      'Content-Type': RAW,
+      'Content-Length': String(block.byteLength),
+      'Cache-Control': 'public, max-age=29030400, immutable',
+      ETag: `"${cid}.raw"`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Disposition': `attachment; filename="${cid}.bin"`,
+    });
+    // Express answers HEAD through this GET route, without the body.
+    res.end(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+  });
+  return r;
+}
 
 function jobAccess(req: Request, action: JobAction): JobAccess {
   const { jobId } = parse(JobIdParam, req.params, 'params');
@@ -109,6 +146,7 @@ export function createProviderApp(deps: ProviderAppDeps): express.Express {
   });
 
   app.use('/v1', v1);
+  app.use('/ipfs', limiter, rawBlockRoute(services));
   app.use((_req, _res, next) => next(new ProviderError('NOT_FOUND', 'no such route')));
   app.use(errorHandler());
   return app;

@@ -22,6 +22,16 @@ export function buildOpenApi(): Record<string, unknown> {
     paths: {
       '/v1/health': { get: { summary: 'Liveness and queue depth', responses: { 200: { description: 'ok', ...json(S.HealthResponse) } } } },
       '/v1/info': { get: { summary: 'Provider identity, contracts, environments, limits', responses: { 200: { description: 'ok', ...json(S.InfoResponse) } } } },
+      '/ipfs/{cid}': {
+        get: {
+          summary: 'One block stored here, raw (trustless-gateway convention: Accept: application/vnd.ipld.raw or ?format=raw); never fetched from the network',
+          parameters: [
+            { name: 'cid', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['raw'] } },
+          ],
+          responses: { 200: { description: 'the block', content: { 'application/vnd.ipld.raw': { schema: { type: 'string', format: 'binary' } } } }, ...errors },
+        },
+      },
       '/v1/nonce/{address}': {
         get: {
           summary: 'Last nonce accepted from an address (the next request must use a greater one)',

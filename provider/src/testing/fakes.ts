@@ -90,6 +90,9 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
       if (!blobs.has(cid)) throw new Error(`no block ${cid}`);
     },
     async dial() {},
+    async block(cid) {
+      return blobs.get(cid);
+    },
     async add(source) {
       const chunks: Uint8Array[] = [];
       if (source instanceof Uint8Array) chunks.push(source);

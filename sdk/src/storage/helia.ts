@@ -64,6 +64,8 @@ export type StorageNode = {
   unpin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
   /** True when the root block is stored locally (no network lookup). */
   has(cid: CidInput): Promise<boolean>;
+  /** The bytes of one locally stored block (no network lookup); undefined when it is not here. */
+  block(cid: CidInput): Promise<Uint8Array | undefined>;
   /** Addresses other nodes can `dial`, each ending in /p2p/<peerId>; empty when not listening. */
   multiaddrs(): string[];
   /** Connects to a peer so blocks can be exchanged with it (bitswap). */
@@ -219,6 +221,14 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
 
     async has(cid) {
       return blockstore.has(parseCid(cid));
+    },
+
+    async block(cid) {
+      const c = parseCid(cid);
+      if (!(await blockstore.has(c))) return undefined;
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of blockstore.get(c)) chunks.push(chunk);
+      return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     },
 
     multiaddrs() {
