@@ -7,7 +7,7 @@ import { engineUnavailable, isNotFound, killQuietly, registerWait, removeQuietly
 import { RunnerError } from './errors.js';
 import { listingHash, sha256Hex } from './hashing.js';
 import { demuxLogs, tailLogs } from './logs.js';
-import { applyOutputPolicy, guardFailedLogs } from './output-policy.js';
+import { checkFailedLogs, checkFailureOutcome, checkOutputs, failedLogsDeadline, logsWithheldBy } from './output-check.js';
 import { createJobQueue } from './queue.js';
 import { probeRuntime, resolveRuntime, RUNSC_RUNTIME_NAME, withDeadline, type JobRuntime, type RuntimeChoice, type RuntimeInfo } from './runtime.js';
 import { DOCKER_DEFAULT_SECCOMP_PATH, loadCoveSeccompProfile } from './seccomp.js';
@@ -185,17 +185,29 @@ export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
     } finally {
       clearTimeout(timer);
     }
+    // The container is gone; a stop from here on stops the output check (run in a worker, output-check.ts).
+    const checking = new AbortController();
+    rec.kill = async () => checking.abort();
     const state = (await container.inspect()).State;
     const exitCode = typeof state.ExitCode === 'number' ? state.ExitCode : exit.StatusCode;
     if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
-    if (rec.timedOut) return withFailureLogs(rec, container, { state: 'timed_out', info: { exitCode, reason: `wall-clock limit of ${rec.spec.limits.timeoutMs} ms` } });
-    if (state.OOMKilled) return withFailureLogs(rec, container, { state: 'oom_killed', info: { exitCode, reason: `memory limit of ${rec.spec.limits.memoryBytes} bytes` } });
-    if (exitCode !== 0) return withFailureLogs(rec, container, { state: 'failed', info: { exitCode } });
+    const failedLogs = { startedAt, signal: checking.signal };
+    if (rec.timedOut) return withFailureLogs(rec, container, { state: 'timed_out', info: { exitCode, reason: `wall-clock limit of ${rec.spec.limits.timeoutMs} ms` } }, failedLogs);
+    if (state.OOMKilled) return withFailureLogs(rec, container, { state: 'oom_killed', info: { exitCode, reason: `memory limit of ${rec.spec.limits.memoryBytes} bytes` } }, failedLogs);
+    if (exitCode !== 0) return withFailureLogs(rec, container, { state: 'failed', info: { exitCode } }, failedLogs);
 
     transition(rec, 'collecting', { exitCode });
     const policy = rec.spec.outputPolicy;
     const logs = policy.logs === 'none' ? undefined : await readLogTail(container, policy.logs);
-    const verdict = await applyOutputPolicy({ outputsDir: ws.outputsDir, spec: rec.spec, ...(logs && { logs }) });
+    // Within the job's time budget, counted from its start as the kill timer is.
+    const bounds = { deadline: startedAt + rec.spec.limits.timeoutMs, signal: checking.signal };
+    let verdict;
+    try {
+      verdict = await checkOutputs({ outputsDir: ws.outputsDir, spec: rec.spec, ...(logs && { logs }) }, bounds);
+    } catch (err) {
+      if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
+      return checkFailureOutcome(err, { timeoutMs: rec.spec.limits.timeoutMs, exitCode, logsPolicy: policy.logs });
+    }
     if (rec.stopRequested) return { state: 'stopped', info: { exitCode } };
     if (verdict.verdict === 'rejected') return { state: 'output_rejected', info: { exitCode, reason: verdict.reason } };
     return { state: 'succeeded', info: { exitCode }, outputs: verdict.outputs };
@@ -204,18 +216,23 @@ export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
   /**
    * A job that did not succeed keeps its state and releases no files, but its log tail is
    * released when the policy allows logs and the leak guard passes them (read before the
-   * container is removed). Anything that prevents that withholds the logs, failing closed.
+   * container is removed). The guard runs in a worker within what remains of the job's time
+   * budget, at least `FAILED_LOGS_MIN_MS` (output-check.ts). Anything that prevents that
+   * withholds the logs, failing closed.
    */
-  async function withFailureLogs(rec: Rec, container: Docker.Container, outcome: Outcome): Promise<Outcome> {
+  async function withFailureLogs(rec: Rec, container: Docker.Container, outcome: Outcome, check: { startedAt: number; signal: AbortSignal }): Promise<Outcome> {
     const policy = rec.spec.outputPolicy.logs;
     if (policy === 'none') return outcome;
     try {
-      const guarded = await guardFailedLogs({ logs: await readLogTail(container, policy), spec: rec.spec, ...(outcome.info.reason !== undefined && { reason: outcome.info.reason }) });
+      const logs = await readLogTail(container, policy);
+      const bounds = { deadline: failedLogsDeadline(check.startedAt, rec.spec.limits.timeoutMs), signal: check.signal };
+      const guarded = await checkFailedLogs({ logs, spec: rec.spec, ...(outcome.info.reason !== undefined && { reason: outcome.info.reason }) }, bounds);
       if ('logs' in guarded) return { ...outcome, logs: guarded.logs };
       return { ...outcome, info: { ...outcome.info, logsWithheld: guarded.withheld } };
-    } catch {
+    } catch (err) {
+      if (rec.stopRequested) return { state: 'stopped', info: { ...(outcome.info.exitCode !== undefined && { exitCode: outcome.info.exitCode }) } };
       // The error's text may quote paths; the buyer reads this, so it names the step only.
-      return { ...outcome, info: { ...outcome.info, logsWithheld: 'logs could not be checked' } };
+      return { ...outcome, info: { ...outcome.info, logsWithheld: logsWithheldBy(err) } };
     }
   }
 

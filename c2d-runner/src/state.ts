@@ -4,7 +4,7 @@ const NEXT: Record<JobState, readonly JobState[]> = {
   queued: ['starting', 'stopped', 'engine_error'],
   starting: ['running', 'stopped', 'engine_error'],
   running: ['collecting', 'failed', 'timed_out', 'oom_killed', 'stopped', 'engine_error'],
-  collecting: ['succeeded', 'failed', 'output_rejected', 'stopped', 'engine_error'],
+  collecting: ['succeeded', 'failed', 'timed_out', 'output_rejected', 'stopped', 'engine_error'], // timed_out: the output check counts against the wall clock
   succeeded: [],
   failed: [],
   timed_out: [],
