@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { containerName, containerOptions, LABEL_ENGINE, LABEL_JOB } from './container.js';
+import { containerName, containerOptions } from './container.js';
 import { engineUnavailable, isNotFound, killQuietly, registerWait, removeQuietly, type DockerApi, type ExitStatus } from './docker-api.js';
 import { RunnerError } from './errors.js';
 import { listingHash, sha256Hex } from './hashing.js';
 import { demuxLogs, tailLogs } from './logs.js';
 import { checkFailedLogs, checkFailureOutcome, checkOutputs, failedLogsDeadline, logsWithheldBy } from './output-check.js';
+import { resolveImageId, loadAlgorithmFiles } from './prepare.js';
 import { createJobQueue } from './queue.js';
+import { findRecoverable } from './recovery.js';
 import { probeRuntime, resolveRuntime, RUNSC_RUNTIME_NAME, withDeadline, type JobRuntime, type RuntimeChoice, type RuntimeInfo } from './runtime.js';
 import { DOCKER_DEFAULT_SECCOMP_PATH, loadCoveSeccompProfile } from './seccomp.js';
 import { normalizeSpec, type NormalizedSpec } from './spec.js';
 import { canTransition, isTerminal } from './state.js';
-import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, LogsPolicy, RecoveredJob, ReleasedLogs, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
+import type { ComputeEngine, JobResult, JobSpec, JobState, JobStatus, LogsPolicy, ReleasedLogs, ReleasedOutputs, TerminalState, TransitionInfo, TransitionListener } from './types.js';
 import { createWorkspace, destroyWorkspace, readPersistedJob, systemMounter, workspacePaths, type Mounter, type PersistedJob, type Workspace } from './workspace.js';
 
 export type DockerEngineOptions = {
@@ -77,7 +79,6 @@ type Rec = {
 };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const withPrefix = (id: string) => (id.startsWith('sha256:') ? id : `sha256:${id}`);
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /**
@@ -141,33 +142,6 @@ export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
     const done = new Promise<JobResult>((r) => (settle = r));
     const status = { jobId: spec.jobId, imageId: job.imageId, codeHash: job.codeHash, queuedAt: job.queuedAt } as JobStatus;
     return { status, spec, files, stopRequested: false, timedOut: false, done, settle };
-  }
-
-  async function resolveImage(ref: string, allowed: string[]): Promise<string> {
-    let id: string;
-    try {
-      id = (await docker.getImage(ref).inspect()).Id;
-    } catch (err) {
-      if (isNotFound(err)) throw new RunnerError('IMAGE_NOT_FOUND', `image ${ref} is not on this host`, { details: { image: ref }, cause: err });
-      throw engineUnavailable(err, 'resolving the image');
-    }
-    if (!allowed.map(withPrefix).includes(id)) {
-      throw new RunnerError('IMAGE_NOT_ALLOWED', `image ${ref} (${id}) is not among the allowed image IDs`, { details: { image: ref, imageId: id, allowed } });
-    }
-    return id;
-  }
-
-  async function loadAlgorithm(spec: NormalizedSpec): Promise<Array<{ name: string; content: Uint8Array }>> {
-    return Promise.all(
-      spec.algorithm.map(async (f) => {
-        if (f.content) return { name: f.name, content: f.content };
-        try {
-          return { name: f.name, content: await readFile(f.path!) };
-        } catch (err) {
-          throw new RunnerError('INVALID_SPEC', `algorithm file ${f.path} cannot be read`, { details: { field: 'algorithm', path: f.path }, cause: err });
-        }
-      }),
-    );
   }
 
   /** Watches a started container to its end and decides the outcome (outputs on success, the log tail on failure). */
@@ -307,8 +281,8 @@ export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
         if (await exists(workspacePaths(root, jobId).dir)) {
           throw new RunnerError('JOB_EXISTS', `job ${jobId} has a workspace left by an earlier process; adopt or discard it`, { details: { jobId } });
         }
-        const imageId = await resolveImage(spec.image, spec.allowedImageIds);
-        const files = await loadAlgorithm(spec);
+        const imageId = await resolveImageId(docker, spec.image, spec.allowedImageIds);
+        const files = await loadAlgorithmFiles(spec);
         const codeHash = listingHash(files.map((f) => ({ path: f.name, sha256: sha256Hex(f.content) })));
         if (options.queueLimit !== undefined && queue.waiting.length >= options.queueLimit) {
           throw new RunnerError('QUEUE_FULL', `the queue already holds ${options.queueLimit} jobs`, { details: { limit: options.queueLimit } });
@@ -367,34 +341,7 @@ export function createDockerEngine(options: DockerEngineOptions): DockerEngine {
       jobs.delete(jobId);
     },
 
-    async recover() {
-      let listed: Docker.ContainerInfo[];
-      try {
-        listed = await docker.listContainers({ all: true, filters: { label: [`${LABEL_ENGINE}=${instanceId}`] } });
-      } catch (err) {
-        throw engineUnavailable(err, 'listing containers');
-      }
-      const found: RecoveredJob[] = [];
-      const seen = new Set<string>();
-      for (const c of listed) {
-        const jobId = c.Labels?.[LABEL_JOB];
-        if (!jobId || jobs.has(jobId)) continue;
-        seen.add(jobId);
-        const known = ['running', 'exited', 'created'].includes(c.State) ? (c.State as 'running' | 'exited' | 'created') : 'other';
-        const entry: RecoveredJob = { jobId, containerId: c.Id, container: known, workspace: await exists(workspacePaths(root, jobId).dir) };
-        if (known === 'exited') {
-          const s = (await docker.getContainer(c.Id).inspect()).State;
-          entry.exitCode = s.ExitCode;
-          entry.oomKilled = s.OOMKilled;
-        }
-        found.push(entry);
-      }
-      const dirs = await readdir(root).catch(() => [] as string[]);
-      for (const jobId of dirs) {
-        if (!seen.has(jobId) && !jobs.has(jobId) && !reserved.has(jobId)) found.push({ jobId, containerId: null, container: 'missing', workspace: true });
-      }
-      return found;
-    },
+    recover: () => findRecoverable({ docker, root, instanceId, managed: (id) => jobs.has(id) || reserved.has(id) }),
 
     async adopt({ jobId }) {
       if (jobs.has(jobId) || reserved.has(jobId)) throw new RunnerError('JOB_EXISTS', `job ${jobId} is already managed by this engine`, { details: { jobId } });
