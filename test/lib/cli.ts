@@ -41,10 +41,10 @@ export async function writeCliNetwork(devnet: Devnet, home: string): Promise<voi
   });
 }
 
-/** Runs the CLI with `COVE_HOME=home`; the exit code is returned, not thrown. */
-export async function runCove(home: string, args: string[], cwd: string): Promise<CliResult> {
+/** Runs the CLI with `COVE_HOME=home` (under `node`, default this test's Node); the exit code is returned, not thrown. */
+export async function runCove(home: string, args: string[], cwd: string, node = process.execPath): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [COVE_BIN, ...args], {
+    const { stdout, stderr } = await run(node, [COVE_BIN, ...args], {
       cwd,
       env: { ...process.env, COVE_HOME: home },
       maxBuffer: 16 * 1024 * 1024,

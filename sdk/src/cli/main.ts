@@ -1,53 +1,33 @@
-import { Command, CommanderError } from 'commander';
-import { defaultHome, type GlobalOptions } from './context.js';
-import { printError } from './output.js';
-import type { Run } from './run.js';
-import { registerAssets } from './commands/assets.js';
-import { registerAlgorithm } from './commands/algorithm.js';
-import { registerAudit } from './commands/audit.js';
-import { registerCompute } from './commands/compute.js';
-import { registerKeys } from './commands/keys.js';
-import { registerPublish } from './commands/publish.js';
-import { registerUpdate } from './commands/update.js';
-import { registerReview } from './commands/review.js';
+import { CommanderError } from 'commander';
+import { CoveError } from '../errors.js';
+import type { GlobalOptions } from './context.js';
+import { flushResult, printError } from './output.js';
+import { createProgram } from './program.js';
 
-const program = new Command('cove')
-  .description('Cove: trade the use of data without moving it')
-  .option('--json', 'print results as JSON (for scripts)', false)
-  .option('--get <field>', 'print only this field of the result (dotted path), for scripts')
-  .option('--debug', 'print stack traces on errors', false)
-  .option('--home <dir>', 'your keys, IPFS node and network file', defaultHome())
-  .option('--network <file>', 'network file (default <home>/network.json)')
-  .option('--rpc <url>', 'JSON-RPC URL (overrides the network file)')
-  .showHelpAfterError()
-  .exitOverride();
+// A reader that stops early (`cove assets | head -1`) closes the pipe: stop quietly, exit 0
+// (the reader got what it asked for; `set -o pipefail` scripts do not fail on it).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 
-const globalOptions = (): GlobalOptions => program.opts<GlobalOptions>();
-
-const run: Run =
-  (fn) =>
-  async (...args) => {
-    const opts = globalOptions();
-    try {
-      await fn(opts, ...args);
-    } catch (err) {
-      process.exitCode = printError(opts, err);
-    }
-  };
-
-registerKeys(program, run);
-registerPublish(program, run);
-registerUpdate(program, run);
-registerAssets(program, run);
-registerCompute(program, run);
-registerAlgorithm(program, run);
-registerAudit(program, run);
-registerReview(program, run);
+const program = createProgram();
+const opts = (): GlobalOptions => {
+  const o = program.opts<GlobalOptions>();
+  // A usage error can come before commander has parsed --json: look at the arguments too.
+  return { ...o, json: o.json === true || process.argv.includes('--json') };
+};
 
 try {
   await program.parseAsync(process.argv);
+  flushResult();
 } catch (err) {
-  // Commander has printed its own message (unknown option, missing argument, --help).
-  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
-  else process.exitCode = printError(globalOptions(), err);
+  if (err instanceof CommanderError) {
+    // Commander has printed its own message (unknown option, missing argument) or the help.
+    if (err.exitCode === 0) process.exitCode = 0;
+    else if (opts().json) process.exitCode = printError(opts(), new CoveError('USAGE', err.code === 'commander.help' ? 'no command given (see cove --help)' : err.message.replace(/^error: /, ''), { details: { reason: err.code } }));
+    else process.exitCode = 2;
+  } else process.exitCode = printError(opts(), err);
 }

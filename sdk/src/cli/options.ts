@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseUnits } from 'ethers';
 import { CoveError } from '../errors.js';
 
@@ -56,4 +56,9 @@ export function parseJsonOption(text: string, name: string): unknown {
 /** Collects a repeatable option (`--allow-image a --allow-image b`, or comma-separated). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** Fails with `FILE_NOT_FOUND` (exit 1) unless `path` exists: before any session, order or upload. */
+export function requireInput(path: string, what: string): void {
+  if (!existsSync(path)) throw new CoveError('FILE_NOT_FOUND', `no such file or directory: ${path} (${what})`, { details: { path } });
 }

@@ -6,7 +6,7 @@ import type { AssetDocumentInput } from '../../asset/schema.js';
 import { connectProvider } from '../../provider-api/connect.js';
 import { withSession, type GlobalOptions } from '../context.js';
 import { printResult } from '../output.js';
-import { usage } from '../options.js';
+import { requireInput, usage } from '../options.js';
 import type { Run } from '../run.js';
 
 /** The options that describe an algorithm's container spec, shared by `compute` and `hash-algorithm`. */
@@ -97,6 +97,7 @@ export function registerAlgorithm(program: Command, run: Run): void {
     .addHelpText('after', '\nExample:\n  cove hash-algorithm ./train --image sha256:… --command \'["python3","/data/transformations/algorithm/main.py"]\' --out train.spec.json')
     .action(
       run(async (opts: GlobalOptions, path: string, o: AlgorithmOptions & { provider?: string; out?: string }) => {
+        requireInput(path, 'the algorithm');
         const input = algorithmInput(path, o);
         const prepared = /^sha256:[0-9a-f]{64}$/i.test(o.image)
           ? await prepareAlgorithm(undefined, input)

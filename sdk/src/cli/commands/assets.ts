@@ -16,11 +16,13 @@ export function registerAssets(program: Command, run: Run): void {
     .description('list published assets (documents checked against the chain), or show one')
     .option('--publisher <address>', 'only this publisher\'s')
     .option('--kind <kind>', 'dataset, algorithm or model')
+    .addHelpText('after', '\nExamples:\n  cove assets\n  cove assets --kind model\n  cove assets 1')
     .action(
       run(async (opts, assetId: string | undefined, o: { publisher?: string; kind?: 'dataset' | 'algorithm' | 'model' }) => {
+        const id = assetId === undefined ? undefined : parseAssetId(assetId);
         await withSession(opts, async ({ cove }) => {
-          if (assetId !== undefined) {
-            const asset = await getAsset(cove, { assetId: parseAssetId(assetId) });
+          if (id !== undefined) {
+            const asset = await getAsset(cove, { assetId: id });
             printResult(opts, asset, () => [
               `asset            ${assetId} (${asset.document.kind})`,
               `name             ${asset.document.name}`,
@@ -50,14 +52,16 @@ export function registerAssets(program: Command, run: Run): void {
     .description('buy datatokens of an asset (one datatoken = one order)')
     .option('--amount <tokens>', 'how many datatokens', '1')
     .option('--max-pay <amount>', 'the most to pay in total (price + fee)')
+    .addHelpText('after', '\nExample:\n  cove buy 1 --amount 2 --max-pay 0.05')
     .action(
       run(async (opts, assetId: string, o: { amount: string; maxPay?: string }) => {
+        const params = {
+          assetId: parseAssetId(assetId),
+          amount: parseAmount(o.amount, 'amount'),
+          ...(o.maxPay === undefined ? {} : { maxPay: parseAmount(o.maxPay, 'max-pay') }),
+        };
         await withSession(opts, async ({ cove }) => {
-          const result = await buyDatatokens(cove, {
-            assetId: parseAssetId(assetId),
-            amount: parseAmount(o.amount, 'amount'),
-            ...(o.maxPay === undefined ? {} : { maxPay: parseAmount(o.maxPay, 'max-pay') }),
-          });
+          const result = await buyDatatokens(cove, params);
           printResult(opts, result, () => [
             `bought           ${formatEther(result.amount)} datatoken(s) = ${result.amount / ORDER_AMOUNT} order(s), via ${result.via}`,
             `paid             ${formatEther(result.cost)}`,

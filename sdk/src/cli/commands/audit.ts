@@ -6,7 +6,7 @@ import { verifyJob } from '../../actions/audit/verifyJob.js';
 import { CoveError } from '../../errors.js';
 import { withSession } from '../context.js';
 import { printResult } from '../output.js';
-import { parseAssetId, parseJobId, usage } from '../options.js';
+import { parseAssetId, parseJobId, requireInput, usage } from '../options.js';
 import type { Run } from '../run.js';
 import { readSpecFile } from './algorithm.js';
 
@@ -28,18 +28,22 @@ export function registerAudit(program: Command, run: Run): void {
     .description('verify a job (0x… job id) or every order, job and derived model of an asset, from the chain and the bytes')
     .option('--results <dir>', 'decrypted result files of the job, to check its outputs hash')
     .option('--algorithm <spec>', 'the algorithm spec file (cove hash-algorithm --out) the job should have run, to check it is what ran')
+    .addHelpText('after', '\nExamples:\n  cove audit 1\n  cove audit 0x… --results ./results --algorithm train.spec.json\n  cove --json audit 0x… | jq .ok')
     .action(
       run(async (opts, target: string, o: { results?: string; algorithm?: string }) => {
+        const jobId = target.startsWith('0x') ? parseJobId(target) : undefined;
+        const assetId = jobId === undefined ? parseAssetId(target) : undefined;
+        if (o.results !== undefined) requireInput(o.results, 'the results directory');
         await withSession(opts, async ({ cove }) => {
-          if (target.startsWith('0x')) {
+          if (jobId !== undefined) {
             const algorithm = o.algorithm === undefined ? undefined : readSpecFile(o.algorithm, '--algorithm');
-            const verdict = await verifyJob(cove, { jobId: parseJobId(target), ...(o.results === undefined ? {} : { resultFiles: o.results }), ...(algorithm && { algorithm }) });
+            const verdict = await verifyJob(cove, { jobId, ...(o.results === undefined ? {} : { resultFiles: o.results }), ...(algorithm && { algorithm }) });
             printResult(opts, verdict, () => verdictLines(verdict));
             if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `job ${verdict.jobId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
             return;
           }
           if (o.results !== undefined || o.algorithm !== undefined) throw usage('--results and --algorithm apply to a job id, not an asset');
-          const audit = await auditAsset(cove, { assetId: parseAssetId(target) });
+          const audit = await auditAsset(cove, { assetId: assetId ?? parseAssetId(target) });
           printResult(opts, audit, () => [
             `asset ${audit.assetId}: ${audit.ok ? (audit.jobs.some((j) => j.anyAlgorithm) ? 'VERIFIED (ANY ALGORITHM allowed: some jobs ran code the owner did not approve)' : 'VERIFIED') : 'FAILED'} — ${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s)`,
             ...audit.jobs.flatMap(verdictLines),

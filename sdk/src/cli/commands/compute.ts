@@ -16,7 +16,7 @@ import { CoveError } from '../../errors.js';
 import { withSession, type NetworkFile } from '../context.js';
 import { printResult } from '../output.js';
 import { createProgress } from '../progress.js';
-import { collect, parseAssetId, parseJobId, usage } from '../options.js';
+import { collect, parseAssetId, parseJobId, requireInput, usage } from '../options.js';
 import type { Run } from '../run.js';
 import { algorithmInput, algorithmSpecOptions, type AlgorithmOptions } from './algorithm.js';
 
@@ -74,6 +74,7 @@ export function registerCompute(program: Command, run: Run): void {
     .action(
       run(async (opts, assetIds: string[], o: AlgorithmOptions & { algorithm: string; order: string[]; provider?: string; wait: boolean }) => {
         const ids = assetIds.map(parseAssetId);
+        requireInput(o.algorithm, 'the algorithm');
         if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
         await withSession(opts, async ({ cove, network }) => {
           const provider = providerOf(o, network);
@@ -114,11 +115,12 @@ export function registerCompute(program: Command, run: Run): void {
     .description('show a job\'s status (with --wait, follow it to the end)')
     .option('--provider <url>', 'provider (default: the network file\'s)')
     .option('--wait', 'wait until it ends and its receipt is on-chain')
+    .addHelpText('after', '\nExamples:\n  cove job 0x…\n  cove job 0x… --wait')
     .action(
       run(async (opts, jobId: string, o: { provider?: string; wait?: boolean }) => {
+        const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
           const provider = providerOf(o, network);
-          const id = parseJobId(jobId);
           const job = o.wait === true ? await waitWithProgress(cove, opts.json, provider, id) : await getJob(cove, { provider, jobId: id });
           printResult(opts, job, () => jobLines(job));
         });
@@ -129,10 +131,12 @@ export function registerCompute(program: Command, run: Run): void {
     .command('logs <jobId>')
     .description("print the log tail a job's output policy releases (failed, timed-out and out-of-memory jobs too)")
     .option('--provider <url>', 'provider (default: the network file\'s)')
+    .addHelpText('after', '\nExample:\n  cove logs 0x…')
     .action(
       run(async (opts, jobId: string, o: { provider?: string }) => {
+        const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
-          const result = await getJobLogs(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId) });
+          const result = await getJobLogs(cove, { provider: providerOf(o, network), jobId: id });
           printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`, ...(result.logs === '' ? ['(no logs released)'] : [result.logs.replace(/\n$/, '')])]);
         });
       }),
@@ -142,10 +146,12 @@ export function registerCompute(program: Command, run: Run): void {
     .command('stop <jobId>')
     .description('stop a queued or running job')
     .option('--provider <url>', 'provider (default: the network file\'s)')
+    .addHelpText('after', '\nExample:\n  cove stop 0x…')
     .action(
       run(async (opts, jobId: string, o: { provider?: string }) => {
+        const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
-          const result = await stopJob(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId) });
+          const result = await stopJob(cove, { provider: providerOf(o, network), jobId: id });
           printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`]);
         });
       }),
@@ -156,11 +162,13 @@ export function registerCompute(program: Command, run: Run): void {
     .description('fetch a job\'s results, decrypt them and check them against the on-chain receipt')
     .requiredOption('--out <dir>', 'directory to create')
     .option('--provider <url>', 'provider (default: the network file\'s)')
+    .addHelpText('after', '\nExample:\n  cove results 0x… --out ./results')
     .action(
       run(async (opts, jobId: string, o: { out: string; provider?: string }) => {
+        const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
           const bar = createProgress('results', { enabled: !opts.json });
-          const result = await getResults(cove, { provider: providerOf(o, network), jobId: parseJobId(jobId), out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          const result = await getResults(cove, { provider: providerOf(o, network), jobId: id, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
           bar.done();
           printResult(opts, result, () => [
             ...result.files.map((f) => `${f.path.padEnd(24)} ${String(f.size).padStart(10)} bytes  sha256 ${f.sha256}`),
@@ -176,10 +184,11 @@ export function registerCompute(program: Command, run: Run): void {
     .description('download an asset that offers plain access (orders its access service unless --order)')
     .requiredOption('--out <file>', 'file to write')
     .option('--order <txHash>', 'order transaction to spend')
+    .addHelpText('after', '\nExample:\n  cove download 3 --out data.csv')
     .action(
       run(async (opts, assetId: string, o: { out: string; order?: string }) => {
+        const id = parseAssetId(assetId);
         await withSession(opts, async ({ cove }) => {
-          const id = parseAssetId(assetId);
           const serviceId = await serviceOf(cove, id, 'access');
           const orderTxHash = o.order ?? (await orderAsset(cove, { assetId: id, serviceId })).txHash;
           const bar = createProgress('download', { enabled: !opts.json });
@@ -197,10 +206,12 @@ export function registerCompute(program: Command, run: Run): void {
     .requiredOption('--name <name>', 'asset name')
     .option('--description <text>', 'what the model is')
     .option('--provider <url>', 'provider that serves it (default: the network file\'s)')
+    .addHelpText('after', '\nExample:\n  cove publish-model 0x… --dir ./results --name "Churn model v1"')
     .action(
       run(async (opts, jobIds: string[], o: { dir: string; name: string; description?: string; provider?: string }) => {
+        const parentJobIds = jobIds.map(parseJobId);
+        requireInput(o.dir, 'the model directory');
         await withSession(opts, async ({ cove, network }) => {
-          const parentJobIds = jobIds.map(parseJobId);
           const result = await publishModel(cove, {
             dir: o.dir,
             parentJobIds,

@@ -10,10 +10,14 @@ import { printResult } from '../output.js';
 import type { Run } from '../run.js';
 
 export function registerKeys(program: Command, run: Run): void {
-  const keys = program.command('keys').description('manage your keys (an EVM account and an X25519 key pair)');
+  const keys = program
+    .command('keys')
+    .description('manage your keys (an EVM account and an X25519 key pair)')
+    .addHelpText('after', '\nExamples:\n  cove keys new\n  cove keys show');
   keys
     .command('new')
     .description('create your keys in the Cove home directory (files readable by you only)')
+    .addHelpText('after', '\nExample:\n  COVE_HOME=~/.cove-buyer cove keys new')
     .action(
       run(async (opts) => {
         const files = identityFiles(opts.home);
@@ -30,6 +34,7 @@ export function registerKeys(program: Command, run: Run): void {
   keys
     .command('show')
     .description('print your address and X25519 public key')
+    .addHelpText('after', '\nExample:\n  cove keys show --get address')
     .action(
       run(async (opts) => {
         const id = await userIdentity(opts);
@@ -40,6 +45,7 @@ export function registerKeys(program: Command, run: Run): void {
   program
     .command('network')
     .description('print the network this home is configured for (chain, contracts, provider)')
+    .addHelpText('after', '\nExamples:\n  cove network\n  cove --network ./devnet.json network')
     .action(
       run(async (opts) => {
         const network = await readNetworkFile(opts.network ?? join(opts.home, 'network.json'));

@@ -9,7 +9,7 @@ import type { Run } from '../run.js';
 import { withSession, type GlobalOptions } from '../context.js';
 import { printResult } from '../output.js';
 import { approvedAlgorithms } from './algorithm.js';
-import { collect, parseAmount, parseBytes, parseJsonOption, parsePositiveInt, usage } from '../options.js';
+import { collect, parseAmount, parseBytes, parseJsonOption, parsePositiveInt, requireInput, usage } from '../options.js';
 
 type ComputePolicy = NonNullable<AssetDocumentInput['computePolicy']>;
 
@@ -91,8 +91,10 @@ export function registerPublish(program: Command, run: Run): void {
     .option('--timeout <seconds>', 'longest a job may run', '600')
     .option('--memory <size>', 'memory per job', '1GiB')
     .option('--cpus <n>', 'CPU cores per job', '1')
+    .addHelpText('after', '\nExamples:\n  cove publish data.csv --name "Sales 2024" --price 0.01 --allow-algorithm train.spec.json\n  cove publish data.csv --name "Open sample" --free 1 --access --allow-any-algorithm --allow-image sha256:…')
     .action(
       run(async (opts: GlobalOptions, file: string, o: PublishOptions) => {
+        requireInput(file, 'the file to publish');
         const allowed = computeAllowance(o);
         if (o.price !== undefined && o.free !== undefined) throw usage('--price and --free exclude each other');
         const outputPolicy = {

@@ -40,6 +40,7 @@ export function registerUpdate(program: Command, run: Run): void {
     .option('--no-allow-unsafe-formats', 'refuse them again (the default)')
     .option('--require-gvisor', 'jobs on this data run under gVisor (runsc) only')
     .option('--no-require-gvisor', 'any runtime the provider offers (the default)')
+    .addHelpText('after', '\nExamples:\n  cove update 1 --description "Sales 2024, cleaned"\n  cove update 1 --allow-algorithm train.spec.json --require-gvisor')
     .action(
       run(async (opts, assetId: string, o: UpdateOptions) => {
         const allowance = computeAllowance(o, false);
