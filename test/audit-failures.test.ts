@@ -101,7 +101,7 @@ describe('verifyJob names the failing check', () => {
       const order = await buyAndOrder(world, shared.assetId);
       const now = BigInt((await world.devnet.rpc.getBlock('latest'))!.timestamp);
       const receipt: JobReceipt = {
-        jobId: hexlify(randomBytes(32)),
+        jobId: providerKey.address.toLowerCase() + hexlify(randomBytes(12)).slice(2),
         orderIds: [order.orderId],
         assetIds: [shared.assetId],
         datasetContentHashes: [shared.contentHash],

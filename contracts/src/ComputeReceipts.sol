@@ -77,6 +77,8 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
         }
         if (!_registry.isRegistered(signer)) revert ComputeReceiptsUnregisteredProvider(signer);
+        // The id commits to its provider, so only the signer can use it: no one can squat another provider's ids.
+        if (address(bytes20(jobId)) != signer) revert ComputeReceiptsJobIdNotSigners(jobId, signer);
 
         // Bounded by MAX_DATASETS.
         for (uint256 i; i < n; ++i) {

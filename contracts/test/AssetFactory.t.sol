@@ -74,11 +74,11 @@ contract AssetFactoryTest is CoveFixture {
     }
 
     function test_publish_modelWithLineage() public {
-        _recordedJob(keccak256("job"));
+        _recordedJob(_jobId("job"));
         IAssetFactory.PublishParams memory p = _params(ONE);
         p.kind = IDataNFT.AssetKind.Model;
         p.parentJobIds = new bytes32[](1);
-        p.parentJobIds[0] = keccak256("job");
+        p.parentJobIds[0] = _jobId("job");
         (uint256 assetId,,) = _publish(p);
         vm.assertEq(dataNFT.parentJobsOf(assetId), p.parentJobIds);
     }

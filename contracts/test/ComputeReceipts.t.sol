@@ -8,13 +8,14 @@ import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
 
 contract ComputeReceiptsTest is CoveFixture {
-    bytes32 internal constant JOB = keccak256("job-1");
+    bytes32 internal JOB;
     uint256 internal assetId;
     Datatoken internal dt;
     bytes32 internal orderId;
 
     function setUp() public override {
         super.setUp();
+        JOB = _jobId("job-1");
         (assetId, dt) = _publishDataset();
         _registerProvider();
         orderId = _order(dt, buyer, provider);
@@ -66,7 +67,7 @@ contract ComputeReceiptsTest is CoveFixture {
     function test_recordJob_recordsEveryStatus() public {
         for (uint8 status; status <= uint8(type(IComputeReceipts.JobStatus).max); ++status) {
             bytes32 o = _order(dt, buyer, provider);
-            IComputeReceipts.Receipt memory r = _receipt(bytes32(uint256(100 + status)), o, assetId);
+            IComputeReceipts.Receipt memory r = _receipt(_jobId(string(abi.encode(100 + status))), o, assetId);
             r.status = status;
             receipts.recordJob(r, _sign(providerKey, r));
             vm.assertEq(receipts.getReceipt(r.jobId).status, status);
@@ -76,7 +77,7 @@ contract ComputeReceiptsTest is CoveFixture {
     function test_recordJob_recordsEveryRuntime() public {
         for (uint8 runtime; runtime <= uint8(type(IComputeReceipts.JobRuntime).max); ++runtime) {
             bytes32 o = _order(dt, buyer, provider);
-            IComputeReceipts.Receipt memory r = _receipt(bytes32(uint256(200 + runtime)), o, assetId);
+            IComputeReceipts.Receipt memory r = _receipt(_jobId(string(abi.encode(200 + runtime))), o, assetId);
             r.runtime = runtime;
             receipts.recordJob(r, _sign(providerKey, r));
             vm.assertEq(receipts.getReceipt(r.jobId).runtime, runtime);
@@ -110,6 +111,34 @@ contract ComputeReceiptsTest is CoveFixture {
         bytes memory sig = _sign(providerKey, again);
         vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsJobExists.selector, JOB));
         receipts.recordJob(again, sig);
+    }
+
+    /// @dev Issue 12: job ids were one global first-come namespace. A stranger registered as a provider, bought an
+    /// order of their own and recorded a receipt under the honest provider's job id; the honest receipt then
+    /// reverted `JobExists` forever. A job id now carries its signer in its top 20 bytes.
+    function test_attack_squatAnotherProvidersJobId() public {
+        vm.prank(stranger);
+        registry.register("https://squatter.example", keccak256("k"));
+        bytes32 strangersOrder = _order(dt, stranger, stranger);
+        IComputeReceipts.Receipt memory squat = _receipt(JOB, strangersOrder, assetId);
+        bytes memory squatSig = _sign(strangerKey, squat);
+        vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsJobIdNotSigners.selector, JOB, stranger));
+        receipts.recordJob(squat, squatSig);
+
+        // The honest receipt still lands, under its own id.
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        receipts.recordJob(r, _sign(providerKey, r));
+        vm.assertEq(receipts.providerOf(JOB), provider);
+    }
+
+    function testFuzz_recordJob_revertsIfJobIdNamesAnotherAddress(bytes32 jobId) public {
+        vm.assume(address(bytes20(jobId)) != provider && jobId != bytes32(0));
+        IComputeReceipts.Receipt memory r = _receipt(jobId, orderId, assetId);
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectRevert(
+            abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsJobIdNotSigners.selector, jobId, provider)
+        );
+        receipts.recordJob(r, sig);
     }
 
     function test_recordJob_revertsIfNoDatasets() public {
@@ -301,7 +330,7 @@ contract ComputeReceiptsTest is CoveFixture {
     function test_recordJob_revertsIfOrderNamesAnotherProvider() public {
         vm.prank(stranger);
         registry.register("https://other.example", keccak256("k"));
-        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        IComputeReceipts.Receipt memory r = _receipt(_jobIdOf(stranger, "job-1"), orderId, assetId);
         bytes memory sig = _sign(strangerKey, r);
         vm.expectRevert(
             abi.encodeWithSelector(
@@ -327,7 +356,7 @@ contract ComputeReceiptsTest is CoveFixture {
     function test_recordJob_revertsIfOrderAlreadyUsed() public {
         IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
         receipts.recordJob(r, _sign(providerKey, r));
-        IComputeReceipts.Receipt memory second = _receipt(keccak256("job-2"), orderId, assetId);
+        IComputeReceipts.Receipt memory second = _receipt(_jobId("job-2"), orderId, assetId);
         bytes memory sig = _sign(providerKey, second);
         vm.expectRevert(abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsOrderAlreadyUsed.selector, orderId, JOB));
         receipts.recordJob(second, sig);

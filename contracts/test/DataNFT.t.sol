@@ -74,11 +74,11 @@ contract DataNFTTest is CoveFixture {
     }
 
     function test_mint_recordsLineageOfAModel() public {
-        _recordedJob(keccak256("job-1"));
+        _recordedJob(_jobId("job-1"));
         IDataNFT.MintParams memory m = _mintParams();
         m.kind = IDataNFT.AssetKind.Model;
         m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = keccak256("job-1");
+        m.parentJobIds[0] = _jobId("job-1");
         uint256 expectedId = dataNFT.nextAssetId();
         vm.expectEmit(address(dataNFT));
         emit IDataNFT.LineageRecorded(expectedId, m.parentJobIds);
@@ -89,10 +89,10 @@ contract DataNFTTest is CoveFixture {
     }
 
     function test_mint_revertsIfLineageOnANonModel() public {
-        _recordedJob(keccak256("job-1"));
+        _recordedJob(_jobId("job-1"));
         IDataNFT.MintParams memory m = _mintParams();
         m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = keccak256("job-1");
+        m.parentJobIds[0] = _jobId("job-1");
         vm.prank(address(factory));
         vm.expectRevert(
             abi.encodeWithSelector(IDataNFT.DataNFTLineageOnlyForModels.selector, IDataNFT.AssetKind.Dataset)

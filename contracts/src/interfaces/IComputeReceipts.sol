@@ -8,6 +8,10 @@ pragma solidity 0.8.30;
 /// signed (domain "Cove ComputeReceipts", version "1", this chain, this contract) by a provider registered in
 /// ProviderRegistry, and every order must name that provider. Anyone may submit it.
 ///
+/// Job ids commit to their provider: the top 20 bytes of `jobId` are the signer's address, the low 12 bytes are the
+/// provider's (random) choice. A receipt whose id names another address is refused, so no one can take another
+/// provider's job id.
+///
 /// Status codes (`status`): 0 succeeded, 1 failed (non-zero exit), 2 timed_out, 3 oom_killed, 4 stopped (by the
 /// consumer), 5 output_rejected (output policy), 6 engine_error, 7 rejected_by_owner (an asset owner who reviews
 /// outputs before release refused them; nothing reached the buyer).
@@ -59,6 +63,9 @@ interface IComputeReceipts {
 
     /// @notice The job id must not be zero.
     error ComputeReceiptsInvalidJobId();
+    /// @notice The job id's top 20 bytes must be the signer's address (`jobId = provider ‖ 12 bytes`), so no one can
+    /// take another provider's job id.
+    error ComputeReceiptsJobIdNotSigners(bytes32 jobId, address signer);
     /// @notice The algorithm hash (sha256 of the approved container spec) must not be zero.
     error ComputeReceiptsInvalidAlgorithmHash();
     /// @notice A receipt for this job id exists already.

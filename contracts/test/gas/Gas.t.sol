@@ -82,7 +82,7 @@ contract GasTest is CoveFixture {
     function test_gas_recordJob() public {
         vm.prank(buyer);
         bytes32 orderId = datatoken.startOrder(consumer, 0, provider);
-        IComputeReceipts.Receipt memory r = _receipt(keccak256("job"), orderId, assetId);
+        IComputeReceipts.Receipt memory r = _receipt(_jobId("job"), orderId, assetId);
         bytes memory signature = _sign(providerKey, r);
         vm.cool(address(datatoken));
         vm.cool(address(receipts));

@@ -66,7 +66,9 @@ contract ReceiptsHandler {
             (forge || orders.length == 0) ? keccak256(abi.encode("forged", pick)) : orders[pick % orders.length];
         uint256 n = twoOrders && orders.length > 0 ? 2 : 1;
         IComputeReceipts.Receipt memory r;
-        r.jobId = keccak256(abi.encode("job", ++_nonce));
+        // The job id commits to the signer (top 20 bytes), as a provider generates it.
+        address signer = vm.addr(signWithStranger ? _strangerKey : _providerKey);
+        r.jobId = bytes32((uint256(uint160(signer)) << 96) | uint96(uint256(keccak256(abi.encode("job", ++_nonce)))));
         r.orderIds = new bytes32[](n);
         r.assetIds = new uint256[](n);
         r.datasetContentHashes = new bytes32[](n);

@@ -133,6 +133,16 @@ abstract contract CoveFixture is Test, CoveDeployer {
         registry.register("https://provider.example", keccak256("x25519"));
     }
 
+    /// @dev A job id of `provider_`: its address in the top 20 bytes, 12 bytes from `salt` below.
+    function _jobIdOf(address provider_, string memory salt) internal pure returns (bytes32) {
+        return bytes32((uint256(uint160(provider_)) << 96) | uint96(uint256(keccak256(bytes(salt)))));
+    }
+
+    /// @dev A job id of the fixture's provider.
+    function _jobId(string memory salt) internal view returns (bytes32) {
+        return _jobIdOf(provider, salt);
+    }
+
     function _receipt(bytes32 jobId, bytes32 orderId, uint256 assetId)
         internal
         view

@@ -123,10 +123,14 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
         const mined = await tx.wait();
         return { txHash: mined.hash as string };
       } catch (err) {
-        // Posted before a crash but not recorded locally: find the transaction that did.
+        // Posted before a crash but not recorded locally: find the transaction that did. Only a receipt this
+        // provider signed is adopted; one signed by anyone else is never reported as ours.
         if (decodeContractError(err)?.details?.error === 'ComputeReceiptsJobExists') {
-          const logs = await receipts.queryFilter(receipts.filters.JobRecorded!(r.jobId));
-          if (logs[0]) return { txHash: logs[0].transactionHash };
+          const recorder = (await receipts.providerOf!(r.jobId)) as string;
+          if (recorder.toLowerCase() === signer.address.toLowerCase()) {
+            const logs = await receipts.queryFilter(receipts.filters.JobRecorded!(r.jobId, signer.address));
+            if (logs[0]) return { txHash: logs[0].transactionHash };
+          }
         }
         throw err;
       }

@@ -73,6 +73,8 @@ describe('startCompute', () => {
     const { s, o, request, d } = await setup();
     const { jobId } = await startCompute(d, { request, signature: await s.signCompute(request), inlineCode: BUNDLE });
     assert.match(jobId, /^0x[0-9a-f]{64}$/);
+    // The id commits to this provider (ComputeReceipts requires its top 20 bytes to be the signer).
+    assert.equal(jobId.slice(0, 42), s.provider.address.toLowerCase());
     assert.deepEqual(d.enqueued, [jobId]);
     const job = s.store.getJob(jobId)!;
     assert.equal(job.status, 'queued');

@@ -181,7 +181,9 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
   // From here on everything is synchronous: the room check, the atomic accept and the
   // enqueue cannot interleave with another request.
   if (!deps.queue.hasRoom()) throw new ProviderError('QUEUE_FULL', 'job queue is full, retry later');
-  const jobId = '0x' + randomBytes(32).toString('hex');
+  // The id commits to this provider (its address in the top 20 bytes; ComputeReceipts refuses any other), so no
+  // one else can record a receipt under it; the low 12 random bytes make it unique.
+  const jobId = newJobId(deps.providerAddress);
   deps.store.accept({
     address: signer,
     nonce,
@@ -190,4 +192,11 @@ export async function startCompute(deps: StartComputeDeps, params: StartComputeP
   });
   deps.queue.enqueue(jobId);
   return { jobId };
+}
+
+/** `provider ‖ 12 random bytes`: the job id format ComputeReceipts requires (top 20 bytes = the signer). */
+export function newJobId(providerAddress: string): string {
+  const address = providerAddress.toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]{40}$/.test(address)) throw new Error(`not an address: ${providerAddress}`);
+  return '0x' + address + randomBytes(12).toString('hex');
 }

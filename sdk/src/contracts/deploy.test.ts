@@ -17,6 +17,7 @@ import {
   deployCove,
   getDatatoken,
   hashReceipt,
+  jobIdFor,
   mockErc20Abi,
   receiptDomain,
   signReceipt,
@@ -115,7 +116,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   // A receipt signed in TypeScript is accepted on-chain, relayed by the buyer.
   const now = BigInt((await rpc.getBlock('latest'))!.timestamp);
   const receipt: JobReceipt = {
-    jobId: keccak256(toUtf8Bytes('job-1')),
+    jobId: jobIdFor(providerWallet.address),
     orderIds: [orderIds[0]!],
     assetIds: [assetId],
     datasetContentHashes: [keccak256(toUtf8Bytes('dataset'))],
@@ -141,7 +142,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   assert.deepEqual([...stored.orderIds], receipt.orderIds);
 
   // A receipt signed by an unregistered key is refused, with a decodable error.
-  const forged = { ...receipt, jobId: keccak256(toUtf8Bytes('job-2')), orderIds: [orderIds[1]!] };
+  const forged = { ...receipt, jobId: jobIdFor(buyer.address), orderIds: [orderIds[1]!] };
   const forgedSig = await signReceipt(buyer, domain, forged);
   await assert.rejects(c.computeReceipts.getFunction('recordJob').staticCall(forged, forgedSig), (e: unknown) => {
     const err = decodeContractError(e);

@@ -9,6 +9,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from 'ethers';
+import { randomBytes } from 'node:crypto';
 import { CoveError } from '../errors.js';
 import {
   assetFactoryAbi,
@@ -225,6 +226,20 @@ export async function signReceipt(signer: Signer, domain: TypedDataDomain, recei
  */
 export function hashReceipt(domain: TypedDataDomain, receipt: JobReceipt): string {
   return TypedDataEncoder.hash(domain, RECEIPT_EIP712_TYPES, receipt);
+}
+
+/**
+ * A job id of `provider`: its address in the top 20 bytes (ComputeReceipts refuses a receipt whose id names another
+ * signer, so no one can take another provider's id), then 12 bytes of `salt` (random by default).
+ *
+ * @example
+ * const jobId = jobIdFor(wallet.address);
+ */
+export function jobIdFor(provider: string, salt: Uint8Array = randomBytes(12)): string {
+  const address = provider.toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]{40}$/.test(address)) throw new CoveError('INVALID_INPUT', `not an address: ${provider}`);
+  if (salt.length !== 12) throw new CoveError('INVALID_INPUT', 'a job id salt is 12 bytes');
+  return '0x' + address + Buffer.from(salt).toString('hex');
 }
 
 // ------------------------------------------------------------------ revert decoding

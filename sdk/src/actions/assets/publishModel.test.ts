@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keccak256, toUtf8Bytes } from 'ethers';
-import { getDatatoken, JOB_RUNTIME, JOB_STATUS, receiptDomain, signReceipt, type JobReceipt } from '../../contracts/index.js';
+import { getDatatoken, JOB_RUNTIME, JOB_STATUS, jobIdFor, receiptDomain, signReceipt, type JobReceipt } from '../../contracts/index.js';
 import { decryptStream } from '../../crypto/envelope.js';
 import { openSealedKey } from '../../crypto/seal.js';
 import { isCoveError } from '../../errors.js';
@@ -28,7 +28,7 @@ test('publishModel tokenises result files with their lineage readable on-chain',
   const order = await orderAsset(builder.client, { assetId: dataset.assetId });
   const now = BigInt((await w.rpc.getBlock('latest'))!.timestamp);
   const receipt: JobReceipt = {
-    jobId: keccak256(toUtf8Bytes('job-1')), orderIds: [order.orderId], assetIds: [dataset.assetId], datasetContentHashes: [dataset.contentHash],
+    jobId: jobIdFor(w.provider.address), orderIds: [order.orderId], assetIds: [dataset.assetId], datasetContentHashes: [dataset.contentHash],
     algorithmImageDigest: '0x' + 'ab'.repeat(32), algorithmCodeHash: '0x' + 'cd'.repeat(32), algorithmHash: '0x' + 'c0'.repeat(32), outputsHash: '0x' + 'ef'.repeat(32),
     resultCid: dataset.documentCid, status: JOB_STATUS.succeeded, runtime: JOB_RUNTIME.runc, startedAt: now, finishedAt: now,
   };

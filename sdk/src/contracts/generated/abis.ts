@@ -4468,6 +4468,22 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "error",
+    "name": "ComputeReceiptsJobIdNotSigners",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "signer",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ComputeReceiptsOrderAlreadyUsed",
     "inputs": [
       {

@@ -9,7 +9,7 @@ import { JsonRpcProvider, Wallet, ZeroAddress, keccak256, toUtf8Bytes, type Cont
 import { serializeDocument, storeDocument } from '../../../asset/document.js';
 import type { AssetDocumentInput } from '../../../asset/schema.js';
 import { createCoveClientBase, type CoveClientBase } from '../../../client/base.js';
-import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, receiptDomain, signReceipt, type CoveContracts, type JobReceipt } from '../../../contracts/index.js';
+import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, jobIdFor, receiptDomain, signReceipt, type CoveContracts, type JobReceipt } from '../../../contracts/index.js';
 import { encodeKey, generateContentKey, generateKeyPair } from '../../../crypto/keys.js';
 import { sealKey } from '../../../crypto/seal.js';
 import { ANVIL_DEFAULT_KEYS, startAnvil, type Anvil } from '../../../devnet/anvil.js';
@@ -142,7 +142,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
     async receiptFor(orders, overrides = {}) {
       const now = BigInt((await rpc.getBlock('latest'))!.timestamp);
       return {
-        jobId: keccak256(randomBytes(32)),
+        jobId: jobIdFor(providerKey.address),
         orderIds: orders.map((o) => o.orderId),
         assetIds: orders.map((o) => o.asset.assetId),
         datasetContentHashes: orders.map((o) => o.asset.contentHash),
