@@ -148,6 +148,12 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     }
 
     /// @inheritdoc IComputeReceipts
+    function outcomeOf(bytes32 jobId) external view returns (address provider, uint8 status) {
+        StoredReceipt storage stored = _receipts[jobId];
+        return (stored.provider, stored.status);
+    }
+
+    /// @inheritdoc IComputeReceipts
     function exists(bytes32 jobId) external view returns (bool) {
         return _receipts[jobId].provider != address(0);
     }

@@ -63,11 +63,20 @@ contract DataNFT is ERC721, IDataNFT {
             if (params.kind != AssetKind.Model) revert DataNFTLineageOnlyForModels(params.kind);
             if (parents > MAX_PARENTS) revert DataNFTTooManyParents(parents, MAX_PARENTS);
             IComputeReceipts receipts = IComputeReceipts(_computeReceipts);
+            // Bounded by MAX_PARENTS: at most 120 comparisons for the duplicate check.
             for (uint256 i; i < parents; ++i) {
-                if (!receipts.exists(params.parentJobIds[i])) revert DataNFTUnknownParentJob(params.parentJobIds[i]);
+                bytes32 jobId = params.parentJobIds[i];
+                for (uint256 j; j < i; ++j) {
+                    if (params.parentJobIds[j] == jobId) revert DataNFTDuplicateParentJob(jobId);
+                }
+                (address signer, uint8 status) = receipts.outcomeOf(jobId);
+                if (signer == address(0)) revert DataNFTUnknownParentJob(jobId);
+                if (status != uint8(IComputeReceipts.JobStatus.Succeeded)) {
+                    revert DataNFTParentJobNotSucceeded(jobId, status);
+                }
+                emit LineageRecorded(assetId, jobId);
             }
             _parents[assetId] = params.parentJobIds;
-            emit LineageRecorded(assetId, params.parentJobIds);
         }
         _mint(params.to, assetId);
     }

@@ -8,6 +8,7 @@ import {CoveFixture} from "./utils/CoveFixture.sol";
 import {DataNFT} from "../src/DataNFT.sol";
 import {Datatoken} from "../src/Datatoken.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
+import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
@@ -81,11 +82,58 @@ contract DataNFTTest is CoveFixture {
         m.parentJobIds[0] = _jobId("job-1");
         uint256 expectedId = dataNFT.nextAssetId();
         vm.expectEmit(address(dataNFT));
-        emit IDataNFT.LineageRecorded(expectedId, m.parentJobIds);
+        emit IDataNFT.LineageRecorded(expectedId, _jobId("job-1"));
         vm.prank(address(factory));
         uint256 assetId = dataNFT.mint(m);
         vm.assertEq(dataNFT.parentJobsOf(assetId), m.parentJobIds);
         vm.assertEq(uint256(dataNFT.kindOf(assetId)), uint256(IDataNFT.AssetKind.Model));
+    }
+
+    /// @dev Issue 12: any receipt was accepted as a parent, a failed job included: "derived from" meant only "this
+    /// job exists". A parent must be a job that succeeded.
+    function test_attack_modelCitesAFailedJob() public {
+        (uint256 assetId, bytes32 orderId) = _publishAndOrder();
+        IComputeReceipts.Receipt memory r = _receipt(_jobId("failed"), orderId, assetId);
+        r.status = uint8(IComputeReceipts.JobStatus.Failed);
+        receipts.recordJob(r, _sign(providerKey, r));
+        IDataNFT.MintParams memory m = _modelOf(_jobId("failed"));
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTParentJobNotSucceeded.selector, _jobId("failed"), 1));
+        dataNFT.mint(m);
+    }
+
+    /// @dev Issue 12: the same job could be listed twice as a parent.
+    function test_attack_modelCitesTheSameJobTwice() public {
+        _recordedJob(_jobId("job-1"));
+        IDataNFT.MintParams memory m = _modelOf(_jobId("job-1"));
+        m.parentJobIds = new bytes32[](2);
+        m.parentJobIds[0] = _jobId("job-1");
+        m.parentJobIds[1] = _jobId("job-1");
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTDuplicateParentJob.selector, _jobId("job-1")));
+        dataNFT.mint(m);
+    }
+
+    /// @dev Issue 12: "which models came from this job" must be one log query, so the job id is an indexed topic.
+    function test_mint_emitsOneLineageEventPerParentIndexedByJob() public {
+        (uint256 assetId, Datatoken dt) = _publishDataset();
+        _registerProvider();
+        bytes32[] memory jobs = new bytes32[](3);
+        for (uint256 i; i < 3; ++i) {
+            jobs[i] = _jobId(string(abi.encode("job", i)));
+            IComputeReceipts.Receipt memory r = _receipt(jobs[i], _order(dt, buyer, provider), assetId);
+            receipts.recordJob(r, _sign(providerKey, r));
+        }
+        IDataNFT.MintParams memory m = _modelOf(jobs[0]);
+        m.parentJobIds = jobs;
+        uint256 expectedId = dataNFT.nextAssetId();
+        for (uint256 i; i < 3; ++i) {
+            vm.expectEmit(true, true, true, true, address(dataNFT));
+            emit IDataNFT.LineageRecorded(expectedId, jobs[i]);
+        }
+        vm.prank(address(factory));
+        dataNFT.mint(m);
+        vm.assertEq(dataNFT.parentJobsOf(expectedId), jobs);
     }
 
     function test_mint_revertsIfLineageOnANonModel() public {
@@ -260,6 +308,20 @@ contract DataNFTTest is CoveFixture {
         vm.assertTrue(dataNFT.supportsInterface(0x5b5e139f));
         vm.assertTrue(dataNFT.supportsInterface(0x49064906));
         vm.assertFalse(dataNFT.supportsInterface(0xdeadbeef));
+    }
+
+    function _publishAndOrder() internal returns (uint256 assetId, bytes32 orderId) {
+        Datatoken dt;
+        (assetId, dt) = _publishDataset();
+        _registerProvider();
+        orderId = _order(dt, buyer, provider);
+    }
+
+    function _modelOf(bytes32 jobId) internal view returns (IDataNFT.MintParams memory m) {
+        m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parentJobIds = new bytes32[](1);
+        m.parentJobIds[0] = jobId;
     }
 
     function _mintParams() internal view returns (IDataNFT.MintParams memory m) {

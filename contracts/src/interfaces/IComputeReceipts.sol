@@ -115,6 +115,8 @@ interface IComputeReceipts {
     function jobIdOf(bytes32 orderId) external view returns (bytes32);
     /// @notice The provider that signed the receipt (zero when none).
     function providerOf(bytes32 jobId) external view returns (address);
+    /// @notice The signer and status code of the receipt (one storage read; zero address when none).
+    function outcomeOf(bytes32 jobId) external view returns (address provider, uint8 status);
     /// @notice Whether a receipt exists for `jobId`.
     function exists(bytes32 jobId) external view returns (bool);
     /// @notice The EIP-712 digest the provider signs for `receipt`.

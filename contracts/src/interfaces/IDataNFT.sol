@@ -22,7 +22,8 @@ interface IDataNFT is IERC721, IERC4906 {
     /// @param datatoken The asset's datatoken.
     /// @param cid The asset document's CID: CIDv1, base32 lower case (`b…`), ending in a 32-byte digest.
     /// @param metadataHash The sha256 of the asset document's bytes.
-    /// @param parentJobIds For a model: the job receipts it was trained from (each must exist in ComputeReceipts).
+    /// @param parentJobIds For a model: the job receipts it was trained from, each listed once, each a job that
+    /// succeeded (status 0) in ComputeReceipts.
     struct MintParams {
         address to;
         AssetKind kind;
@@ -50,13 +51,18 @@ interface IDataNFT is IERC721, IERC4906 {
     error DataNFTTooManyParents(uint256 count, uint256 max);
     /// @notice A parent job id has no receipt in ComputeReceipts.
     error DataNFTUnknownParentJob(bytes32 jobId);
+    /// @notice A parent job did not succeed (`status` is its receipt's status code): a model derives from results.
+    error DataNFTParentJobNotSucceeded(bytes32 jobId, uint8 status);
+    /// @notice A parent job is listed more than once.
+    error DataNFTDuplicateParentJob(bytes32 jobId);
 
     /// @notice The asset document changed: a new CID and sha256 (ERC-4906 `MetadataUpdate` is emitted alongside).
     event MetadataDocumentUpdated(uint256 indexed assetId, bytes32 indexed metadataHash, string cid, address updater);
     /// @notice The owner set (or cleared, with the zero address) the asset's metadata manager.
     event MetadataManagerSet(uint256 indexed assetId, address indexed manager);
-    /// @notice A model's parents (job receipt ids) were recorded at publish.
-    event LineageRecorded(uint256 indexed assetId, bytes32[] parentJobIds);
+    /// @notice One of a model's parents (a job receipt id) was recorded at publish: one event per parent, in order,
+    /// so "which models came from this job" is one log query on the `jobId` topic.
+    event LineageRecorded(uint256 indexed assetId, bytes32 indexed jobId);
 
     /// @notice Mints asset `assetId` (sequential, from 1) with its document and datatoken. Factory only.
     /// @return assetId The new token id.

@@ -17,6 +17,9 @@ export type ActionErrorCode =
   | 'ALGORITHM_NOT_ALLOWED'
   | 'RUNTIME_UNAVAILABLE'
   | 'UNKNOWN_PARENT_JOB'
+  | 'PARENT_JOB_NOT_SUCCEEDED'
+  | 'DUPLICATE_PARENT_JOB'
+  | 'NOT_PARENT_JOB_CONSUMER'
   | 'ORDER_ID_MISMATCH'
   | 'PROVIDER_CHAIN_MISMATCH'
   | 'PIN_FAILED'
@@ -52,6 +55,8 @@ const REVERT_CODES: Record<string, ActionErrorCode> = {
   DataNFTUnauthorized: 'NOT_AUTHORIZED',
   DatatokenUnknownService: 'UNKNOWN_SERVICE',
   DataNFTUnknownParentJob: 'UNKNOWN_PARENT_JOB',
+  DataNFTParentJobNotSucceeded: 'PARENT_JOB_NOT_SUCCEEDED',
+  DataNFTDuplicateParentJob: 'DUPLICATE_PARENT_JOB',
 };
 
 /**

@@ -60,4 +60,15 @@ test('publishModel tokenises result files with their lineage readable on-chain',
     publishModel(builder.client, { files: [join(dir, 'model.json')], parentJobIds: [keccak256(toUtf8Bytes('no such job'))], name: 'Orphan', provider, pin: false, services: [{ type: 'access', timeoutSeconds: 600 }] }),
     (e) => isCoveError(e, 'UNKNOWN_PARENT_JOB'),
   );
+  const again = { files: [join(dir, 'model.json')], name: 'Again', provider, pin: false, services: [{ type: 'access' as const, timeoutSeconds: 600 }] };
+  // Issue 12: lineage means derivation. The same parent twice, a failed job, or a job someone else consumed are
+  // refused with a typed error before anything is sent.
+  await assert.rejects(publishModel(builder.client, { ...again, parentJobIds: [receipt.jobId, receipt.jobId] }), (e) => isCoveError(e, 'DUPLICATE_PARENT_JOB'));
+  await assert.rejects(publishModel(owner.client, { ...again, parentJobIds: [receipt.jobId] }), (e) => isCoveError(e, 'NOT_PARENT_JOB_CONSUMER'));
+  await (await getDatatoken(dataset.datatoken, owner.wallet).getFunction('transfer')(builder.wallet.address, ONE)).wait();
+  const order2 = await orderAsset(builder.client, { assetId: dataset.assetId });
+  const failed: JobReceipt = { ...receipt, jobId: jobIdFor(w.provider.address), orderIds: [order2.orderId], status: JOB_STATUS.failed };
+  const failedSig = await signReceipt(w.provider.wallet, receiptDomain(w.cove.chainId, w.cove.computeReceipts), failed);
+  await (await builder.client.contracts.computeReceipts.getFunction('recordJob')(failed, failedSig)).wait();
+  await assert.rejects(publishModel(builder.client, { ...again, parentJobIds: [failed.jobId] }), (e) => isCoveError(e, 'PARENT_JOB_NOT_SUCCEEDED'));
 });

@@ -74,7 +74,7 @@ export type AuditIndexer = {
   documentHistory(assetId: bigint): Promise<DocumentHistory>;
   /** Loads a document from storage, checking its sha256 against `hash`. */
   document(cid: string, hash: string, signal?: AbortSignal): Promise<AssetDocument>;
-  /** Every `LineageRecorded` of the collection. */
+  /** Every model with lineage: the collection's `LineageRecorded` logs (one per parent) grouped by model. */
   lineage(): Promise<LineageEvent[]>;
   parentJobsOf(assetId: bigint): Promise<string[]>;
 };
@@ -164,10 +164,17 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   const documents = new Map<string, Promise<AssetDocument>>();
   const lineage = memo(async () => {
     const logs = await getLogsRange(provider, { address: addresses.dataNFT, topics: [TOPIC.lineage] }, range);
-    return logs.map((l) => {
+    // One `LineageRecorded(assetId, jobId)` per parent, in order: grouped back into one event per model, located
+    // at its first log.
+    const byAsset = new Map<bigint, LineageEvent>();
+    for (const l of logs) {
       const a = nftIface.parseLog(l)!.args;
-      return { ...refOf(l), assetId: a.assetId as bigint, parentJobIds: [...(a.parentJobIds as string[])] };
-    });
+      const assetId = a.assetId as bigint;
+      const seen = byAsset.get(assetId);
+      if (seen) seen.parentJobIds.push(a.jobId as string);
+      else byAsset.set(assetId, { ...refOf(l), assetId, parentJobIds: [a.jobId as string] });
+    }
+    return [...byAsset.values()];
   });
   const parents = memo(async (assetId) => [...((await call(contracts.dataNFT, 'parentJobsOf', BigInt(assetId))) as string[])]);
 
