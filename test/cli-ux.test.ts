@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,5 +178,39 @@ describe('clear errors', () => {
     const r = await runCove(buyer.home, ['--version'], dir, system);
     assert.equal(oneLine(r, 1), 'UNSUPPORTED_NODE');
     assert.match(r.stderr, new RegExp(`Node 24 or newer; this is Node ${version.slice(1)}`));
+  });
+});
+
+describe('jobs you can find again', () => {
+  test('cove compute prints the job id before waiting; Ctrl-C says how to find it, exits 130 and leaves it running', async () => {
+    await buyer.coveOk(['buy', assetId]);
+    const slow = join(dir, 'slow.py');
+    await writeFile(slow, ['import os, time', 'time.sleep(20)', 'open(os.path.join(os.environ["COVE_OUTPUTS"], "done.txt"), "w").write("done\\n")', ''].join('\n'));
+    const child = spawn(process.execPath, [COVE_BIN, 'compute', assetId, '--algorithm', slow, '--image', imageId], { cwd: dir, env: { ...process.env, COVE_HOME: buyer.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const jobId = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no job id on stderr within 60 s:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        const m = /^cove: job (0x[0-9a-f]{64}) started/m.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      void exited.then(() => reject(new Error(`cove exited before printing a job id:\n${stderr}`)));
+    });
+    child.kill('SIGINT');
+    const { code } = await exited;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, new RegExp(`^cove: job still running: cove job ${jobId}`, 'm'));
+    assert.equal(stdout, '', 'no result on stdout');
+    const status = (await buyer.coveOk(['job', jobId, '--get', 'status'])).trim();
+    assert.ok(['queued', 'running', 'succeeded'].includes(status), `the job goes on: ${status}`);
+    // Done with it: stopping is what ends a job (and frees its container before the devnet closes).
+    if (status !== 'succeeded') await buyer.coveOk(['stop', jobId]);
   });
 });

@@ -43,7 +43,23 @@ function jobLines(job: JobStatusView): string[] {
   ];
 }
 
-async function waitWithProgress(cove: CoveClient, json: boolean, provider: string, jobId: string): Promise<JobStatusView> {
+/**
+ * While waiting, Ctrl-C (SIGINT) stops only the waiting: it says how to find the job again
+ * and exits 130; the job runs on at the provider (`cove stop <id>` stops it).
+ */
+function leaveJobOnInterrupt(json: boolean, jobId: string): () => void {
+  const onInterrupt = () => {
+    const message = `job still running: cove job ${jobId} (interrupting cove does not stop it; cove stop ${jobId} does)`;
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INTERRUPTED', message, details: { jobId } } })}\n`);
+    else process.stderr.write(`\ncove: ${message}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  return () => void process.off('SIGINT', onInterrupt);
+}
+
+/** Follows a job to its end; `release` removes the Ctrl-C handler the caller installed (`leaveJobOnInterrupt`). */
+async function waitWithProgress(cove: CoveClient, json: boolean, provider: string, jobId: string, release = leaveJobOnInterrupt(json, jobId)): Promise<JobStatusView> {
   const bar = createProgress('job', { enabled: !json });
   let last = '';
   const job = await waitForJob(cove, {
@@ -55,7 +71,7 @@ async function waitWithProgress(cove: CoveClient, json: boolean, provider: strin
     onProgress: (s) => {
       if (s.status !== last) bar.status((last = s.status));
     },
-  });
+  }).finally(release);
   bar.done();
   return job;
 }
@@ -102,7 +118,11 @@ export function registerCompute(program: Command, run: Run): void {
             }
             throw err;
           }
-          const job = o.wait ? await waitWithProgress(cove, opts.json, provider, started.jobId) : await getJob(cove, { provider, jobId: started.jobId });
+          // The job id before any waiting, on stderr (stdout stays the result): a job you can find again.
+          // The Ctrl-C handler first: a Ctrl-C as soon as the id shows must find it installed.
+          const release = o.wait ? leaveJobOnInterrupt(opts.json, started.jobId) : undefined;
+          process.stderr.write(`cove: job ${started.jobId} started${o.wait ? ' (Ctrl-C stops waiting, not the job)' : ''}\n`);
+          const job = release !== undefined ? await waitWithProgress(cove, opts.json, provider, started.jobId, release) : await getJob(cove, { provider, jobId: started.jobId });
           printResult(opts, job, () => jobLines(job));
           if (o.wait && job.status === 'awaiting_release' && !opts.json) process.stderr.write(`cove: the datasets' owners review the outputs before you get them; follow with: cove job ${job.jobId} --wait\n`);
           if (o.wait && job.status !== 'succeeded' && job.status !== 'awaiting_release') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
