@@ -17,6 +17,12 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     uint256 public constant MAX_DATASETS = 8;
 
     /// @inheritdoc IComputeReceipts
+    uint256 public constant RECORD_WINDOW = 7 days;
+
+    /// @inheritdoc IComputeReceipts
+    uint256 public constant CLOCK_TOLERANCE = 15 minutes;
+
+    /// @inheritdoc IComputeReceipts
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
         "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
@@ -68,6 +74,10 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
             revert ComputeReceiptsInvalidTimes(receipt.startedAt, receipt.finishedAt);
         }
         if (receipt.algorithmHash == bytes32(0)) revert ComputeReceiptsInvalidAlgorithmHash();
+        // The chain's own clock: no receipt of a job that has not finished yet.
+        if (receipt.finishedAt > block.timestamp + CLOCK_TOLERANCE) {
+            revert ComputeReceiptsFinishedInFuture(receipt.finishedAt, block.timestamp);
+        }
 
         address signer;
         // Scoped, like `stored` below, to keep the stack shallow enough for the event.
@@ -192,15 +202,30 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         );
     }
 
-    /// @dev Checks that `orderId` exists on the asset's datatoken, names `signer`, was valid when the job started and
-    /// is unspent; then marks it spent by `jobId`.
+    /// @dev Checks that the asset is a dataset and `orderId` exists on its datatoken, names `signer`, is unspent, and
+    /// that the job started within the order's life (not before its block time, not after its expiry; both within
+    /// CLOCK_TOLERANCE for the start) and is recorded within RECORD_WINDOW of the expiry by block time; then marks
+    /// the order spent by `jobId`.
     function _consumeOrder(bytes32 orderId, uint256 assetId, address signer, uint64 startedAt, bytes32 jobId) private {
         bytes32 usedBy = _jobOfOrder[orderId];
         if (usedBy != bytes32(0)) revert ComputeReceiptsOrderAlreadyUsed(orderId, usedBy);
-        IDatatoken.OrderInfo memory order = IDatatoken(_dataNFT.datatokenOf(assetId)).orderInfo(orderId);
-        if (order.validUntil == 0) revert ComputeReceiptsUnknownOrder(orderId, assetId);
+        IDatatoken datatoken = IDatatoken(_dataNFT.datatokenOf(assetId));
+        IDataNFT.AssetKind kind = _dataNFT.kindOf(assetId);
+        if (kind != IDataNFT.AssetKind.Dataset) revert ComputeReceiptsNotADataset(assetId, uint8(kind));
+        IDatatoken.OrderInfo memory order = datatoken.orderInfo(orderId);
+        uint64 validUntil = order.validUntil;
+        if (validUntil == 0) revert ComputeReceiptsUnknownOrder(orderId, assetId);
         if (order.provider != signer) revert ComputeReceiptsProviderMismatch(orderId, order.provider, signer);
-        if (startedAt > order.validUntil) revert ComputeReceiptsOrderExpired(orderId, order.validUntil, startedAt);
+        if (startedAt > validUntil) revert ComputeReceiptsOrderExpired(orderId, validUntil, startedAt);
+        // The order's block time: validUntil is that time plus the service's timeout, immutable in the clone.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 orderStart = validUntil - uint64(datatoken.serviceTimeout(order.serviceId));
+        if (uint256(startedAt) + CLOCK_TOLERANCE < orderStart) {
+            revert ComputeReceiptsJobBeforeOrder(orderId, orderStart, startedAt);
+        }
+        if (block.timestamp > uint256(validUntil) + RECORD_WINDOW) {
+            revert ComputeReceiptsRecordedTooLate(orderId, validUntil, block.timestamp);
+        }
         _jobOfOrder[orderId] = jobId;
     }
 }

@@ -6,6 +6,7 @@ import {CoveFixture} from "./utils/CoveFixture.sol";
 import {Datatoken} from "../src/Datatoken.sol";
 import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
+import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 
 contract ComputeReceiptsTest is CoveFixture {
     bytes32 internal JOB;
@@ -137,6 +138,77 @@ contract ComputeReceiptsTest is CoveFixture {
         bytes memory sig = _sign(providerKey, r);
         vm.expectRevert(
             abi.encodeWithSelector(IComputeReceipts.ComputeReceiptsJobIdNotSigners.selector, jobId, provider)
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    /// @dev Issue 12: expiry was checked only against the provider-signed `startedAt`, so a receipt recorded a year
+    /// after the order expired passed. Now it must be recorded within RECORD_WINDOW of the order's expiry, by the
+    /// chain's own clock.
+    function test_attack_recordAYearAfterTheOrderExpired() public {
+        uint64 validUntil = dt.orderInfo(orderId).validUntil;
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        bytes memory sig = _sign(providerKey, r);
+        vm.warp(uint256(validUntil) + 365 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IComputeReceipts.ComputeReceiptsRecordedTooLate.selector,
+                orderId,
+                validUntil,
+                uint256(validUntil) + 365 days
+            )
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    function test_recordJob_acceptsAReceiptRecordedWithinTheWindow() public {
+        uint64 validUntil = dt.orderInfo(orderId).validUntil;
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        bytes memory sig = _sign(providerKey, r);
+        vm.warp(uint256(validUntil) + receipts.RECORD_WINDOW());
+        receipts.recordJob(r, sig);
+        vm.assertEq(receipts.jobIdOf(orderId), JOB);
+    }
+
+    /// @dev Issue 12: a receipt "starting" before the order existed passed.
+    function test_attack_jobStartsBeforeTheOrderExisted() public {
+        uint64 orderStart = uint64(block.timestamp);
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.startedAt = orderStart - uint64(receipts.CLOCK_TOLERANCE()) - 1;
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IComputeReceipts.ComputeReceiptsJobBeforeOrder.selector, orderId, orderStart, r.startedAt
+            )
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    /// @dev A job cannot have finished after the block that records it (beyond the clock tolerance).
+    function test_attack_jobFinishesInTheFuture() public {
+        IComputeReceipts.Receipt memory r = _receipt(JOB, orderId, assetId);
+        r.finishedAt = uint64(block.timestamp + receipts.CLOCK_TOLERANCE() + 1);
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IComputeReceipts.ComputeReceiptsFinishedInFuture.selector, r.finishedAt, block.timestamp
+            )
+        );
+        receipts.recordJob(r, sig);
+    }
+
+    /// @dev Issue 12: an order on an algorithm asset was spent as a compute order. Only datasets are computed on.
+    function test_attack_spendAnOrderOnAnAlgorithmAsset() public {
+        IAssetFactory.PublishParams memory p = _params(100 * ONE);
+        p.kind = IDataNFT.AssetKind.Algorithm;
+        (uint256 algo, Datatoken algoToken,) = _publish(p);
+        bytes32 algoOrder = _order(algoToken, buyer, provider);
+        IComputeReceipts.Receipt memory r = _receipt(JOB, algoOrder, algo);
+        bytes memory sig = _sign(providerKey, r);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IComputeReceipts.ComputeReceiptsNotADataset.selector, algo, uint8(IDataNFT.AssetKind.Algorithm)
+            )
         );
         receipts.recordJob(r, sig);
     }

@@ -88,6 +88,15 @@ interface IComputeReceipts {
     error ComputeReceiptsProviderMismatch(bytes32 orderId, address orderProvider, address signer);
     /// @notice The job started after the order expired.
     error ComputeReceiptsOrderExpired(bytes32 orderId, uint64 validUntil, uint64 startedAt);
+    /// @notice The job started (by its signed `startedAt`) before the order existed (`orderStartedAt`, its block
+    /// time), beyond `CLOCK_TOLERANCE`.
+    error ComputeReceiptsJobBeforeOrder(bytes32 orderId, uint64 orderStartedAt, uint64 startedAt);
+    /// @notice The job finished after the block recording it, beyond `CLOCK_TOLERANCE`.
+    error ComputeReceiptsFinishedInFuture(uint64 finishedAt, uint256 blockTimestamp);
+    /// @notice The receipt comes more than `RECORD_WINDOW` after the order expired (by the chain's clock).
+    error ComputeReceiptsRecordedTooLate(bytes32 orderId, uint64 validUntil, uint256 blockTimestamp);
+    /// @notice The order was for an asset that is not a dataset (`kind`: 1 algorithm, 2 model).
+    error ComputeReceiptsNotADataset(uint256 assetId, uint8 kind);
     /// @notice The order already has a receipt.
     error ComputeReceiptsOrderAlreadyUsed(bytes32 orderId, bytes32 jobId);
 
@@ -123,6 +132,11 @@ interface IComputeReceipts {
     function hashReceipt(Receipt calldata receipt) external view returns (bytes32);
     /// @notice The EIP-712 type hash of `Receipt`.
     function RECEIPT_TYPEHASH() external view returns (bytes32);
+    /// @notice How long after an order expires its receipt may still be recorded (block time), in seconds.
+    function RECORD_WINDOW() external view returns (uint256);
+    /// @notice How far a receipt's signed times may sit outside the chain's clock: `startedAt` before the order's
+    /// block time, `finishedAt` after the recording block's time (provider and block clocks differ), in seconds.
+    function CLOCK_TOLERANCE() external view returns (uint256);
     /// @notice The largest number of datasets (orders) per receipt.
     function MAX_DATASETS() external view returns (uint256);
     /// @notice The provider registry.

@@ -3903,6 +3903,19 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "function",
+    "name": "CLOCK_TOLERANCE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MAX_DATASETS",
     "inputs": [],
     "outputs": [
@@ -3923,6 +3936,19 @@ export const computeReceiptsAbi = [
         "name": "",
         "type": "bytes32",
         "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "RECORD_WINDOW",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -4434,6 +4460,22 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "error",
+    "name": "ComputeReceiptsFinishedInFuture",
+    "inputs": [
+      {
+        "name": "finishedAt",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "blockTimestamp",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ComputeReceiptsInvalidAlgorithmHash",
     "inputs": []
   },
@@ -4508,6 +4550,27 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "error",
+    "name": "ComputeReceiptsJobBeforeOrder",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "orderStartedAt",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "startedAt",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ComputeReceiptsJobExists",
     "inputs": [
       {
@@ -4530,6 +4593,22 @@ export const computeReceiptsAbi = [
         "name": "signer",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsNotADataset",
+    "inputs": [
+      {
+        "name": "assetId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "kind",
+        "type": "uint8",
+        "internalType": "uint8"
       }
     ]
   },
@@ -4588,6 +4667,27 @@ export const computeReceiptsAbi = [
         "name": "signer",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsRecordedTooLate",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "validUntil",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "blockTimestamp",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
