@@ -6,6 +6,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IDispenser} from "./interfaces/IDispenser.sol";
+import {IAssetFactory} from "./interfaces/IAssetFactory.sol";
+import {IDataNFT} from "./interfaces/IDataNFT.sol";
+import {IDatatoken} from "./interfaces/IDatatoken.sol";
 
 /// @title Dispenser
 /// @notice Gives deposited datatokens away within per-address and total caps. See {IDispenser}.
@@ -25,6 +28,8 @@ contract Dispenser is IDispenser, ReentrancyGuardTransient {
     /// @inheritdoc IDispenser
     function create(DispenserParams calldata params) external nonReentrant {
         _create(msg.sender, params);
+        // After the parameter checks (their errors come first); the entry written above reverts with this.
+        if (_assetOwner(params.datatoken) != msg.sender) revert DispenserNotAssetOwner(params.datatoken, msg.sender);
         if (params.deposit > 0) _pull(params.datatoken, params.deposit);
     }
 
@@ -128,6 +133,15 @@ contract Dispenser is IDispenser, ReentrancyGuardTransient {
         address owner = entry.owner;
         if (owner == address(0)) revert DispenserUnknown(datatoken);
         if (owner != msg.sender) revert DispenserNotOwner(datatoken, msg.sender);
+    }
+
+    /// @dev The DataNFT owner of `datatoken`'s asset. Reverts unless `datatoken` is the Cove datatoken of its asset
+    /// (the DataNFT, found through the factory, names it), so a look-alike token cannot claim an owner.
+    function _assetOwner(address datatoken) private view returns (address) {
+        IDataNFT nft = IDataNFT(IAssetFactory(_factory).dataNFT());
+        uint256 assetId = IDatatoken(datatoken).assetId();
+        if (nft.datatokenOf(assetId) != datatoken) revert DispenserNotAssetOwner(datatoken, msg.sender);
+        return nft.ownerOf(assetId);
     }
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.

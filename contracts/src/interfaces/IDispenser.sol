@@ -33,6 +33,9 @@ interface IDispenser {
     error DispenserAlreadyExists(address datatoken);
     /// @notice No entry for the datatoken.
     error DispenserUnknown(address datatoken);
+    /// @notice Only the asset's owner (the DataNFT owner of the datatoken's asset) creates its entry; `datatoken`
+    /// must be a Cove datatoken.
+    error DispenserNotAssetOwner(address datatoken, address caller);
     /// @notice `caller` is not the entry owner.
     error DispenserNotOwner(address datatoken, address caller);
     /// @notice The entry is deactivated.
@@ -65,7 +68,8 @@ interface IDispenser {
     /// @notice The owner took units back.
     event Withdrawn(address indexed datatoken, uint256 amount);
 
-    /// @notice Creates an entry owned by the caller; pulls the deposit from the caller (approve first).
+    /// @notice Creates an entry owned by the caller, who must own the datatoken's asset (the DataNFT owner); pulls the
+    /// deposit from the caller (approve first).
     function create(DispenserParams calldata params) external;
     /// @notice Creates an entry owned by `owner` whose deposit the factory already minted to this contract.
     function createFor(address owner, DispenserParams calldata params) external;

@@ -3529,6 +3529,22 @@ export const dispenserAbi = [
   },
   {
     "type": "error",
+    "name": "DispenserNotAssetOwner",
+    "inputs": [
+      {
+        "name": "datatoken",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "caller",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DispenserNotOwner",
     "inputs": [
       {
