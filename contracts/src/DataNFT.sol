@@ -6,6 +6,7 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IDataNFT} from "./interfaces/IDataNFT.sol";
 import {IComputeReceipts} from "./interfaces/IComputeReceipts.sol";
+import {IDatatoken} from "./interfaces/IDatatoken.sol";
 import {CidCodec} from "./libraries/CidCodec.sol";
 
 /// @title DataNFT
@@ -169,7 +170,8 @@ contract DataNFT is ERC721, IDataNFT {
     }
 
     /// @dev When the token changes hands: records the creator on its first move (the previous owner is then still the
-    /// publisher it was minted to), and clears the metadata manager, so a new owner never inherits one.
+    /// publisher it was minted to), clears the metadata manager, so a new owner never inherits one, and tells the
+    /// datatoken (a Cove clone made with the asset), which starts a new ownership epoch for minter grants.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
         if (from != address(0) && from != to) {
@@ -178,6 +180,8 @@ contract DataNFT is ERC721, IDataNFT {
                 delete _managers[tokenId];
                 emit MetadataManagerSet(tokenId, address(0));
             }
+            // A new ownership epoch on the datatoken: the previous owners' minter grants lapse for good.
+            IDatatoken(_assets[tokenId].datatoken).onAssetTransfer(to);
         }
     }
 

@@ -54,7 +54,10 @@ contract Datatoken is IDatatoken, IERC20Errors {
     Config private _config;
     mapping(address account => Account) private _accounts;
     mapping(address owner => mapping(address spender => uint256)) private _allowances;
-    mapping(address assetOwner => mapping(address minter => bool)) private _minters;
+    /// @dev Minter grants per ownership epoch: the epoch counts the asset's changes of hands (see `onAssetTransfer`),
+    /// so a grant lapses on transfer and never revives, even if the asset returns to the owner who made it.
+    mapping(uint256 epoch => mapping(address minter => bool)) private _minters;
+    uint256 private _ownerEpoch;
     mapping(bytes32 orderId => OrderInfo) private _orders;
 
     /// @param factory_ The AssetFactory (the only caller of `initialize`).
@@ -79,16 +82,25 @@ contract Datatoken is IDatatoken, IERC20Errors {
     }
 
     /// @inheritdoc IDatatoken
+    function onAssetTransfer(address) external {
+        if (msg.sender != _dataNFT) revert DatatokenOnlyDataNFT(msg.sender);
+        // One per transfer: the counter cannot reach 2**256.
+        unchecked {
+            ++_ownerEpoch;
+        }
+    }
+
+    /// @inheritdoc IDatatoken
     function mint(address to, uint256 amount) external {
         address owner = _assetOwner();
-        if (msg.sender != owner && !_minters[owner][msg.sender]) revert DatatokenUnauthorizedMinter(msg.sender);
+        if (msg.sender != owner && !_minters[_ownerEpoch][msg.sender]) revert DatatokenUnauthorizedMinter(msg.sender);
         _mint(to, amount);
     }
 
     /// @inheritdoc IDatatoken
     function setMinter(address minter, bool allowed) external {
         address owner = _onlyAssetOwner();
-        _minters[owner][minter] = allowed;
+        _minters[_ownerEpoch][minter] = allowed;
         emit MinterSet(owner, minter, allowed);
     }
 
@@ -261,7 +273,7 @@ contract Datatoken is IDatatoken, IERC20Errors {
     /// @inheritdoc IDatatoken
     function isMinter(address account) external view returns (bool) {
         address owner = _assetOwner();
-        return account == owner || _minters[owner][account];
+        return account == owner || _minters[_ownerEpoch][account];
     }
 
     /// @inheritdoc IDatatoken

@@ -34,6 +34,8 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
 
     /// @notice Only the factory initialises clones.
     error DatatokenOnlyFactory(address caller);
+    /// @notice Only the DataNFT reports a change of the asset's owner.
+    error DatatokenOnlyDataNFT(address caller);
     /// @notice The clone was already initialised (or this is the implementation).
     error DatatokenAlreadyInitialized();
     /// @notice `caller` is not the asset owner.
@@ -79,6 +81,10 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
 
     /// @notice Sets the payment collector and mints the initial supply, once. Factory only.
     function initialize(InitParams calldata params) external;
+
+    /// @notice Called by the DataNFT when the asset changes hands: starts a new ownership epoch, so every minter grant
+    /// of earlier owners lapses for good (even if the asset returns to them).
+    function onAssetTransfer(address newOwner) external;
 
     /// @notice Mints `amount` to `to` (asset owner or a granted minter).
     function mint(address to, uint256 amount) external;

@@ -1268,6 +1268,19 @@ export const datatokenAbi = [
   },
   {
     "type": "function",
+    "name": "onAssetTransfer",
+    "inputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "orderInfo",
     "inputs": [
       {
@@ -1732,6 +1745,17 @@ export const datatokenAbi = [
       },
       {
         "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DatatokenOnlyDataNFT",
+    "inputs": [
+      {
+        "name": "caller",
         "type": "address",
         "internalType": "address"
       }
