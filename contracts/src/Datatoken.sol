@@ -82,11 +82,16 @@ contract Datatoken is IDatatoken, IERC20Errors {
     }
 
     /// @inheritdoc IDatatoken
-    function onAssetTransfer(address) external {
+    function onAssetTransfer(address newOwner) external {
         if (msg.sender != _dataNFT) revert DatatokenOnlyDataNFT(msg.sender);
         // One per transfer: the counter cannot reach 2**256.
         unchecked {
             ++_ownerEpoch;
+        }
+        // A sale transfers the income: orders pay the new owner from now on (who may set another collector).
+        if (newOwner != address(0)) {
+            _config.paymentCollector = newOwner;
+            emit PaymentCollectorSet(newOwner);
         }
     }
 

@@ -97,8 +97,10 @@ contract Dispenser is IDispenser, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IDispenser
-    function getEntry(address datatoken) external view returns (Entry memory) {
-        return _entries[datatoken];
+    function getEntry(address datatoken) external view returns (Entry memory entry) {
+        entry = _entries[datatoken];
+        // The entry follows the asset: its owner is the asset's current owner.
+        if (entry.owner != address(0)) entry.owner = _assetOwner(datatoken);
     }
 
     /// @inheritdoc IDispenser
@@ -128,11 +130,12 @@ contract Dispenser is IDispenser, ReentrancyGuardTransient {
         emit DispenserCreated(params.datatoken, owner, params.maxPerAddress, params.maxTotal, params.deposit);
     }
 
+    /// @dev The entry, if the caller owns the datatoken's asset now: an entry follows the DataNFT (a sale hands the
+    /// entry and its deposit to the buyer).
     function _owned(address datatoken) private view returns (Entry storage entry) {
         entry = _entries[datatoken];
-        address owner = entry.owner;
-        if (owner == address(0)) revert DispenserUnknown(datatoken);
-        if (owner != msg.sender) revert DispenserNotOwner(datatoken, msg.sender);
+        if (entry.owner == address(0)) revert DispenserUnknown(datatoken);
+        if (_assetOwner(datatoken) != msg.sender) revert DispenserNotOwner(datatoken, msg.sender);
     }
 
     /// @dev The DataNFT owner of `datatoken`'s asset. Reverts unless `datatoken` is the Cove datatoken of its asset

@@ -7,6 +7,9 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IFixedRateExchange} from "./interfaces/IFixedRateExchange.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IAssetFactory} from "./interfaces/IAssetFactory.sol";
+import {IDatatoken} from "./interfaces/IDatatoken.sol";
 
 /// @title FixedRateExchange
 /// @notice Sells deposited datatokens at a fixed rate. See {IFixedRateExchange} for the price formula.
@@ -24,7 +27,9 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
 
     address private immutable _factory;
 
-    /// @dev Three slots; the datatoken is not stored but carried in the offer id (see `_offerId`).
+    /// @dev Three slots; the datatoken is not stored but carried in the offer id (see `_offerId`). `followsAsset`
+    /// marks the asset's own listing (made by the factory at publish): its owner is the DataNFT's current owner,
+    /// `owner` then only records who it was made for.
     struct StoredOffer {
         address owner;
         uint96 deposit;
@@ -33,6 +38,7 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
         address feeCollector;
         uint16 feeBps;
         bool active;
+        bool followsAsset;
     }
 
     uint96 private _offerCount;
@@ -48,14 +54,14 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
 
     /// @inheritdoc IFixedRateExchange
     function createOffer(OfferParams calldata params) external nonReentrant returns (uint256 offerId) {
-        offerId = _createOffer(msg.sender, params);
+        offerId = _createOffer(msg.sender, params, false);
         if (params.deposit > 0) _pull(params.datatoken, params.deposit);
     }
 
     /// @inheritdoc IFixedRateExchange
     function createOfferFor(address owner, OfferParams calldata params) external returns (uint256 offerId) {
         if (msg.sender != _factory) revert FixedRateExchangeOnlyFactory(msg.sender);
-        offerId = _createOffer(owner, params);
+        offerId = _createOffer(owner, params, true);
     }
 
     /// @inheritdoc IFixedRateExchange
@@ -107,6 +113,8 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
         StoredOffer storage offer = _offers[offerId];
         address owner = offer.owner;
         if (owner == address(0)) revert FixedRateExchangeUnknownOffer(offerId);
+        // The asset's own listing pays whoever owns the asset at the time of the sale.
+        if (offer.followsAsset) owner = _assetOwner(offerId);
         address baseToken = offer.baseToken;
         uint256 feeBps = offer.feeBps;
         if (!offer.active) revert FixedRateExchangeOfferPaused(offerId);
@@ -169,7 +177,7 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
         offer = Offer({
             datatoken: _datatokenOf(offerId),
             deposit: stored.deposit,
-            owner: stored.owner,
+            owner: stored.followsAsset ? _assetOwner(offerId) : stored.owner,
             rate: stored.rate,
             baseToken: stored.baseToken,
             feeBps: stored.feeBps,
@@ -190,7 +198,10 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- internal
 
-    function _createOffer(address owner, OfferParams calldata params) private returns (uint256 offerId) {
+    function _createOffer(address owner, OfferParams calldata params, bool followsAsset)
+        private
+        returns (uint256 offerId)
+    {
         if (owner == address(0) || params.datatoken == address(0)) revert FixedRateExchangeInvalidAddress();
         _checkRate(params.rate);
         if (params.feeBps > MAX_FEE_BPS || (params.feeBps > 0 && params.feeCollector == address(0))) {
@@ -213,7 +224,8 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
             rate: uint96(params.rate),
             feeCollector: params.feeCollector,
             feeBps: params.feeBps,
-            active: true
+            active: true,
+            followsAsset: followsAsset
         });
         emit OfferCreated(
             offerId,
@@ -239,7 +251,14 @@ contract FixedRateExchange is IFixedRateExchange, ReentrancyGuardTransient {
         offer = _offers[offerId];
         address owner = offer.owner;
         if (owner == address(0)) revert FixedRateExchangeUnknownOffer(offerId);
+        if (offer.followsAsset) owner = _assetOwner(offerId);
         if (owner != msg.sender) revert FixedRateExchangeNotOfferOwner(offerId, msg.sender);
+    }
+
+    /// @dev The current DataNFT owner of the offer's datatoken's asset (for the asset's own listings only: the
+    /// factory made them for a genuine Cove datatoken).
+    function _assetOwner(uint256 offerId) private view returns (address) {
+        return IERC721(IAssetFactory(_factory).dataNFT()).ownerOf(IDatatoken(_datatokenOf(offerId)).assetId());
     }
 
     /// @dev Pulls `amount` of `token` from the caller and checks that exactly `amount` arrived.

@@ -152,6 +152,14 @@ contract DatatokenTest is CoveFixture {
         dt.mint(marketplace, ONE);
     }
 
+    /// @dev Issue 12: selling the DataNFT left the payment collector with the seller, so orders kept paying them.
+    /// A change of hands resets it to the new owner (who may then set another).
+    function test_attack_saleLeavesThePaymentCollectorWithTheSeller() public {
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, buyer, assetId);
+        vm.assertEq(dt.paymentCollector(), buyer);
+    }
+
     function test_onAssetTransfer_onlyTheDataNFT() public {
         vm.prank(stranger);
         vm.expectRevert(abi.encodeWithSelector(IDatatoken.DatatokenOnlyDataNFT.selector, stranger));

@@ -56,6 +56,23 @@ contract DispenserTest is CoveFixture {
         vm.assertEq(dispenser.getEntry(address(other)).owner, publisher);
     }
 
+    /// @dev Issue 12: selling the DataNFT left the dispenser (and its deposit) with the seller. The entry follows
+    /// the asset's current owner: the buyer manages it and withdraws the deposit; the seller no longer can.
+    function test_attack_saleLeavesTheDispenserWithTheSeller() public {
+        uint256 assetId = dt.assetId();
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, buyer, assetId);
+        vm.assertEq(dispenser.getEntry(address(dt)).owner, buyer);
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(IDispenser.DispenserNotOwner.selector, address(dt), publisher));
+        dispenser.withdraw(address(dt), ONE);
+        vm.startPrank(buyer);
+        dispenser.withdraw(address(dt), 4 * ONE);
+        dispenser.setActive(address(dt), false);
+        vm.stopPrank();
+        vm.assertEq(dt.balanceOf(buyer), 4 * ONE);
+    }
+
     function test_create_revertsIfNotACoveDatatoken() public {
         MockFeeOnTransferToken fot = new MockFeeOnTransferToken(100);
         vm.expectRevert();

@@ -287,6 +287,36 @@ contract FixedRateExchangeTest is CoveFixture {
         vm.assertEq(price, 5 * ONE);
     }
 
+    /// @dev Issue 12: selling the DataNFT left the offer, its deposit and its proceeds with the seller. The
+    /// publish-time offer follows the asset: after the sale the buyer of the NFT manages it and earns what it sells;
+    /// what accrued before the sale stays the seller's.
+    function test_attack_saleLeavesTheOfferWithTheSeller() public {
+        vm.prank(buyer);
+        exchange.buy(offerId, ONE, 3 * ONE);
+        uint256 sellersProceeds = exchange.claimable(publisher, address(baseToken));
+        vm.assertGt(sellersProceeds, 0);
+        uint256 assetId = dt.assetId();
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, stranger, assetId);
+        vm.assertEq(exchange.getOffer(offerId).owner, stranger);
+
+        vm.prank(buyer);
+        exchange.buy(offerId, ONE, 3 * ONE);
+        vm.assertEq(exchange.claimable(publisher, address(baseToken)), sellersProceeds, "seller keeps what it earned");
+        vm.assertEq(exchange.claimable(stranger, address(baseToken)), 2 * ONE, "the new owner earns the next sale");
+
+        vm.prank(publisher);
+        vm.expectRevert(
+            abi.encodeWithSelector(IFixedRateExchange.FixedRateExchangeNotOfferOwner.selector, offerId, publisher)
+        );
+        exchange.setRate(offerId, ONE);
+        vm.startPrank(stranger);
+        exchange.setRate(offerId, ONE);
+        exchange.withdrawDeposit(offerId, ONE);
+        vm.stopPrank();
+        vm.assertEq(dt.balanceOf(stranger), ONE);
+    }
+
     function test_setRate_revertsIfNotOwner() public {
         vm.prank(stranger);
         vm.expectRevert(

@@ -83,7 +83,8 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
     function initialize(InitParams calldata params) external;
 
     /// @notice Called by the DataNFT when the asset changes hands: starts a new ownership epoch, so every minter grant
-    /// of earlier owners lapses for good (even if the asset returns to them).
+    /// of earlier owners lapses for good (even if the asset returns to them), and makes the new owner the payment
+    /// collector.
     function onAssetTransfer(address newOwner) external;
 
     /// @notice Mints `amount` to `to` (asset owner or a granted minter).

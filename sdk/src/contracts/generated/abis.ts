@@ -1271,7 +1271,7 @@ export const datatokenAbi = [
     "name": "onAssetTransfer",
     "inputs": [
       {
-        "name": "",
+        "name": "newOwner",
         "type": "address",
         "internalType": "address"
       }
@@ -3263,7 +3263,7 @@ export const dispenserAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "entry",
         "type": "tuple",
         "internalType": "struct IDispenser.Entry",
         "components": [
