@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from './testing/harness.js';
-
-/** Rows of random numbers (~130 bytes each): no 64-byte run of it recurs by chance. */
-function randomCsv(rows: number): string {
-  const lines = ['id,' + Array.from({ length: 12 }, (_, i) => `x${i}`).join(',')];
-  for (let i = 0; i < rows; i++) lines.push(`${i},${Array.from({ length: 12 }, () => Math.random().toFixed(8)).join(',')}`);
-  return lines.join('\n') + '\n';
-}
+import { randomCsv } from './testing/data.js';
 
 const LOGS = { tail: 20, maxBytes: 4096 };
 
@@ -16,7 +10,7 @@ describe('log tail of jobs that did not succeed, on real containers', () => {
   let dataset: string;
   before(async () => {
     h = await createHarness({ concurrency: 2 });
-    dataset = await h.input('data.csv', randomCsv(50));
+    dataset = await h.input('data.csv', randomCsv({ rows: 50, features: 12, label: false }));
   });
   afterEach(async () => h.assertClean());
   after(async () => h.close());

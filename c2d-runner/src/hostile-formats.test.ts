@@ -3,21 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { unsafeFormatReason } from './output-policy.js';
 import type { JobRuntime } from './runtime.js';
 import { createHarness, type Harness } from './testing/harness.js';
+import { randomCsv, echoes } from './testing/data.js';
 import { runtimesUnderTest } from './testing/runtimes.js';
-
-/** A CSV of random numbers with a 0/1 label: no run of it recurs by chance. */
-function randomCsv(rows: number): string {
-  const lines = ['x0,x1,x2,x3,label'];
-  for (let i = 0; i < rows; i++) lines.push(`${Array.from({ length: 4 }, () => Math.random().toFixed(8)).join(',')},${i % 2}`);
-  return lines.join('\n') + '\n';
-}
-
-/** True when `reason` holds any 8-byte piece of `data` (or of its hex or base64): a reason must carry none of it. */
-function echoes(reason: string, data: string): boolean {
-  const forms = [data, Buffer.from(data).toString('hex'), Buffer.from(data).toString('base64')];
-  for (const f of forms) for (let i = 0; i + 8 <= f.length; i += 4) if (reason.includes(f.slice(i, i + 8))) return true;
-  return false;
-}
 
 /** Big enough that the release budget alone never refuses these outputs: the format check has to. */
 const BUDGET = 1 << 20;
@@ -39,7 +26,7 @@ function formatsSuite(runtime: JobRuntime, skip: string | false) {
     const inputs = () => [{ assetId: 'a', files: [dataset] }];
     before(async () => {
       h = await createHarness({ concurrency: 3, runtime });
-      csv = randomCsv(1500); // ~65 KB
+      csv = randomCsv({ rows: 1500, features: 4, id: false }); // ~65 KB
       dataset = await h.input('data.csv', csv);
     });
     afterEach(async () => h.assertClean());

@@ -3,14 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { JobRuntime } from './runtime.js';
 import { createHarness, observed, type Harness } from './testing/harness.js';
+import { randomCsv } from './testing/data.js';
 import { runtimesUnderTest } from './testing/runtimes.js';
-
-/** A CSV of random numbers, rows of ~130 bytes: no run of it recurs by chance. */
-function randomCsv(rows: number): string {
-  const lines = ['id,' + Array.from({ length: 12 }, (_, i) => `x${i}`).join(',') + ',label'];
-  for (let i = 0; i < rows; i++) lines.push(`${i},${Array.from({ length: 12 }, () => Math.random().toFixed(8)).join(',')},${i % 2}`);
-  return lines.join('\n') + '\n';
-}
 
 for (const { runtime, skip } of await runtimesUnderTest('hostile-outputs')) outputsSuite(runtime, skip);
 
@@ -23,7 +17,7 @@ function outputsSuite(runtime: JobRuntime, skip: string | false) {
     before(async () => {
       h = await createHarness({ concurrency: 2, runtime });
       assert.equal((await h.engine.runtime()).runtime, runtime);
-      csv = randomCsv(500);
+      csv = randomCsv({ rows: 500, features: 12 });
       dataset = await h.input('data.csv', csv);
     });
     afterEach(async () => h.assertClean());

@@ -3,24 +3,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { overBudget } from './release-budget.js';
 import type { JobRuntime } from './runtime.js';
 import { createHarness, observed, type Harness } from './testing/harness.js';
+import { randomCsv, echoes } from './testing/data.js';
 import { runtimesUnderTest } from './testing/runtimes.js';
-
-/** A CSV of random numbers, rows of ~130 bytes: no run of it recurs by chance. */
-function randomCsv(rows: number): string {
-  const lines = ['id,' + Array.from({ length: 12 }, (_, i) => `x${i}`).join(',') + ',label'];
-  for (let i = 0; i < rows; i++) lines.push(`${i},${Array.from({ length: 12 }, () => Math.random().toFixed(8)).join(',')},${i % 2}`);
-  return lines.join('\n') + '\n';
-}
 
 /** The provider's default for a dataset this small: the 64 KiB floor (docs/runner.md "Release budget"). */
 const BUDGET = 64 << 10;
-
-/** True when `reason` holds any 8-byte piece of `data` (or of its hex or base64): a reason must carry none of it. */
-function echoes(reason: string, data: string): boolean {
-  const forms = [data, Buffer.from(data).toString('hex'), Buffer.from(data).toString('base64')];
-  for (const f of forms) for (let i = 0; i + 8 <= f.length; i += 4) if (reason.includes(f.slice(i, i + 8))) return true;
-  return false;
-}
 
 for (const { runtime, skip } of await runtimesUnderTest('hostile-release')) releaseSuite(runtime, skip);
 
@@ -33,7 +20,7 @@ function releaseSuite(runtime: JobRuntime, skip: string | false) {
     before(async () => {
       h = await createHarness({ concurrency: 3, runtime });
       assert.equal((await h.engine.runtime()).runtime, runtime);
-      csv = randomCsv(4000); // ~520 KB: 1% of it is under the floor
+      csv = randomCsv({ rows: 4000, features: 12 }); // ~520 KB: 1% of it is under the floor
       dataset = await h.input('data.csv', csv);
     });
     afterEach(async () => h.assertClean());
