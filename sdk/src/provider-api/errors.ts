@@ -44,6 +44,7 @@ export const PROVIDER_ERROR_CODES = [
   'RATE_LIMITED',
   'QUEUE_FULL',
   'NOT_FOUND',
+  'NOT_ACCEPTABLE',
   'UNAVAILABLE',
   'INTERNAL',
 ] as const;
