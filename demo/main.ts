@@ -141,6 +141,7 @@ try {
   // The auditor holds the approved spec (it is in the asset's policy) and checks it is what ran.
   const verdict = await auditor.cove.verifyJob({ jobId, resultFiles: resultsDir, algorithm: approved.spec });
   for (const c of verdict.checks) story.fact(`${c.ok ? '✔' : '✘'} ${c.name}`, c.reason);
+  story.fact('runtime', `the receipt signs that the job ran under ${verdict.runtime === 'runsc' ? 'runsc (gVisor: a user-space kernel between the job and the host)' : verdict.runtime}`);
   const audit = await auditor.cove.auditAsset({ assetId: published.assetId });
   story.fact('asset audit', `${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s): ${audit.ok ? 'all verified' : 'FAILED'}`);
 
