@@ -41,8 +41,10 @@ export const EnvSchema = z.object({
   COVE_DATA_NFT_ADDRESS: address,
   COVE_COMPUTE_RECEIPTS_ADDRESS: address,
   COVE_PROVIDER_REGISTRY_ADDRESS: address,
-  /** Multiaddrs the provider's IPFS node listens on. */
-  COVE_IPFS_LISTEN: list.default(['/ip4/127.0.0.1/tcp/0']),
+  /** Multiaddrs the provider's IPFS node listens on; default `/ip4/127.0.0.1/tcp/<COVE_IPFS_PORT>`. */
+  COVE_IPFS_LISTEN: list,
+  /** TCP port of the default IPFS listen address; default: the one recorded in the data dir (chosen at first start). */
+  COVE_IPFS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** Multiaddrs of peers to dial at start (e.g. the publisher's node). */
   COVE_IPFS_PEERS: list,
   COVE_JOB_CONCURRENCY: intFromEnv(2, 1),
@@ -115,7 +117,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
     computeReceipts: e.COVE_COMPUTE_RECEIPTS_ADDRESS,
     providerRegistry: e.COVE_PROVIDER_REGISTRY_ADDRESS,
   },
-  ipfs: { listen: e.COVE_IPFS_LISTEN, peers: e.COVE_IPFS_PEERS },
+  ipfs: { listen: e.COVE_IPFS_LISTEN, port: e.COVE_IPFS_PORT, peers: e.COVE_IPFS_PEERS },
   jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS, runtime: e.COVE_RUNTIME, runtimeProbeImage: e.COVE_RUNTIME_PROBE_IMAGE },
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,

@@ -2,11 +2,22 @@
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { installCrashGuard } from './crashGuard.js';
+import { providerHelp } from './help.js';
 import { startProvider, type RunningProvider } from './start.js';
 
 function die(code: string, message: string): never {
   process.stderr.write(`cove-provider: ${code}: ${message}\n`);
   process.exit(code === 'CONFIG_INVALID' ? 2 : 1);
+}
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(providerHelp());
+  process.exit(0);
+}
+if (args.length > 0) {
+  process.stderr.write(`cove-provider: USAGE: unknown argument ${args[0]}: configuration is COVE_* environment variables (cove-provider --help)\n`);
+  process.exit(2);
 }
 
 let config;

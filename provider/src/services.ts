@@ -1,4 +1,5 @@
 import type { Environment } from './config.js';
+import { createHealthCheck, type HealthProbe } from './health.js';
 import { providerDomain } from '@cove/sdk';
 import { createJobAccessVerifier } from './auth/verify.js';
 import type { Store } from './db/store.js';
@@ -36,6 +37,8 @@ export type ServicesParameters = {
   codeFetchTimeoutMs?: number;
   /** The OCI runtime the engine runs jobs under (decided by its probe at start); `runc` when not given. */
   runtime?: 'runc' | 'runsc';
+  /** The dependencies `/v1/health` probes (chain, ipfs, docker); none when absent. */
+  healthProbes?: Record<string, HealthProbe>;
   clock?: () => number;
 };
 
@@ -85,7 +88,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
   return {
     info: () => info,
     rawBlock: (cid) => p.storage.block(cid),
-    health: () => p.worker.stats(),
+    health: createHealthCheck({ probes: p.healthProbes ?? {}, jobs: () => p.worker.stats() }),
     lastNonce: (address) => p.store.lastNonce(address),
     startCompute: (params) =>
       startCompute(

@@ -19,7 +19,11 @@ import { createProviderApp } from './http/app.js';
 import { createHttpServer, openFileLimit } from './http/server.js';
 import { prepareDatabaseFiles, securePrivateDir, tightenTree } from './dataDir.js';
 import { createServices, maxCodeBytes } from './services.js';
+import { ipfsListenAddresses, recordIpfsPort } from './ipfsListen.js';
 import { createJobWorker, type ReconcileReport } from './usecases/jobWorker.js';
+
+/** The raw block of zero bytes: what the IPFS probe asks the block store about. */
+const EMPTY_BLOCK_CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku';
 
 export type RunningProvider = {
   url: string;
@@ -66,8 +70,9 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => db.close()];
   try {
     await tightenTree(join(dataDir, 'ipfs'));
-    const node = await createStorageNode({ directory: join(dataDir, 'ipfs'), listen: config.ipfs.listen });
+    const node = await createStorageNode({ directory: join(dataDir, 'ipfs'), listen: await ipfsListenAddresses(config.ipfs, dataDir) });
     cleanups.unshift(() => node.stop());
+    await recordIpfsPort(config.ipfs, dataDir, node.multiaddrs());
     await tightenTree(join(dataDir, 'ipfs')); // the node key and repository files a first start just wrote
     for (const peer of config.ipfs.peers) await node.dial(peer).catch((err: unknown) => logger.warn({ err, peer }, 'could not dial IPFS peer'));
     const chain = await createChainAdapter({ rpcUrl: config.rpcUrl, wallet: identity.wallet, contracts: config.contracts });
@@ -127,6 +132,19 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       pinAllowPrivateAddresses: config.pin.allowPrivateAddresses,
       codeFetchTimeoutMs: config.jobs.codeFetchTimeoutMs,
       runtime: runtime.runtime,
+      healthProbes: {
+        chain: async () => ({ chainId: String(chain.chainId), blockNumber: await chain.blockNumber() }),
+        ipfs: async () => {
+          const addresses = node.multiaddrs();
+          if (addresses.length === 0) throw new Error('the IPFS node listens on no address');
+          await node.has(EMPTY_BLOCK_CID); // the block store answers
+          return { peerId: node.peerId, addresses };
+        },
+        docker: async () => {
+          await docker.ping();
+          return { runtime: runtime.runtime };
+        },
+      },
     });
     const app = createProviderApp({ services, logger, limits: { bodyBytes: config.limits.bodyBytes, ratePerSecond: config.limits.ratePerSecond, rateBurst: config.limits.rateBurst } });
     const fdLimit = openFileLimit();

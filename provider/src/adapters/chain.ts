@@ -150,6 +150,8 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
         await (await registry.register!(p.url, p.x25519PublicKey)).wait();
       }
     }),
+    /** The latest block number (the health check's probe of the RPC). */
+    blockNumber: () => rpc.getBlockNumber(),
     close: () => rpc.destroy(),
   };
 }

@@ -8,13 +8,15 @@ import type { DownloadGrant } from '../usecases/requestDownload.js';
 import type { DownloadRequestMessage, PinRequestMessage } from '@cove/sdk';
 import { createRateLimiter, errorHandler, parse, requestLogger } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
+import type { HealthReport } from '../health.js';
 import type { ReviewParameters } from '../usecases/review.js';
 import { AddressParam, ComputeBody, DownloadBody, JobAccessHeaders, JobIdParam, PinBody, ReviewBody, type InfoView } from './schemas.js';
 
 /** What the routes call: the use cases, bound to their adapters. Routes know nothing else. */
 export type ProviderServices = {
   info(): InfoView;
-  health(): { waiting: number; active: number };
+  /** Each dependency's state and the job counts; `status` is not `ok` when one is down. */
+  health(): Promise<HealthReport>;
   lastNonce(address: string): bigint | undefined;
   startCompute(params: StartComputeParameters): Promise<{ jobId: string }>;
   requestDownload(params: { request: DownloadRequestMessage; signature: string }): Promise<{ datasets: DownloadGrant[] }>;
@@ -95,8 +97,9 @@ export function createProviderApp(deps: ProviderAppDeps): express.Express {
   const openapi = buildOpenApi();
 
   const v1 = express.Router();
-  v1.get('/health', (_req, res) => {
-    res.json({ status: 'ok', jobs: services.health() });
+  v1.get('/health', async (_req, res) => {
+    const report = await services.health();
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
   v1.get('/info', (_req, res) => {
     res.json(services.info());

@@ -20,7 +20,7 @@ export function buildOpenApi(): Record<string, unknown> {
     info: { title: 'Cove Provider', version: '1' },
     'x-error-codes': ERROR_STATUS,
     paths: {
-      '/v1/health': { get: { summary: 'Liveness and queue depth', responses: { 200: { description: 'ok', ...json(S.HealthResponse) } } } },
+      '/v1/health': { get: { summary: 'The chain, IPFS and Docker, each probed, and queue depth', responses: { 200: { description: 'every dependency ok', ...json(S.HealthResponse) }, 503: { description: 'a dependency is down (see dependencies)', ...json(S.HealthResponse) } } } },
       '/v1/info': { get: { summary: 'Provider identity, contracts, environments, limits', responses: { 200: { description: 'ok', ...json(S.InfoResponse) } } } },
       '/ipfs/{cid}': {
         get: {

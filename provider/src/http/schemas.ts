@@ -116,7 +116,14 @@ export const DownloadResponse = z.object({
   datasets: z.array(z.object({ assetId: z.string(), encryptedContentCid: z.string(), contentHash: z.string(), sealedKey: z.string() })),
 });
 export const NonceResponse = z.object({ address: Address, lastNonce: z.string().nullable() });
-export const HealthResponse = z.object({ status: z.literal('ok'), jobs: z.object({ waiting: z.number(), active: z.number() }) });
+/** One dependency of `/v1/health`: `ok` with facts (block number, addresses…) or `down` with the reason. */
+export const DependencyHealth = z.object({ status: z.enum(['ok', 'down']), latencyMs: z.number(), error: z.string().optional() }).catchall(z.unknown());
+/** `status` is `ok` (200) when every dependency is, else `unavailable` (503) with the same body. */
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  dependencies: z.record(z.string(), DependencyHealth),
+  jobs: z.object({ waiting: z.number(), active: z.number() }),
+});
 export const InfoResponse = z.object({
   address: Address,
   chainId: z.string(),
