@@ -149,11 +149,11 @@ describe('an owner approves a spec file, a buyer runs exactly it', () => {
 
   before(async () => {
     asset = await publish('CLI multi-file algorithm', ['--allow-algorithm', 'algo.spec.json']);
-    await buyer.coveOk(['buy', asset.assetId, '--amount', '2']);
+    await buyer.coveOk(['buy', asset.assetId, '--amount', '2', '--yes']);
   });
 
   test('the multi-file algorithm runs to success and its helper module wrote the metrics', async () => {
-    jobId = (await buyer.coveOk(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
+    jobId = (await buyer.coveOk(['compute', asset.assetId, '--yes', '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
     await buyer.coveOk(['results', jobId, '--out', 'results-approved']);
     const metrics = JSON.parse(await readFile(join(dir, 'results-approved', 'metrics.json'), 'utf8')) as { helper: string; rows: number };
     assert.deepEqual(metrics, { helper: 'helper module loaded', rows: ROWS });
@@ -162,7 +162,7 @@ describe('an owner approves a spec file, a buyer runs exactly it', () => {
   test('the same directory with another command is refused before any order is spent', async () => {
     const before = await datatokenBalance(asset.datatoken, buyer.address);
     assert.equal(before, ORDER_AMOUNT, 'one order left after the first job');
-    const r = await buyer.cove(['compute', asset.assetId, '--algorithm', algoDir, '--image', imageId, '--command', JSON.stringify(['python3', '-c', 'print(open("/etc/hostname").read())'])]);
+    const r = await buyer.cove(['compute', asset.assetId, '--yes', '--algorithm', algoDir, '--image', imageId, '--command', JSON.stringify(['python3', '-c', 'print(open("/etc/hostname").read())'])]);
     assert.equal(refused(r), 'ALGORITHM_NOT_ALLOWED');
     assert.equal(await datatokenBalance(asset.datatoken, buyer.address), before);
   });
@@ -178,15 +178,15 @@ describe('an asset that requires gVisor (--require-gvisor)', () => {
   test('cove assets says so; on a gVisor provider the job runs under runsc and the audit says so, elsewhere compute refuses before ordering', async () => {
     const asset = await publish('CLI gVisor only', ['--allow-algorithm', 'algo.spec.json', '--require-gvisor']);
     assert.match(await buyer.coveOk(['assets', asset.assetId]), /^runtime +gVisor \(runsc\) required$/m);
-    await buyer.coveOk(['buy', asset.assetId]);
+    await buyer.coveOk(['buy', asset.assetId, '--yes']);
     const { runtime } = (await (await fetch(`${devnet.provider.url}/v1/info`)).json()) as { runtime: string };
     if (runtime !== 'runsc') {
-      const r = await buyer.cove(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs()]);
+      const r = await buyer.cove(['compute', asset.assetId, '--yes', '--algorithm', algoDir, ...specArgs()]);
       assert.equal(refused(r), 'RUNTIME_UNAVAILABLE');
       assert.equal(await datatokenBalance(asset.datatoken, buyer.address), ORDER_AMOUNT, 'no order spent');
       return;
     }
-    const jobId = (await buyer.coveOk(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
+    const jobId = (await buyer.coveOk(['compute', asset.assetId, '--yes', '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
     const out = await auditor.coveOk(['audit', jobId]);
     assert.match(out, new RegExp(`^job ${jobId}: VERIFIED \\(succeeded, ran under runsc \\(gVisor\\)\\)$`, 'm'));
   });
@@ -196,8 +196,8 @@ describe('an asset that allows any algorithm', () => {
   test('cove assets says ANY algorithm, a job runs, and cove audit says VERIFIED (ANY ALGORITHM', async () => {
     const asset = await publish('CLI any algorithm', ['--allow-any-algorithm', '--allow-image', imageId]);
     assert.match(await buyer.coveOk(['assets', asset.assetId]), new RegExp(`^algorithms +ANY algorithm .*${imageId}`, 'm'));
-    await buyer.coveOk(['buy', asset.assetId]);
-    const jobId = (await buyer.coveOk(['compute', asset.assetId, '--algorithm', algoDir, ...specArgs('--env', 'MODE=unreviewed'), '--get', 'jobId'])).trim();
+    await buyer.coveOk(['buy', asset.assetId, '--yes']);
+    const jobId = (await buyer.coveOk(['compute', asset.assetId, '--yes', '--algorithm', algoDir, ...specArgs('--env', 'MODE=unreviewed'), '--get', 'jobId'])).trim();
     const out = await auditor.coveOk(['audit', jobId]);
     assert.match(out, new RegExp(`^job ${jobId}: VERIFIED \\(ANY ALGORITHM`, 'm'));
   });

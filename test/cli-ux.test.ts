@@ -183,10 +183,10 @@ describe('clear errors', () => {
 
 describe('jobs you can find again', () => {
   test('cove compute prints the job id before waiting; Ctrl-C says how to find it, exits 130 and leaves it running', async () => {
-    await buyer.coveOk(['buy', assetId]);
+    await buyer.coveOk(['buy', assetId, '--yes']);
     const slow = join(dir, 'slow.py');
     await writeFile(slow, ['import os, time', 'time.sleep(20)', 'open(os.path.join(os.environ["COVE_OUTPUTS"], "done.txt"), "w").write("done\\n")', ''].join('\n'));
-    const child = spawn(process.execPath, [COVE_BIN, 'compute', assetId, '--algorithm', slow, '--image', imageId], { cwd: dir, env: { ...process.env, COVE_HOME: buyer.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [COVE_BIN, 'compute', assetId, '--algorithm', slow, '--image', imageId, '--yes'], { cwd: dir, env: { ...process.env, COVE_HOME: buyer.home }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -12,6 +12,8 @@ export type GlobalOptions = OutputMode & {
   network?: string;
   /** Overrides the network file's RPC URL. */
   rpc?: string;
+  /** Amounts accepted and shown as raw integers (wei, base units) instead of token units. */
+  wei: boolean;
 };
 
 export { defaultHome, type NetworkFile } from '../client/home.js';

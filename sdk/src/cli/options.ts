@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseUnits } from 'ethers';
 import { CoveError } from '../errors.js';
 
 /** A usage error: printed as one line, exit code 2. */
@@ -17,17 +16,6 @@ export function parseAssetId(text: string): bigint {
 export function parseJobId(text: string): string {
   if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw usage(`job id must be 0x followed by 64 hex digits, got "${text}"`);
   return text.toLowerCase();
-}
-
-/** An amount in whole units with up to 18 decimals ("0.5"), as base units. */
-export function parseAmount(text: string, name: string, decimals = 18): bigint {
-  try {
-    const v = parseUnits(text, decimals);
-    if (v < 0n) throw new Error('negative');
-    return v;
-  } catch {
-    throw usage(`--${name} must be a non-negative decimal amount, got "${text}"`);
-  }
 }
 
 /** Sizes like 64MiB, 1GiB, 512KiB or plain bytes. */

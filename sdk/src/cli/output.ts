@@ -41,7 +41,7 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
  * One clear line for a failure (`cove: CODE: message`), JSON with `--json`
  * (`{ "error": { code, message, details? }, "result"? }`: `result` when the command had one,
  * as a failed audit's verdict), the stack only with `--debug`. Returns the exit code: 2 for
- * usage errors, 1 otherwise.
+ * usage errors (`USAGE`, `CONFIRMATION_REQUIRED`), 1 otherwise.
  */
 export function printError(mode: OutputMode, err: unknown): number {
   const { code, message } = describeError(err);
@@ -54,8 +54,11 @@ export function printError(mode: OutputMode, err: unknown): number {
     process.stderr.write(`cove: ${code}: ${message}\n`);
   }
   if (mode.debug && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`);
-  return code === 'USAGE' ? 2 : 1;
+  return USAGE_CODES.has(code) ? 2 : 1;
 }
+
+/** Codes that exit 2: the command line must change (a bad option, or --yes missing where nobody can be asked). */
+const USAGE_CODES = new Set(['USAGE', 'CONFIRMATION_REQUIRED']);
 
 type EthersLike = Error & { code: string; shortMessage: string; reason?: unknown; revert?: { name?: string; args?: unknown[] } };
 

@@ -33,6 +33,7 @@ export function createProgram(): Command {
     .option('--home <dir>', 'your keys, IPFS node and network file', defaultHome())
     .option('--network <file>', 'network file (default <home>/network.json)')
     .option('--rpc <url>', 'JSON-RPC URL (overrides the network file)')
+    .option('--wei', 'amounts in raw integers (wei, token base units) instead of token units (0.01)', false)
     .showHelpAfterError()
     .exitOverride()
     .addHelpText('after', '\nExamples:\n  cove assets\n  cove --json audit 0x…\n  cove publish data.csv --name "Sales 2024" --price 0.01 --allow-algorithm train.spec.json\n\nExit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted (a job keeps running).');

@@ -19,6 +19,7 @@ import { createProgress } from '../progress.js';
 import { collect, parseAssetId, parseJobId, requireInput, usage } from '../options.js';
 import type { Run } from '../run.js';
 import { algorithmInput, algorithmSpecOptions, type AlgorithmOptions } from './algorithm.js';
+import { confirmSpend, planLines, planOrder, takeFromDispenser, type OrderPlan } from '../spend.js';
 
 function providerOf(o: { provider?: string }, network: NetworkFile): string {
   const url = o.provider ?? network.providerUrl;
@@ -26,12 +27,12 @@ function providerOf(o: { provider?: string }, network: NetworkFile): string {
   return url;
 }
 
-/** The id of the asset's first service of `type`, from its verified document. */
-async function serviceOf(cove: CoveClient, assetId: bigint, type: 'access' | 'compute'): Promise<number> {
+/** The id of the asset's first service of `type` and the provider its orders name, from its verified document. */
+async function serviceOf(cove: CoveClient, assetId: bigint, type: 'access' | 'compute'): Promise<{ serviceId: number; provider: string }> {
   const { document } = await getAsset(cove, { assetId });
   const service = document.services.find((s) => s.type === type);
   if (service === undefined) throw new CoveError('SERVICE_NOT_OFFERED', `asset ${assetId} offers no ${type} service`);
-  return service.id;
+  return { serviceId: service.id, provider: document.provider.address };
 }
 
 function jobLines(job: JobStatusView): string[] {
@@ -86,9 +87,10 @@ export function registerCompute(program: Command, run: Run): void {
     .option('--order <txHash>', 'order transaction(s) to spend, one per asset in order; repeatable', collect, [])
     .option('--provider <url>', 'provider (default: the network file\'s)')
     .option('--no-wait', 'return once the job is accepted')
-    .addHelpText('after', '\nExample:\n  cove compute 1 --algorithm ./train --image sha256:… --command \'["python3","/data/transformations/algorithm/main.py"]\'')
+    .option('-y, --yes', 'spend the orders without asking (needed where there is no terminal to ask)')
+    .addHelpText('after', '\nExamples:\n  cove compute 1 --algorithm ./train --image sha256:… --command \'["python3","/data/transformations/algorithm/main.py"]\'\n  cove compute 1 --algorithm train.py --image sha256:… --yes\n\nIt shows the datatokens it spends (one per asset; a free asset\'s is taken from its dispenser) and the gas,\nthen asks; without a terminal it needs --yes (else CONFIRMATION_REQUIRED, exit 2, nothing spent).')
     .action(
-      run(async (opts, assetIds: string[], o: AlgorithmOptions & { algorithm: string; order: string[]; provider?: string; wait: boolean }) => {
+      run(async (opts, assetIds: string[], o: AlgorithmOptions & { algorithm: string; order: string[]; provider?: string; wait: boolean; yes?: boolean }) => {
         const ids = assetIds.map(parseAssetId);
         requireInput(o.algorithm, 'the algorithm');
         if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
@@ -100,10 +102,18 @@ export function registerCompute(program: Command, run: Run): void {
           if (checked.anyAlgorithm.length > 0 && !opts.json) {
             process.stderr.write(`cove: note: asset(s) ${checked.anyAlgorithm.join(', ')} allow ANY algorithm: this code runs without its owner's review, and audits will say so\n`);
           }
+          const services = [];
+          for (const assetId of ids) services.push(await serviceOf(cove, assetId, 'compute'));
+          // What the orders spend, before any is placed: shown, then confirmed (--yes, or asked on a terminal).
+          const plans: OrderPlan[] = [];
+          for (const [i, assetId] of ids.entries()) if (o.order[i] === undefined) plans.push(await planOrder(cove, { assetId, ...services[i]! }));
+          if (plans.length > 0) await confirmSpend({ json: opts.json, ...(o.yes === undefined ? {} : { yes: o.yes }) }, planLines(plans, opts.wei));
           const datasets = [];
           const ordered: string[] = [];
           for (const [i, assetId] of ids.entries()) {
-            const serviceId = await serviceOf(cove, assetId, 'compute');
+            const { serviceId } = services[i]!;
+            const plan = plans.find((p) => p.assetId === assetId && o.order[i] === undefined);
+            if (plan !== undefined) await takeFromDispenser(cove, plan);
             const orderTxHash = o.order[i] ?? (await orderAsset(cove, { assetId, serviceId })).txHash;
             if (o.order[i] === undefined) ordered.push(orderTxHash);
             datasets.push({ assetId, orderTxHash, serviceId });
@@ -201,7 +211,7 @@ export function registerCompute(program: Command, run: Run): void {
 
   program
     .command('download <assetId>')
-    .description('download an asset that offers plain access (orders its access service unless --order)')
+    .description("download an asset that offers plain access (orders its access service unless --order; a free asset's datatoken is taken from its dispenser)")
     .requiredOption('--out <file>', 'file to write')
     .option('--order <txHash>', 'order transaction to spend')
     .addHelpText('after', '\nExample:\n  cove download 3 --out data.csv')
@@ -209,7 +219,9 @@ export function registerCompute(program: Command, run: Run): void {
       run(async (opts, assetId: string, o: { out: string; order?: string }) => {
         const id = parseAssetId(assetId);
         await withSession(opts, async ({ cove }) => {
-          const serviceId = await serviceOf(cove, id, 'access');
+          const service = await serviceOf(cove, id, 'access');
+          const { serviceId } = service;
+          if (o.order === undefined) await takeFromDispenser(cove, await planOrder(cove, { assetId: id, ...service }));
           const orderTxHash = o.order ?? (await orderAsset(cove, { assetId: id, serviceId })).txHash;
           const bar = createProgress('download', { enabled: !opts.json });
           const result = await download(cove, { assetId: id, orderTxHash, serviceId, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
