@@ -10,6 +10,7 @@ export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type Creat
 export { parseCid, type CidInput } from './storage/cat.js';
 export type { FetchParameters } from './storage/fetch.js';
 export { assetDocumentSchema, ASSET_DOCUMENT_VERSION, type AssetDocument, type AssetDocumentInput } from './asset/schema.js';
+export { assetDocumentJsonSchema, ASSET_DOCUMENT_SCHEMA_ID } from './asset/json-schema.js';
 export { parseAssetDocument, serializeDocument, hashDocument, storeDocument, loadDocument, MAX_DOCUMENT_BYTES, type StoreDocumentReturnType, type LoadDocumentParameters, type LoadDocumentReturnType } from './asset/document.js';
 export { canonicalJson, sha256Hex } from './asset/canonical.js';
 export { deployCove, connectCove, getDataNft, getDatatoken, getAssetFactory, getFixedRateExchange, getDispenser, getProviderRegistry, getComputeReceipts, getMockErc20, computeOrderId, receiptDomain, signReceipt, hashReceipt, decodeContractError, RECEIPT_EIP712_TYPES, ASSET_KIND, PRICING, JOB_STATUS, JOB_RUNTIME, ORDER_AMOUNT, type CoveAddresses, type CoveContracts, type CoveContractSet, type JobReceipt, type JobStatusName, type JobRuntimeName, type ContractRevertError, type DeployCoveParameters, type DeployProgress } from './contracts/index.js';

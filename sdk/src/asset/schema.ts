@@ -17,7 +17,11 @@ const cid = z.string().refine((s) => {
   } catch {
     return false;
   }
-}, 'expected a CIDv1');
+}, 'expected a CIDv1').meta({
+  // For the JSON Schema (json-schema.ts): the multibase prefixes and alphabets CID.parse accepts (base32, base36, base58btc).
+  pattern: '^(b[a-z2-7]+|k[0-9a-z]+|z[1-9A-HJ-NP-Za-km-z]+)$',
+  description: 'a CIDv1 string',
+});
 const positiveInt = z.int().positive();
 const safeSize = z.int().nonnegative();
 
