@@ -45,7 +45,9 @@ contract AssetFactory is IAssetFactory {
             revert AssetFactoryInvalidTokenName(nameLength, symbolLength);
         }
         uint256 services = params.serviceTimeouts.length;
-        if (services == 0 || services > MAX_SERVICES) revert AssetFactoryInvalidServices(services);
+        if (services == 0 || services > MAX_SERVICES || params.computeServices >> services != 0) {
+            revert AssetFactoryInvalidServices(services);
+        }
         if (params.pricing != Pricing.None && params.initialSupply == 0) revert AssetFactoryNothingToList();
 
         assetId = _dataNFT.nextAssetId();
@@ -57,7 +59,7 @@ contract AssetFactory is IAssetFactory {
                 datatoken: datatoken,
                 cid: params.cid,
                 metadataHash: params.metadataHash,
-                parentJobIds: params.parentJobIds
+                parents: params.parents
             })
         );
 
@@ -146,7 +148,9 @@ contract AssetFactory is IAssetFactory {
         unchecked {
             for (uint256 i; i < n; ++i) {
                 uint32 timeout = timeouts[i];
-                if (timeout == 0) revert AssetFactoryInvalidServices(n);
+                // The top bit of each packed service carries its compute flag (see {Datatoken}).
+                if (timeout == 0 || timeout >> 31 != 0) revert AssetFactoryInvalidServices(n);
+                if ((params.computeServices >> i) & 1 == 1) timeout |= uint32(1 << 31);
                 bytes4 word = bytes4(timeout);
                 packed[4 * i] = word[0];
                 packed[4 * i + 1] = word[1];

@@ -3,18 +3,25 @@ pragma solidity 0.8.30;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IComputeReceipts} from "./interfaces/IComputeReceipts.sol";
 import {IDataNFT} from "./interfaces/IDataNFT.sol";
 import {IDatatoken} from "./interfaces/IDatatoken.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 
 /// @title ComputeReceipts
-/// @notice Stores provider-signed job receipts, at most one per order. See {IComputeReceipts}.
-/// @dev Replay protection: the EIP-712 domain binds chain and contract, the struct binds every order id, and each
-/// order id can be spent by one receipt only; a receipt therefore cannot be moved to another order or chain.
+/// @notice Records provider-signed batches of job receipts, at most one receipt per order. See {IComputeReceipts}.
+/// @dev Storage: one slot per batch. Everything else an auditor needs is emitted and sits in calldata; orders are
+/// marked spent in their own slot on the datatoken. Replay protection: the EIP-712 domain binds chain and contract,
+/// every receipt binds its order ids, and each order can be spent once, so a receipt cannot move to another order
+/// or chain, and no batch can be recorded twice.
 contract ComputeReceipts is IComputeReceipts, EIP712 {
     /// @inheritdoc IComputeReceipts
     uint256 public constant MAX_DATASETS = 8;
+
+    /// @inheritdoc IComputeReceipts
+    uint256 public constant MAX_BATCH = 256;
 
     /// @inheritdoc IComputeReceipts
     uint256 public constant RECORD_WINDOW = 7 days;
@@ -24,148 +31,63 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
 
     /// @inheritdoc IComputeReceipts
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
-        "Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
+        "Receipt(bytes32 jobId,address consumer,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,"
         "bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,"
         "string resultCid,uint8 status,uint8 runtime,uint64 startedAt,uint64 finishedAt)"
     );
 
-    /// @dev The stored form: the signer, status, runtime and start time share one slot.
-    struct StoredReceipt {
-        address provider;
-        uint8 status;
-        uint8 runtime;
-        uint64 startedAt;
-        uint64 finishedAt;
-        bytes32 algorithmImageDigest;
-        bytes32 algorithmCodeHash;
-        bytes32 algorithmHash;
-        bytes32 outputsHash;
-        string resultCid;
-        bytes32[] orderIds;
-        uint256[] assetIds;
-        bytes32[] datasetContentHashes;
-    }
+    /// @inheritdoc IComputeReceipts
+    bytes32 public constant BATCH_TYPEHASH = keccak256("ReceiptBatch(bytes32 root,uint256 count)");
+
+    /// @inheritdoc IComputeReceipts
+    uint256 public immutable deploymentBlock;
 
     IProviderRegistry private immutable _registry;
     IDataNFT private immutable _dataNFT;
 
-    mapping(bytes32 jobId => StoredReceipt) private _receipts;
-    mapping(bytes32 orderId => bytes32 jobId) private _jobOfOrder;
+    mapping(bytes32 root => Batch) private _batches;
 
     /// @param registry_ The ProviderRegistry signers must be registered in.
     /// @param dataNFT_ The DataNFT collection that maps assets to datatokens.
-    constructor(address registry_, address dataNFT_) EIP712("Cove ComputeReceipts", "1") {
+    constructor(address registry_, address dataNFT_) EIP712("Cove ComputeReceipts", "2") {
         _registry = IProviderRegistry(registry_);
         _dataNFT = IDataNFT(dataNFT_);
+        deploymentBlock = block.number;
     }
 
     /// @inheritdoc IComputeReceipts
     function recordJob(Receipt calldata receipt, bytes calldata signature) external {
-        bytes32 jobId = receipt.jobId;
-        if (jobId == bytes32(0)) revert ComputeReceiptsInvalidJobId();
-        if (_receipts[jobId].provider != address(0)) revert ComputeReceiptsJobExists(jobId);
-        uint256 n = receipt.orderIds.length;
-        if (n == 0 || n > MAX_DATASETS || receipt.assetIds.length != n || receipt.datasetContentHashes.length != n) {
-            revert ComputeReceiptsInvalidDatasets(n, receipt.assetIds.length, receipt.datasetContentHashes.length);
-        }
-        if (receipt.status > uint8(type(JobStatus).max)) revert ComputeReceiptsInvalidStatus(receipt.status);
-        if (receipt.runtime > uint8(type(JobRuntime).max)) revert ComputeReceiptsInvalidRuntime(receipt.runtime);
-        if (receipt.finishedAt < receipt.startedAt) {
-            revert ComputeReceiptsInvalidTimes(receipt.startedAt, receipt.finishedAt);
-        }
-        if (receipt.algorithmHash == bytes32(0)) revert ComputeReceiptsInvalidAlgorithmHash();
-        // The chain's own clock: no receipt of a job that has not finished yet.
-        if (receipt.finishedAt > block.timestamp + CLOCK_TOLERANCE) {
-            revert ComputeReceiptsFinishedInFuture(receipt.finishedAt, block.timestamp);
-        }
+        bytes32 root = leafOf(receipt);
+        address provider = _storeBatch(root, 1, signature);
+        _record(receipt, root, provider);
+    }
 
-        address signer;
-        // Scoped, like `stored` below, to keep the stack shallow enough for the event.
-        {
-            ECDSA.RecoverError err;
-            (signer, err,) = ECDSA.tryRecover(hashReceipt(receipt), signature);
-            if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
-        }
-        if (!_registry.isRegistered(signer)) revert ComputeReceiptsUnregisteredProvider(signer);
-        // The id commits to its provider, so only the signer can use it: no one can squat another provider's ids.
-        if (address(bytes20(jobId)) != signer) revert ComputeReceiptsJobIdNotSigners(jobId, signer);
-
-        // Bounded by MAX_DATASETS.
+    /// @inheritdoc IComputeReceipts
+    function recordBatch(Receipt[] calldata receipts, bytes calldata signature) external {
+        uint256 n = receipts.length;
+        if (n == 0 || n > MAX_BATCH) revert ComputeReceiptsInvalidBatchSize(n);
+        bytes32[] memory level = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
-            _consumeOrder(receipt.orderIds[i], receipt.assetIds[i], signer, receipt.startedAt, jobId);
+            level[i] = leafOf(receipts[i]);
         }
-
-        {
-            StoredReceipt storage stored = _receipts[jobId];
-            stored.provider = signer;
-            stored.status = receipt.status;
-            stored.runtime = receipt.runtime;
-            stored.startedAt = receipt.startedAt;
-            stored.finishedAt = receipt.finishedAt;
-            stored.algorithmImageDigest = receipt.algorithmImageDigest;
-            stored.algorithmCodeHash = receipt.algorithmCodeHash;
-            stored.algorithmHash = receipt.algorithmHash;
-            stored.outputsHash = receipt.outputsHash;
-            stored.resultCid = receipt.resultCid;
-            stored.orderIds = receipt.orderIds;
-            stored.assetIds = receipt.assetIds;
-            stored.datasetContentHashes = receipt.datasetContentHashes;
-        }
-
-        emit JobRecorded(
-            jobId,
-            signer,
-            receipt.outputsHash,
-            receipt.resultCid,
-            receipt.status,
-            receipt.runtime,
-            receipt.algorithmImageDigest,
-            receipt.algorithmCodeHash,
-            receipt.algorithmHash
-        );
+        bytes32 root = _merkleRoot(level);
+        address provider = _storeBatch(root, n, signature);
+        // Bounded by MAX_BATCH.
         for (uint256 i; i < n; ++i) {
-            emit OrderConsumed(receipt.orderIds[i], jobId, receipt.assetIds[i], receipt.datasetContentHashes[i]);
+            _record(receipts[i], root, provider);
         }
     }
 
     /// @inheritdoc IComputeReceipts
-    function getReceipt(bytes32 jobId) external view returns (Receipt memory receipt) {
-        StoredReceipt storage stored = _receipts[jobId];
-        if (stored.provider == address(0)) return receipt;
-        receipt.jobId = jobId;
-        receipt.orderIds = stored.orderIds;
-        receipt.assetIds = stored.assetIds;
-        receipt.datasetContentHashes = stored.datasetContentHashes;
-        receipt.algorithmImageDigest = stored.algorithmImageDigest;
-        receipt.algorithmCodeHash = stored.algorithmCodeHash;
-        receipt.algorithmHash = stored.algorithmHash;
-        receipt.outputsHash = stored.outputsHash;
-        receipt.resultCid = stored.resultCid;
-        receipt.status = stored.status;
-        receipt.runtime = stored.runtime;
-        receipt.startedAt = stored.startedAt;
-        receipt.finishedAt = stored.finishedAt;
+    function batchOf(bytes32 root) external view returns (Batch memory) {
+        return _batches[root];
     }
 
     /// @inheritdoc IComputeReceipts
-    function jobIdOf(bytes32 orderId) external view returns (bytes32) {
-        return _jobOfOrder[orderId];
-    }
-
-    /// @inheritdoc IComputeReceipts
-    function providerOf(bytes32 jobId) external view returns (address) {
-        return _receipts[jobId].provider;
-    }
-
-    /// @inheritdoc IComputeReceipts
-    function outcomeOf(bytes32 jobId) external view returns (address provider, uint8 status) {
-        StoredReceipt storage stored = _receipts[jobId];
-        return (stored.provider, stored.status);
-    }
-
-    /// @inheritdoc IComputeReceipts
-    function exists(bytes32 jobId) external view returns (bool) {
-        return _receipts[jobId].provider != address(0);
+    function isRecorded(JobProof calldata p) external view returns (bool) {
+        if (_batches[p.root].provider == address(0)) return false;
+        bytes32 leaf = leafHash(p.receiptHash, p.jobId, p.consumer, p.status);
+        return MerkleProof.verifyCalldata(p.proof, p.root, leaf);
     }
 
     /// @inheritdoc IComputeReceipts
@@ -179,53 +101,146 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     }
 
     /// @inheritdoc IComputeReceipts
-    function hashReceipt(Receipt calldata receipt) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    RECEIPT_TYPEHASH,
-                    receipt.jobId,
-                    keccak256(abi.encodePacked(receipt.orderIds)),
-                    keccak256(abi.encodePacked(receipt.assetIds)),
-                    keccak256(abi.encodePacked(receipt.datasetContentHashes)),
-                    receipt.algorithmImageDigest,
-                    receipt.algorithmCodeHash,
-                    receipt.algorithmHash,
-                    receipt.outputsHash,
-                    keccak256(bytes(receipt.resultCid)),
-                    receipt.status,
-                    receipt.runtime,
-                    receipt.startedAt,
-                    receipt.finishedAt
-                )
-            )
+    function hashBatch(bytes32 root, uint256 count) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(BATCH_TYPEHASH, root, count)));
+    }
+
+    /// @inheritdoc IComputeReceipts
+    function leafOf(Receipt calldata receipt) public pure returns (bytes32) {
+        return leafHash(hashReceipt(receipt), receipt.jobId, receipt.consumer, receipt.status);
+    }
+
+    /// @inheritdoc IComputeReceipts
+    function leafHash(bytes32 receiptHash, bytes32 jobId, address consumer, uint8 status)
+        public
+        pure
+        returns (bytes32)
+    {
+        // 128 bytes of preimage: a leaf can never be mistaken for an inner node (64 bytes).
+        return keccak256(abi.encode(receiptHash, jobId, consumer, status));
+    }
+
+    /// @inheritdoc IComputeReceipts
+    function hashReceipt(Receipt calldata receipt) public pure returns (bytes32) {
+        // Two encodings, to keep the stack shallow; their concatenation is the EIP-712 struct encoding.
+        bytes memory head = abi.encode(
+            RECEIPT_TYPEHASH,
+            receipt.jobId,
+            receipt.consumer,
+            keccak256(abi.encodePacked(receipt.orderIds)),
+            keccak256(abi.encodePacked(receipt.assetIds)),
+            keccak256(abi.encodePacked(receipt.datasetContentHashes)),
+            receipt.algorithmImageDigest,
+            receipt.algorithmCodeHash
+        );
+        bytes memory tail = abi.encode(
+            receipt.algorithmHash,
+            receipt.outputsHash,
+            keccak256(bytes(receipt.resultCid)),
+            receipt.status,
+            receipt.runtime,
+            receipt.startedAt,
+            receipt.finishedAt
+        );
+        return keccak256(bytes.concat(head, tail));
+    }
+
+    /// @dev Checks the batch signature and signer, then stores the batch; returns the signer.
+    function _storeBatch(bytes32 root, uint256 count, bytes calldata signature) private returns (address signer) {
+        ECDSA.RecoverError err;
+        (signer, err,) = ECDSA.tryRecover(hashBatch(root, count), signature);
+        if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
+        if (!_registry.isRegistered(signer)) revert ComputeReceiptsUnregisteredProvider(signer);
+        Batch storage batch = _batches[root];
+        // Unreachable for an honest root (its orders are spent), kept as a guard: a batch is never overwritten.
+        if (batch.provider != address(0)) revert ComputeReceiptsBatchExists(root);
+        // count <= MAX_BATCH and block numbers stay far below 2**64.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _batches[root] = Batch({provider: signer, blockNumber: uint64(block.number), count: uint32(count)});
+        emit BatchRecorded(root, signer, count);
+    }
+
+    /// @dev Checks one receipt against the chain, spends its orders and emits it.
+    function _record(Receipt calldata r, bytes32 root, address signer) private {
+        bytes32 jobId = r.jobId;
+        if (jobId == bytes32(0)) revert ComputeReceiptsInvalidJobId();
+        // The id commits to its provider, so only the signer can use it: no one can squat another provider's ids.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (address(bytes20(jobId)) != signer) revert ComputeReceiptsJobIdNotSigners(jobId, signer);
+        if (r.consumer == address(0)) revert ComputeReceiptsInvalidConsumer();
+        uint256 n = r.orderIds.length;
+        if (n == 0 || n > MAX_DATASETS || r.assetIds.length != n || r.datasetContentHashes.length != n) {
+            revert ComputeReceiptsInvalidDatasets(n, r.assetIds.length, r.datasetContentHashes.length);
+        }
+        if (r.status > uint8(type(JobStatus).max)) revert ComputeReceiptsInvalidStatus(r.status);
+        if (r.runtime > uint8(type(JobRuntime).max)) revert ComputeReceiptsInvalidRuntime(r.runtime);
+        if (r.finishedAt < r.startedAt) revert ComputeReceiptsInvalidTimes(r.startedAt, r.finishedAt);
+        if (r.algorithmHash == bytes32(0)) revert ComputeReceiptsInvalidAlgorithmHash();
+        // The chain's own clock: no receipt of a job that has not finished yet.
+        if (r.finishedAt > block.timestamp + CLOCK_TOLERANCE) {
+            revert ComputeReceiptsFinishedInFuture(r.finishedAt, block.timestamp);
+        }
+        // Bounded by MAX_DATASETS.
+        for (uint256 i; i < n; ++i) {
+            _spendOrder(r.orderIds[i], r.assetIds[i], signer, r.startedAt);
+            emit OrderConsumed(r.orderIds[i], jobId, r.assetIds[i], r.datasetContentHashes[i]);
+        }
+        _emitJob(r, root);
+    }
+
+    /// @dev Emits a receipt's fields (its own frame keeps `_record`'s stack shallow).
+    function _emitJob(Receipt calldata r, bytes32 root) private {
+        emit JobRecorded(
+            r.jobId,
+            root,
+            r.consumer,
+            r.outputsHash,
+            r.resultCid,
+            r.status,
+            r.runtime,
+            r.algorithmImageDigest,
+            r.algorithmCodeHash,
+            r.algorithmHash,
+            r.startedAt,
+            r.finishedAt
         );
     }
 
-    /// @dev Checks that the asset is a dataset and `orderId` exists on its datatoken, names `signer`, is unspent, and
-    /// that the job started within the order's life (not before its block time, not after its expiry; both within
-    /// CLOCK_TOLERANCE for the start) and is recorded within RECORD_WINDOW of the expiry by block time; then marks
-    /// the order spent by `jobId`.
-    function _consumeOrder(bytes32 orderId, uint256 assetId, address signer, uint64 startedAt, bytes32 jobId) private {
-        bytes32 usedBy = _jobOfOrder[orderId];
-        if (usedBy != bytes32(0)) revert ComputeReceiptsOrderAlreadyUsed(orderId, usedBy);
-        IDatatoken datatoken = IDatatoken(_dataNFT.datatokenOf(assetId));
-        IDataNFT.AssetKind kind = _dataNFT.kindOf(assetId);
+    /// @dev Spends `orderId` on the asset's datatoken and checks it: the asset is a dataset, the order exists, was
+    /// unspent, is for a compute service, names `signer`, and the job started within the order's life (not before
+    /// its block time, not after its expiry; the start within CLOCK_TOLERANCE) and is recorded within RECORD_WINDOW of
+    /// the expiry by block time. Any failure reverts the spend with the rest of the transaction.
+    function _spendOrder(bytes32 orderId, uint256 assetId, address signer, uint64 startedAt) private {
+        (address datatoken, IDataNFT.AssetKind kind) = _dataNFT.datatokenAndKindOf(assetId);
         if (kind != IDataNFT.AssetKind.Dataset) revert ComputeReceiptsNotADataset(assetId, uint8(kind));
-        IDatatoken.OrderInfo memory order = datatoken.orderInfo(orderId);
+        (IDatatoken.OrderInfo memory order, uint256 timeout, bool compute) = IDatatoken(datatoken).spendOrder(orderId);
         uint64 validUntil = order.validUntil;
         if (validUntil == 0) revert ComputeReceiptsUnknownOrder(orderId, assetId);
+        if (order.spent) revert ComputeReceiptsOrderAlreadyUsed(orderId);
+        if (!compute) revert ComputeReceiptsNotAComputeOrder(orderId, order.serviceId);
         if (order.provider != signer) revert ComputeReceiptsProviderMismatch(orderId, order.provider, signer);
         if (startedAt > validUntil) revert ComputeReceiptsOrderExpired(orderId, validUntil, startedAt);
         // The order's block time: validUntil is that time plus the service's timeout, immutable in the clone.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 orderStart = validUntil - uint64(datatoken.serviceTimeout(order.serviceId));
-        if (uint256(startedAt) + CLOCK_TOLERANCE < orderStart) {
-            revert ComputeReceiptsJobBeforeOrder(orderId, orderStart, startedAt);
+        if (uint256(startedAt) + CLOCK_TOLERANCE < uint256(validUntil) - timeout) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            revert ComputeReceiptsJobBeforeOrder(orderId, validUntil - uint64(timeout), startedAt);
         }
         if (block.timestamp > uint256(validUntil) + RECORD_WINDOW) {
             revert ComputeReceiptsRecordedTooLate(orderId, validUntil, block.timestamp);
         }
-        _jobOfOrder[orderId] = jobId;
+    }
+
+    /// @dev The Merkle root of `level` (see {IComputeReceipts}): sorted-pair keccak, an odd last node moves up.
+    /// Overwrites `level` in place.
+    function _merkleRoot(bytes32[] memory level) private pure returns (bytes32) {
+        uint256 n = level.length;
+        while (n > 1) {
+            uint256 half;
+            for (uint256 i; i < n; i += 2) {
+                level[half++] = i + 1 < n ? Hashes.commutativeKeccak256(level[i], level[i + 1]) : level[i];
+            }
+            n = half;
+        }
+        return level[0];
     }
 }

@@ -18,14 +18,16 @@ contract DataNFT is ERC721, IDataNFT {
     /// @notice The most parents a model can name.
     uint256 public constant MAX_PARENTS = 16;
 
-    /// @dev Packed into one slot: 160 + 8 + 8 + 64 + 8 bits. `hashIsCidDigest` marks documents whose sha256 is the
-    /// CID's own digest (raw or JSON codec blocks): the hash is then not stored a second time.
+    /// @dev Packed into one slot: 160 + 8 + 8 + 64 + 8 + 8 bits. `hashIsCidDigest` marks documents whose sha256 is
+    /// the CID's own digest (raw or JSON codec blocks): the hash is then not stored a second time. `lineage` marks a
+    /// model minted with parents, whose document is frozen.
     struct AssetRecord {
         address datatoken;
         AssetKind kind;
         uint8 cidPrefixLength;
         bytes8 cidPrefix;
         bool hashIsCidDigest;
+        bool lineage;
     }
 
     address private immutable _factory;
@@ -40,7 +42,6 @@ contract DataNFT is ERC721, IDataNFT {
     /// packed record has 8 bits left, too few for an address, and a slot written at mint would cost every publish
     /// 22,100 gas (pushing it over its target); most assets never change hands, and those that do pay it once.
     mapping(uint256 assetId => address) private _creators;
-    mapping(uint256 assetId => bytes32[]) private _parents;
 
     /// @param factory_ The AssetFactory (the only minter).
     /// @param computeReceipts_ The ComputeReceipts contract lineage is checked against.
@@ -59,25 +60,15 @@ contract DataNFT is ERC721, IDataNFT {
             _nextAssetId = assetId + 1;
         }
         _storeDocument(assetId, params.cid, params.metadataHash, params.kind, params.datatoken);
-        uint256 parents = params.parentJobIds.length;
+        uint256 parents = params.parents.length;
         if (parents > 0) {
             if (params.kind != AssetKind.Model) revert DataNFTLineageOnlyForModels(params.kind);
             if (parents > MAX_PARENTS) revert DataNFTTooManyParents(parents, MAX_PARENTS);
-            IComputeReceipts receipts = IComputeReceipts(_computeReceipts);
-            // Bounded by MAX_PARENTS: at most 120 comparisons for the duplicate check.
+            _checkParents(params.parents, params.to);
+            _assets[assetId].lineage = true;
             for (uint256 i; i < parents; ++i) {
-                bytes32 jobId = params.parentJobIds[i];
-                for (uint256 j; j < i; ++j) {
-                    if (params.parentJobIds[j] == jobId) revert DataNFTDuplicateParentJob(jobId);
-                }
-                (address signer, uint8 status) = receipts.outcomeOf(jobId);
-                if (signer == address(0)) revert DataNFTUnknownParentJob(jobId);
-                if (status != uint8(IComputeReceipts.JobStatus.Succeeded)) {
-                    revert DataNFTParentJobNotSucceeded(jobId, status);
-                }
-                emit LineageRecorded(assetId, jobId);
+                emit LineageRecorded(assetId, params.parents[i].jobId, params.parents[i].root);
             }
-            _parents[assetId] = params.parentJobIds;
         }
         _mint(params.to, assetId);
     }
@@ -87,6 +78,7 @@ contract DataNFT is ERC721, IDataNFT {
         address owner = _requireOwned(assetId);
         if (msg.sender != owner && msg.sender != _managers[assetId]) revert DataNFTUnauthorized(assetId, msg.sender);
         AssetRecord storage record = _assets[assetId];
+        if (record.lineage) revert DataNFTLineageFrozen(assetId);
         _storeDocument(assetId, cid, metadataHash_, record.kind, record.datatoken);
         emit MetadataUpdate(assetId);
         emit MetadataDocumentUpdated(assetId, metadataHash_, cid, msg.sender);
@@ -159,9 +151,17 @@ contract DataNFT is ERC721, IDataNFT {
     }
 
     /// @inheritdoc IDataNFT
-    function parentJobsOf(uint256 assetId) external view returns (bytes32[] memory) {
+    function hasLineage(uint256 assetId) external view returns (bool) {
         _requireAsset(assetId);
-        return _parents[assetId];
+        return _assets[assetId].lineage;
+    }
+
+    /// @inheritdoc IDataNFT
+    function datatokenAndKindOf(uint256 assetId) external view returns (address datatoken, AssetKind kind) {
+        AssetRecord storage record = _assets[assetId];
+        datatoken = record.datatoken;
+        if (datatoken == address(0)) revert DataNFTUnknownAsset(assetId);
+        kind = record.kind;
     }
 
     /// @notice ERC-165: ERC-721, its metadata extension and ERC-4906.
@@ -185,6 +185,24 @@ contract DataNFT is ERC721, IDataNFT {
         }
     }
 
+    /// @dev Each parent once, proven in a recorded batch, succeeded, and bought by `publisher`. Bounded by
+    /// MAX_PARENTS: at most 120 comparisons for the duplicate check.
+    function _checkParents(IComputeReceipts.JobProof[] calldata parents, address publisher) private view {
+        IComputeReceipts receipts = IComputeReceipts(_computeReceipts);
+        for (uint256 i; i < parents.length; ++i) {
+            IComputeReceipts.JobProof calldata parent = parents[i];
+            bytes32 jobId = parent.jobId;
+            for (uint256 j; j < i; ++j) {
+                if (parents[j].jobId == jobId) revert DataNFTDuplicateParentJob(jobId);
+            }
+            if (!receipts.isRecorded(parent)) revert DataNFTUnknownParentJob(jobId);
+            if (parent.status != uint8(IComputeReceipts.JobStatus.Succeeded)) {
+                revert DataNFTParentJobNotSucceeded(jobId, parent.status);
+            }
+            if (parent.consumer != publisher) revert DataNFTNotParentJobConsumer(jobId, parent.consumer, publisher);
+        }
+    }
+
     function _storeDocument(uint256 assetId, string calldata cid, bytes32 hash, AssetKind kind, address datatoken)
         private
     {
@@ -197,7 +215,8 @@ contract DataNFT is ERC721, IDataNFT {
             kind: kind,
             cidPrefixLength: prefixLength,
             cidPrefix: prefix,
-            hashIsCidDigest: sameHash
+            hashIsCidDigest: sameHash,
+            lineage: false
         });
         _cidDigests[assetId] = digest;
         if (!sameHash) _metadataHashes[assetId] = hash;

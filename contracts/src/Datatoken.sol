@@ -9,6 +9,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IDatatoken} from "./interfaces/IDatatoken.sol";
+import {IDataNFT} from "./interfaces/IDataNFT.sol";
 
 /// @title Datatoken
 /// @notice One asset's ERC-20 + ERC-2612 token. See {IDatatoken}.
@@ -29,6 +30,9 @@ contract Datatoken is IDatatoken, IERC20Errors {
     uint256 private constant _ARGS_OFFSET = 0x2d;
     /// @dev Offset of the first service timeout inside the arguments.
     uint256 private constant _TIMEOUTS_OFFSET = 11;
+    /// @dev Each service's 4 packed bytes: bit 31 marks a compute service, bits 0..30 hold the timeout.
+    uint256 private constant _COMPUTE_FLAG = 1 << 31;
+    uint256 private constant _TIMEOUT_MASK = _COMPUTE_FLAG - 1;
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _VERSION_HASH = keccak256("1");
@@ -135,10 +139,22 @@ contract Datatoken is IDatatoken, IERC20Errors {
         // timeout < 2**32 and block.timestamp < 2**40 for millennia: the sum fits in uint64.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 validUntil = uint64(block.timestamp + timeout);
-        // serviceId < serviceCount <= 255, so the cast is exact.
+        // serviceId < serviceCount <= MAX_SERVICES, so the cast is exact.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _orders[orderId] = OrderInfo({provider: provider, validUntil: validUntil, serviceId: uint32(serviceId)});
+        uint16 service = uint16(serviceId);
+        _orders[orderId] = OrderInfo({provider: provider, validUntil: validUntil, serviceId: service, spent: false});
         emit OrderStarted(orderId, _assetId(), consumer, msg.sender, serviceId, provider, validUntil);
+    }
+
+    /// @inheritdoc IDatatoken
+    function spendOrder(bytes32 orderId) external returns (OrderInfo memory order, uint256 timeout, bool compute) {
+        if (msg.sender != IDataNFT(_dataNFT).computeReceipts()) revert DatatokenOnlyComputeReceipts(msg.sender);
+        OrderInfo storage stored = _orders[orderId];
+        order = stored;
+        if (order.validUntil == 0) return (order, 0, false);
+        stored.spent = true;
+        uint256 word = _serviceWord(order.serviceId);
+        return (order, word & _TIMEOUT_MASK, word & _COMPUTE_FLAG != 0);
     }
 
     /// @inheritdoc IDatatoken
@@ -289,9 +305,12 @@ contract Datatoken is IDatatoken, IERC20Errors {
 
     /// @inheritdoc IDatatoken
     function serviceTimeout(uint256 serviceId) public view returns (uint256) {
-        uint256 count = serviceCount();
-        if (serviceId >= count) revert DatatokenUnknownService(serviceId, count);
-        return uint256(_readWord(_TIMEOUTS_OFFSET + 4 * serviceId) >> 224);
+        return _serviceWord(serviceId) & _TIMEOUT_MASK;
+    }
+
+    /// @inheritdoc IDatatoken
+    function isComputeService(uint256 serviceId) external view returns (bool) {
+        return _serviceWord(serviceId) & _COMPUTE_FLAG != 0;
     }
 
     // ---------------------------------------------------------------- internal
@@ -370,6 +389,13 @@ contract Datatoken is IDatatoken, IERC20Errors {
 
     function _assetId() private view returns (uint256) {
         return uint256(_readWord(0) >> 192);
+    }
+
+    /// @dev A service's packed 4 bytes: its timeout in the low 31 bits, the compute flag in the top bit.
+    function _serviceWord(uint256 serviceId) private view returns (uint256) {
+        uint256 count = serviceCount();
+        if (serviceId >= count) revert DatatokenUnknownService(serviceId, count);
+        return uint256(_readWord(_TIMEOUTS_OFFSET + 4 * serviceId) >> 224);
     }
 
     /// @dev (name length, symbol length, service count) from the arguments header.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {IComputeReceipts} from "./IComputeReceipts.sol";
 import {IDataNFT} from "./IDataNFT.sol";
 
 /// @title Asset factory
@@ -35,10 +36,12 @@ interface IAssetFactory {
     /// @param metadataHash The sha256 of the asset document.
     /// @param name Datatoken name (1..64 bytes).
     /// @param symbol Datatoken symbol (1..32 bytes).
-    /// @param serviceTimeouts Order timeout in seconds per service; service id = index (1..MAX_SERVICES entries, each > 0).
+    /// @param serviceTimeouts Order timeout in seconds per service; service id = index (1..MAX_SERVICES entries, each
+    /// in 1..2**31-1).
+    /// @param computeServices Bit i set: service i is a compute service (its orders can be spent by job receipts).
     /// @param initialSupply Datatoken units minted now (to the publisher, or to the pricing contract as its deposit).
     /// @param paymentCollector Receives order payments (zero = the publisher).
-    /// @param parentJobIds Lineage of a model: the job receipts it was trained from.
+    /// @param parents Lineage of a model: proofs of the succeeded jobs it was trained from (see `IDataNFT.MintParams`).
     /// @param pricing None, FixedRate or Dispenser.
     struct PublishParams {
         IDataNFT.AssetKind kind;
@@ -47,9 +50,10 @@ interface IAssetFactory {
         string name;
         string symbol;
         uint32[] serviceTimeouts;
+        uint16 computeServices;
         uint256 initialSupply;
         address paymentCollector;
-        bytes32[] parentJobIds;
+        IComputeReceipts.JobProof[] parents;
         Pricing pricing;
         FixedRateParams fixedRate;
         DispenserParams dispenser;
@@ -57,7 +61,7 @@ interface IAssetFactory {
 
     /// @notice Name or symbol empty or too long.
     error AssetFactoryInvalidTokenName(uint256 nameLength, uint256 symbolLength);
-    /// @notice No services, too many, or a zero timeout.
+    /// @notice No services, too many, a zero or too long timeout, or a compute bit past the last service.
     error AssetFactoryInvalidServices(uint256 count);
     /// @notice A priced publish needs a non-zero initial supply to deposit.
     error AssetFactoryNothingToList();

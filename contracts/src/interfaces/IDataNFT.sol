@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
+import {IComputeReceipts} from "./IComputeReceipts.sol";
 
 /// @title Cove data NFT collection
 /// @notice One ERC-721 collection for every Cove asset (dataset, algorithm or derived model): one token per asset.
@@ -22,15 +23,16 @@ interface IDataNFT is IERC721, IERC4906 {
     /// @param datatoken The asset's datatoken.
     /// @param cid The asset document's CID: CIDv1, base32 lower case (`b…`), ending in a 32-byte digest.
     /// @param metadataHash The sha256 of the asset document's bytes.
-    /// @param parentJobIds For a model: the job receipts it was trained from, each listed once, each a job that
-    /// succeeded (status 0) in ComputeReceipts.
+    /// @param parents For a model: proofs of the jobs it was trained from, each job listed once, each recorded in
+    /// ComputeReceipts, succeeded (status 0), and ordered by `to` (the job's consumer). A model with parents keeps
+    /// its document for good: the lineage vouches for those bytes.
     struct MintParams {
         address to;
         AssetKind kind;
         address datatoken;
         string cid;
         bytes32 metadataHash;
-        bytes32[] parentJobIds;
+        IComputeReceipts.JobProof[] parents;
     }
 
     /// @notice Only the factory mints.
@@ -49,8 +51,12 @@ interface IDataNFT is IERC721, IERC4906 {
     error DataNFTLineageOnlyForModels(AssetKind kind);
     /// @notice More parents than `MAX_PARENTS`.
     error DataNFTTooManyParents(uint256 count, uint256 max);
-    /// @notice A parent job id has no receipt in ComputeReceipts.
+    /// @notice A parent's proof does not lead to a recorded receipt batch in ComputeReceipts.
     error DataNFTUnknownParentJob(bytes32 jobId);
+    /// @notice A parent job's consumer is not the model's publisher: only the buyer of a job may cite it.
+    error DataNFTNotParentJobConsumer(bytes32 jobId, address consumer, address publisher);
+    /// @notice The document of a model with lineage cannot change.
+    error DataNFTLineageFrozen(uint256 assetId);
     /// @notice A parent job did not succeed (`status` is its receipt's status code): a model derives from results.
     error DataNFTParentJobNotSucceeded(bytes32 jobId, uint8 status);
     /// @notice A parent job is listed more than once.
@@ -62,7 +68,8 @@ interface IDataNFT is IERC721, IERC4906 {
     event MetadataManagerSet(uint256 indexed assetId, address indexed manager);
     /// @notice One of a model's parents (a job receipt id) was recorded at publish: one event per parent, in order,
     /// so "which models came from this job" is one log query on the `jobId` topic.
-    event LineageRecorded(uint256 indexed assetId, bytes32 indexed jobId);
+    /// `root` is the receipt batch that proves the job.
+    event LineageRecorded(uint256 indexed assetId, bytes32 indexed jobId, bytes32 root);
 
     /// @notice Mints asset `assetId` (sequential, from 1) with its document and datatoken. Factory only.
     /// @return assetId The new token id.
@@ -94,6 +101,8 @@ interface IDataNFT is IERC721, IERC4906 {
     function creatorOf(uint256 assetId) external view returns (address);
     /// @notice The metadata manager (zero when none).
     function metadataManager(uint256 assetId) external view returns (address);
-    /// @notice The job receipts a model was trained from (empty for other kinds).
-    function parentJobsOf(uint256 assetId) external view returns (bytes32[] memory);
+    /// @notice Whether the asset is a model with recorded lineage (its document is then frozen).
+    function hasLineage(uint256 assetId) external view returns (bool);
+    /// @notice The asset's datatoken and kind in one call (reverts `DataNFTUnknownAsset` for an unknown asset).
+    function datatokenAndKindOf(uint256 assetId) external view returns (address datatoken, AssetKind kind);
 }

@@ -16,10 +16,12 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
     /// @param provider The provider named by the payer.
     /// @param validUntil Unix time after which the order is expired; 0 means the order does not exist.
     /// @param serviceId The service ordered (index into the asset's services).
+    /// @param spent Whether a job receipt has spent the order (set once, by ComputeReceipts only).
     struct OrderInfo {
         address provider;
         uint64 validUntil;
-        uint32 serviceId;
+        uint16 serviceId;
+        bool spent;
     }
 
     /// @notice What the factory passes to `initialize`.
@@ -56,6 +58,8 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
     error DatatokenPermitExpired(uint256 deadline);
     /// @notice The permit was not signed by `owner`.
     error DatatokenInvalidPermitSigner(address signer, address owner);
+    /// @notice Only the DataNFT's ComputeReceipts contract spends orders.
+    error DatatokenOnlyComputeReceipts(address caller);
 
     /// @notice One order was paid: exactly one token moved from `payer` to the payment collector.
     /// @param orderId `keccak256(abi.encode(chainid, datatoken, payer, nonce))`.
@@ -101,6 +105,11 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
     /// @return orderId The new order's id (also derivable beforehand through `nextOrderId`).
     function startOrder(address consumer, uint256 serviceId, address provider) external returns (bytes32 orderId);
 
+    /// @notice Marks an order spent by a job receipt, in the order's own slot (ComputeReceipts only). Returns the
+    /// order as it was before (so the caller can refuse an unknown or spent one, which reverts the mark), the timeout
+    /// and whether its service is a compute service.
+    function spendOrder(bytes32 orderId) external returns (OrderInfo memory order, uint256 timeout, bool compute);
+
     /// @notice The recorded order (`validUntil == 0` when unknown).
     function orderInfo(bytes32 orderId) external view returns (OrderInfo memory);
     /// @notice The id `payer`'s next `startOrder` will get.
@@ -121,4 +130,6 @@ interface IDatatoken is IERC20Metadata, IERC20Permit {
     function serviceCount() external view returns (uint256);
     /// @notice Order timeout of a service, in seconds.
     function serviceTimeout(uint256 serviceId) external view returns (uint256);
+    /// @notice Whether a service is a compute service (only their orders can be spent by job receipts).
+    function isComputeService(uint256 serviceId) external view returns (bool);
 }
