@@ -22,6 +22,7 @@ export { verifyJob, type VerifyJobParameters, type VerifyJobReturnType } from '.
 export { auditAsset, type AuditAssetParameters, type AuditAssetReturnType, type AuditAssetProgress, type AuditedOrder, type DerivedModel } from './actions/audit/auditAsset.js';
 export { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './actions/audit/indexer.js';
 export { listingHash, imageIdOf, type ResultFilesInput } from './actions/audit/hashes.js';
+export { provenanceStatement, ProvenanceError, IN_TOTO_STATEMENT_V1, SLSA_PROVENANCE_V1, COVE_COMPUTE_BUILD_TYPE, type ProvenanceStatement, type ProvenanceStatementParameters, type ProvenanceErrorCode, type ProvenanceVerdict, type ProvenanceAlgorithm, type ResourceDescriptor } from './actions/audit/provenance.js';
 export { AUDIT_CHECKS, AuditError, type AuditCheck, type AuditCheckName, type AuditFailureCode, type AuditErrorCode, type JobVerdict, type ChainRef } from './actions/audit/types.js';
 export { ActionError, type ActionErrorCode } from './actions/errors.js';
 export { publishAsset, type PublishAssetParameters, type PublishAssetReturnType } from './actions/assets/publishAsset.js';

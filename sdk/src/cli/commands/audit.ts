@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { auditAsset } from '../../actions/audit/auditAsset.js';
+import { provenanceStatement } from '../../actions/audit/provenance.js';
 import type { JobVerdict } from '../../actions/audit/types.js';
 import type { JobRuntimeName } from '../../contracts/index.js';
 import { verifyJob } from '../../actions/audit/verifyJob.js';
@@ -28,21 +30,36 @@ export function registerAudit(program: Command, run: Run): void {
     .description('verify a job (0x… job id) or every order, job and derived model of an asset, from the chain and the bytes')
     .option('--results <dir>', 'decrypted result files of the job, to check its outputs hash')
     .option('--algorithm <spec>', 'the algorithm spec file (cove hash-algorithm --out) the job should have run, to check it is what ran')
-    .addHelpText('after', '\nExamples:\n  cove audit 1\n  cove audit 0x… --results ./results --algorithm train.spec.json\n  cove --json audit 0x… | jq .ok')
+    .option('--provenance <file>', 'with --results: write the job as an in-toto Statement v1 with a SLSA Provenance v1 predicate (only when VERIFIED)')
+    .option('--allow-unverified', 'with --provenance: write it for a failed verdict too (the failed checks are in cove_audit)')
+    .addHelpText('after', '\nExamples:\n  cove audit 1\n  cove audit 0x… --results ./results --algorithm train.spec.json\n  cove audit 0x… --results ./results --provenance job.intoto.json\n  cove --json audit 0x… | jq .ok')
     .action(
-      run(async (opts, target: string, o: { results?: string; algorithm?: string }) => {
+      run(async (opts, target: string, o: { results?: string; algorithm?: string; provenance?: string; allowUnverified?: boolean }) => {
         const jobId = target.startsWith('0x') ? parseJobId(target) : undefined;
         const assetId = jobId === undefined ? parseAssetId(target) : undefined;
         if (o.results !== undefined) requireInput(o.results, 'the results directory');
+        if (o.provenance !== undefined && o.results === undefined) throw usage("--provenance needs --results: the result files are the statement's subjects");
+        if (o.allowUnverified === true && o.provenance === undefined) throw usage('--allow-unverified applies to --provenance');
         await withSession(opts, async ({ cove }) => {
           if (jobId !== undefined) {
             const algorithm = o.algorithm === undefined ? undefined : readSpecFile(o.algorithm, '--algorithm');
             const verdict = await verifyJob(cove, { jobId, ...(o.results === undefined ? {} : { resultFiles: o.results }), ...(algorithm && { algorithm }) });
-            printResult(opts, verdict, () => verdictLines(verdict));
-            if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `job ${verdict.jobId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`);
+            // A failed verdict gets a statement only with --allow-unverified; the verdict prints either way.
+            const exported = o.provenance !== undefined && (verdict.ok || o.allowUnverified === true);
+            let refused: unknown;
+            try {
+              if (exported) writeFileSync(o.provenance!, `${JSON.stringify(provenanceStatement(verdict, { chainId: cove.chainId, contracts: cove.addresses, allowUnverified: o.allowUnverified === true }), null, 2)}\n`);
+            } catch (err) {
+              refused = err;
+            }
+            const wrote = exported && refused === undefined ? [`  provenance (in-toto Statement v1, SLSA Provenance v1) written to ${o.provenance}`] : [];
+            printResult(opts, verdict, () => [...verdictLines(verdict), ...wrote]);
+            if (refused !== undefined) throw refused;
+            const unwritten = o.provenance !== undefined && !exported ? '; no provenance written (--allow-unverified writes it)' : '';
+            if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `job ${verdict.jobId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}${unwritten}`);
             return;
           }
-          if (o.results !== undefined || o.algorithm !== undefined) throw usage('--results and --algorithm apply to a job id, not an asset');
+          if (o.results !== undefined || o.algorithm !== undefined || o.provenance !== undefined) throw usage('--results, --algorithm and --provenance apply to a job id, not an asset');
           const audit = await auditAsset(cove, { assetId: assetId ?? parseAssetId(target) });
           printResult(opts, audit, () => [
             `asset ${audit.assetId}: ${audit.ok ? (audit.jobs.some((j) => j.anyAlgorithm) ? 'VERIFIED (ANY ALGORITHM allowed: some jobs ran code the owner did not approve)' : 'VERIFIED') : 'FAILED'} — ${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s)`,
