@@ -9,29 +9,34 @@ contract ProviderRegistry is IProviderRegistry {
     /// @inheritdoc IProviderRegistry
     uint256 public constant MAX_URL_LENGTH = 512;
 
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_IPFS_ADDRS_LENGTH = 1024;
+
     mapping(address provider => Provider) private _providers;
 
     /// @inheritdoc IProviderRegistry
-    function register(string calldata url, bytes32 x25519PublicKey) external {
+    function register(string calldata url, bytes32 x25519PublicKey, string calldata ipfsAddrs) external {
         if (_providers[msg.sender].registeredAt != 0) revert ProviderRegistryAlreadyRegistered(msg.sender);
-        _checkRecord(url, x25519PublicKey);
+        _checkRecord(url, x25519PublicKey, ipfsAddrs);
         _providers[msg.sender] = Provider({
             url: url,
             x25519PublicKey: x25519PublicKey,
+            ipfsAddrs: ipfsAddrs,
             registeredAt: uint64(block.timestamp),
             updatedAt: uint64(block.timestamp)
         });
-        emit ProviderRegistered(msg.sender, url, x25519PublicKey);
+        emit ProviderRegistered(msg.sender, url, x25519PublicKey, ipfsAddrs);
     }
 
     /// @inheritdoc IProviderRegistry
-    function update(string calldata url, bytes32 x25519PublicKey) external {
+    function update(string calldata url, bytes32 x25519PublicKey, string calldata ipfsAddrs) external {
         Provider storage provider = _registered(msg.sender);
-        _checkRecord(url, x25519PublicKey);
+        _checkRecord(url, x25519PublicKey, ipfsAddrs);
         provider.url = url;
         provider.x25519PublicKey = x25519PublicKey;
+        provider.ipfsAddrs = ipfsAddrs;
         provider.updatedAt = uint64(block.timestamp);
-        emit ProviderUpdated(msg.sender, url, x25519PublicKey);
+        emit ProviderUpdated(msg.sender, url, x25519PublicKey, ipfsAddrs);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -56,9 +61,11 @@ contract ProviderRegistry is IProviderRegistry {
         if (record.registeredAt == 0) revert ProviderRegistryNotRegistered(provider);
     }
 
-    function _checkRecord(string calldata url, bytes32 x25519PublicKey) private pure {
+    function _checkRecord(string calldata url, bytes32 x25519PublicKey, string calldata ipfsAddrs) private pure {
         uint256 length = bytes(url).length;
         if (length == 0 || length > MAX_URL_LENGTH) revert ProviderRegistryInvalidUrl(length);
+        length = bytes(ipfsAddrs).length;
+        if (length > MAX_IPFS_ADDRS_LENGTH) revert ProviderRegistryInvalidIpfsAddrs(length);
         if (x25519PublicKey == bytes32(0)) revert ProviderRegistryInvalidKey();
     }
 }
