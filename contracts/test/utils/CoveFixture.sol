@@ -85,6 +85,7 @@ abstract contract CoveFixture is Test, CoveDeployer {
         p.name = "Cove Iris Dataset";
         p.symbol = "IRIS";
         p.serviceTimeouts = timeouts;
+        p.computeServices = 1; // service 0 computes, service 1 is access only
         p.initialSupply = initialSupply;
     }
 
@@ -130,7 +131,7 @@ abstract contract CoveFixture is Test, CoveDeployer {
 
     function _registerProvider() internal {
         vm.prank(provider);
-        registry.register("https://provider.example", keccak256("x25519"));
+        registry.register("https://provider.example", keccak256("x25519"), "");
     }
 
     /// @dev A job id of `provider_`: its address in the top 20 bytes, 12 bytes from `salt` below.
@@ -149,6 +150,7 @@ abstract contract CoveFixture is Test, CoveDeployer {
         returns (IComputeReceipts.Receipt memory r)
     {
         r.jobId = jobId;
+        r.consumer = consumer;
         r.orderIds = new bytes32[](1);
         r.orderIds[0] = orderId;
         r.assetIds = new uint256[](1);
@@ -167,8 +169,13 @@ abstract contract CoveFixture is Test, CoveDeployer {
         r.finishedAt = uint64(block.timestamp);
     }
 
+    /// @dev Signs `r` as a batch of one (`recordJob`).
     function _sign(uint256 key, IComputeReceipts.Receipt memory r) internal view returns (bytes memory) {
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, receipts.hashReceipt(r));
+        return _signRoot(key, receipts.leafOf(r), 1);
+    }
+
+    function _signRoot(uint256 key, bytes32 root, uint256 count) internal view returns (bytes memory) {
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, receipts.hashBatch(root, count));
         return abi.encodePacked(rr, s, v);
     }
 

@@ -2,14 +2,9 @@ import {
   AbiCoder,
   Contract,
   Interface,
-  TypedDataEncoder,
   keccak256,
   type ContractRunner,
-  type Signer,
-  type TypedDataDomain,
-  type TypedDataField,
 } from 'ethers';
-import { randomBytes } from 'node:crypto';
 import { CoveError } from '../errors.js';
 import {
   assetFactoryAbi,
@@ -152,95 +147,7 @@ export function computeOrderId(params: { chainId: bigint; datatoken: string; pay
   );
 }
 
-// ------------------------------------------------------------------ receipts (EIP-712)
-
-/** A compute job receipt, as signed by the provider and stored by ComputeReceipts. */
-export type JobReceipt = {
-  jobId: string;
-  /** `orderIds[i]` is the order spent on dataset `assetIds[i]`. */
-  orderIds: string[];
-  assetIds: bigint[];
-  datasetContentHashes: string[];
-  algorithmImageDigest: string;
-  algorithmCodeHash: string;
-  /**
-   * sha256 of the canonical JSON of the whole container spec the asset owner approved (image ID, code bundle hash,
-   * entrypoint, command, working dir, env, user); never zero (the contract refuses it).
-   */
-  algorithmHash: string;
-  outputsHash: string;
-  resultCid: string;
-  /** A `JOB_STATUS` code. */
-  status: number;
-  /** A `JOB_RUNTIME` code: what the job's container ran under, as the provider signs it. */
-  runtime: number;
-  startedAt: bigint;
-  finishedAt: bigint;
-};
-
-/** EIP-712 types of `JobReceipt` (primary type `Receipt`), identical to the contract's type hash. */
-export const RECEIPT_EIP712_TYPES: Record<string, TypedDataField[]> = {
-  Receipt: [
-    { name: 'jobId', type: 'bytes32' },
-    { name: 'orderIds', type: 'bytes32[]' },
-    { name: 'assetIds', type: 'uint256[]' },
-    { name: 'datasetContentHashes', type: 'bytes32[]' },
-    { name: 'algorithmImageDigest', type: 'bytes32' },
-    { name: 'algorithmCodeHash', type: 'bytes32' },
-    { name: 'algorithmHash', type: 'bytes32' },
-    { name: 'outputsHash', type: 'bytes32' },
-    { name: 'resultCid', type: 'string' },
-    { name: 'status', type: 'uint8' },
-    { name: 'runtime', type: 'uint8' },
-    { name: 'startedAt', type: 'uint64' },
-    { name: 'finishedAt', type: 'uint64' },
-  ],
-};
-
-/**
- * The EIP-712 domain of the ComputeReceipts contract at `verifyingContract`.
- *
- * @example
- * const domain = receiptDomain(deployment.chainId, deployment.computeReceipts);
- */
-export function receiptDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
-  return { name: 'Cove ComputeReceipts', version: '1', chainId, verifyingContract };
-}
-
-/**
- * Signs `receipt` as a provider (65-byte signature for `recordJob`).
- *
- * @example
- * const signature = await signReceipt(providerWallet, receiptDomain(chainId, receiptsAddress), receipt);
- * await computeReceipts.recordJob(receipt, signature);
- */
-export async function signReceipt(signer: Signer, domain: TypedDataDomain, receipt: JobReceipt): Promise<string> {
-  return signer.signTypedData(domain, RECEIPT_EIP712_TYPES, receipt);
-}
-
-/**
- * The digest a provider signs (equals the contract's `hashReceipt`).
- *
- * @example
- * const digest = hashReceipt(domain, receipt);
- */
-export function hashReceipt(domain: TypedDataDomain, receipt: JobReceipt): string {
-  return TypedDataEncoder.hash(domain, RECEIPT_EIP712_TYPES, receipt);
-}
-
-/**
- * A job id of `provider`: its address in the top 20 bytes (ComputeReceipts refuses a receipt whose id names another
- * signer, so no one can take another provider's id), then 12 bytes of `salt` (random by default).
- *
- * @example
- * const jobId = jobIdFor(wallet.address);
- */
-export function jobIdFor(provider: string, salt: Uint8Array = randomBytes(12)): string {
-  const address = provider.toLowerCase().replace(/^0x/, '');
-  if (!/^[0-9a-f]{40}$/.test(address)) throw new CoveError('INVALID_INPUT', `not an address: ${provider}`);
-  if (salt.length !== 12) throw new CoveError('INVALID_INPUT', 'a job id salt is 12 bytes');
-  return '0x' + address + Buffer.from(salt).toString('hex');
-}
+export * from './receipts.js';
 
 // ------------------------------------------------------------------ revert decoding
 

@@ -121,6 +121,30 @@ export const dataNftAbi = [
   },
   {
     "type": "function",
+    "name": "datatokenAndKindOf",
+    "inputs": [
+      {
+        "name": "assetId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "datatoken",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "kind",
+        "type": "uint8",
+        "internalType": "enum IDataNFT.AssetKind"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "datatokenOf",
     "inputs": [
       {
@@ -166,6 +190,25 @@ export const dataNftAbi = [
         "name": "",
         "type": "address",
         "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "hasLineage",
+    "inputs": [
+      {
+        "name": "assetId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
       }
     ],
     "stateMutability": "view"
@@ -286,9 +329,41 @@ export const dataNftAbi = [
             "internalType": "bytes32"
           },
           {
-            "name": "parentJobIds",
-            "type": "bytes32[]",
-            "internalType": "bytes32[]"
+            "name": "parents",
+            "type": "tuple[]",
+            "internalType": "struct IComputeReceipts.JobProof[]",
+            "components": [
+              {
+                "name": "root",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "receiptHash",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "jobId",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "consumer",
+                "type": "address",
+                "internalType": "address"
+              },
+              {
+                "name": "status",
+                "type": "uint8",
+                "internalType": "uint8"
+              },
+              {
+                "name": "proof",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              }
+            ]
           }
         ]
       }
@@ -343,25 +418,6 @@ export const dataNftAbi = [
         "name": "",
         "type": "address",
         "internalType": "address"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "parentJobsOf",
-    "inputs": [
-      {
-        "name": "assetId",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ],
-    "outputs": [
-      {
-        "name": "",
-        "type": "bytes32[]",
-        "internalType": "bytes32[]"
       }
     ],
     "stateMutability": "view"
@@ -634,6 +690,12 @@ export const dataNftAbi = [
         "type": "bytes32",
         "indexed": true,
         "internalType": "bytes32"
+      },
+      {
+        "name": "root",
+        "type": "bytes32",
+        "indexed": false,
+        "internalType": "bytes32"
       }
     ],
     "anonymous": false
@@ -760,12 +822,44 @@ export const dataNftAbi = [
   },
   {
     "type": "error",
+    "name": "DataNFTLineageFrozen",
+    "inputs": [
+      {
+        "name": "assetId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "DataNFTLineageOnlyForModels",
     "inputs": [
       {
         "name": "kind",
         "type": "uint8",
         "internalType": "enum IDataNFT.AssetKind"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DataNFTNotParentJobConsumer",
+    "inputs": [
+      {
+        "name": "jobId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "consumer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "publisher",
+        "type": "address",
+        "internalType": "address"
       }
     ]
   },
@@ -1180,6 +1274,25 @@ export const datatokenAbi = [
   },
   {
     "type": "function",
+    "name": "isComputeService",
+    "inputs": [
+      {
+        "name": "serviceId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "isMinter",
     "inputs": [
       {
@@ -1307,8 +1420,13 @@ export const datatokenAbi = [
           },
           {
             "name": "serviceId",
-            "type": "uint32",
-            "internalType": "uint32"
+            "type": "uint16",
+            "internalType": "uint16"
+          },
+          {
+            "name": "spent",
+            "type": "bool",
+            "internalType": "bool"
           }
         ]
       }
@@ -1451,6 +1569,57 @@ export const datatokenAbi = [
       }
     ],
     "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "spendOrder",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "order",
+        "type": "tuple",
+        "internalType": "struct IDatatoken.OrderInfo",
+        "components": [
+          {
+            "name": "provider",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "validUntil",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "serviceId",
+            "type": "uint16",
+            "internalType": "uint16"
+          },
+          {
+            "name": "spent",
+            "type": "bool",
+            "internalType": "bool"
+          }
+        ]
+      },
+      {
+        "name": "timeout",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "compute",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
     "stateMutability": "nonpayable"
   },
   {
@@ -1745,6 +1914,17 @@ export const datatokenAbi = [
       },
       {
         "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DatatokenOnlyComputeReceipts",
+    "inputs": [
+      {
+        "name": "caller",
         "type": "address",
         "internalType": "address"
       }
@@ -2105,6 +2285,11 @@ export const assetFactoryAbi = [
             "internalType": "uint32[]"
           },
           {
+            "name": "computeServices",
+            "type": "uint16",
+            "internalType": "uint16"
+          },
+          {
             "name": "initialSupply",
             "type": "uint256",
             "internalType": "uint256"
@@ -2115,9 +2300,41 @@ export const assetFactoryAbi = [
             "internalType": "address"
           },
           {
-            "name": "parentJobIds",
-            "type": "bytes32[]",
-            "internalType": "bytes32[]"
+            "name": "parents",
+            "type": "tuple[]",
+            "internalType": "struct IComputeReceipts.JobProof[]",
+            "components": [
+              {
+                "name": "root",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "receiptHash",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "jobId",
+                "type": "bytes32",
+                "internalType": "bytes32"
+              },
+              {
+                "name": "consumer",
+                "type": "address",
+                "internalType": "address"
+              },
+              {
+                "name": "status",
+                "type": "uint8",
+                "internalType": "uint8"
+              },
+              {
+                "name": "proof",
+                "type": "bytes32[]",
+                "internalType": "bytes32[]"
+              }
+            ]
           },
           {
             "name": "pricing",
@@ -3706,6 +3923,19 @@ export const dispenserAbi = [
 export const providerRegistryAbi = [
   {
     "type": "function",
+    "name": "MAX_IPFS_ADDRS_LENGTH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MAX_URL_LENGTH",
     "inputs": [],
     "outputs": [
@@ -3749,6 +3979,11 @@ export const providerRegistryAbi = [
             "name": "x25519PublicKey",
             "type": "bytes32",
             "internalType": "bytes32"
+          },
+          {
+            "name": "ipfsAddrs",
+            "type": "string",
+            "internalType": "string"
           },
           {
             "name": "registeredAt",
@@ -3797,6 +4032,11 @@ export const providerRegistryAbi = [
         "name": "x25519PublicKey",
         "type": "bytes32",
         "internalType": "bytes32"
+      },
+      {
+        "name": "ipfsAddrs",
+        "type": "string",
+        "internalType": "string"
       }
     ],
     "outputs": [],
@@ -3815,6 +4055,11 @@ export const providerRegistryAbi = [
         "name": "x25519PublicKey",
         "type": "bytes32",
         "internalType": "bytes32"
+      },
+      {
+        "name": "ipfsAddrs",
+        "type": "string",
+        "internalType": "string"
       }
     ],
     "outputs": [],
@@ -3854,6 +4099,12 @@ export const providerRegistryAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      },
+      {
+        "name": "ipfsAddrs",
+        "type": "string",
+        "indexed": false,
+        "internalType": "string"
       }
     ],
     "anonymous": false
@@ -3879,6 +4130,12 @@ export const providerRegistryAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      },
+      {
+        "name": "ipfsAddrs",
+        "type": "string",
+        "indexed": false,
+        "internalType": "string"
       }
     ],
     "anonymous": false
@@ -3891,6 +4148,17 @@ export const providerRegistryAbi = [
         "name": "provider",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ProviderRegistryInvalidIpfsAddrs",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -3943,7 +4211,33 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "function",
+    "name": "BATCH_TYPEHASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "CLOCK_TOLERANCE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MAX_BATCH",
     "inputs": [],
     "outputs": [
       {
@@ -3995,6 +4289,42 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "function",
+    "name": "batchOf",
+    "inputs": [
+      {
+        "name": "root",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "tuple",
+        "internalType": "struct IComputeReceipts.Batch",
+        "components": [
+          {
+            "name": "provider",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "blockNumber",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "count",
+            "type": "uint32",
+            "internalType": "uint32"
+          }
+        ]
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "dataNFT",
     "inputs": [],
     "outputs": [
@@ -4002,6 +4332,19 @@ export const computeReceiptsAbi = [
         "name": "",
         "type": "address",
         "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "deploymentBlock",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -4051,105 +4394,24 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "function",
-    "name": "exists",
+    "name": "hashBatch",
     "inputs": [
       {
-        "name": "jobId",
+        "name": "root",
         "type": "bytes32",
         "internalType": "bytes32"
+      },
+      {
+        "name": "count",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "outputs": [
       {
         "name": "",
-        "type": "bool",
-        "internalType": "bool"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
-    "name": "getReceipt",
-    "inputs": [
-      {
-        "name": "jobId",
         "type": "bytes32",
         "internalType": "bytes32"
-      }
-    ],
-    "outputs": [
-      {
-        "name": "receipt",
-        "type": "tuple",
-        "internalType": "struct IComputeReceipts.Receipt",
-        "components": [
-          {
-            "name": "jobId",
-            "type": "bytes32",
-            "internalType": "bytes32"
-          },
-          {
-            "name": "orderIds",
-            "type": "bytes32[]",
-            "internalType": "bytes32[]"
-          },
-          {
-            "name": "assetIds",
-            "type": "uint256[]",
-            "internalType": "uint256[]"
-          },
-          {
-            "name": "datasetContentHashes",
-            "type": "bytes32[]",
-            "internalType": "bytes32[]"
-          },
-          {
-            "name": "algorithmImageDigest",
-            "type": "bytes32",
-            "internalType": "bytes32"
-          },
-          {
-            "name": "algorithmCodeHash",
-            "type": "bytes32",
-            "internalType": "bytes32"
-          },
-          {
-            "name": "algorithmHash",
-            "type": "bytes32",
-            "internalType": "bytes32"
-          },
-          {
-            "name": "outputsHash",
-            "type": "bytes32",
-            "internalType": "bytes32"
-          },
-          {
-            "name": "resultCid",
-            "type": "string",
-            "internalType": "string"
-          },
-          {
-            "name": "status",
-            "type": "uint8",
-            "internalType": "uint8"
-          },
-          {
-            "name": "runtime",
-            "type": "uint8",
-            "internalType": "uint8"
-          },
-          {
-            "name": "startedAt",
-            "type": "uint64",
-            "internalType": "uint64"
-          },
-          {
-            "name": "finishedAt",
-            "type": "uint64",
-            "internalType": "uint64"
-          }
-        ]
       }
     ],
     "stateMutability": "view"
@@ -4169,6 +4431,11 @@ export const computeReceiptsAbi = [
             "internalType": "bytes32"
           },
           {
+            "name": "consumer",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
             "name": "orderIds",
             "type": "bytes32[]",
             "internalType": "bytes32[]"
@@ -4238,40 +4505,75 @@ export const computeReceiptsAbi = [
         "internalType": "bytes32"
       }
     ],
-    "stateMutability": "view"
+    "stateMutability": "pure"
   },
   {
     "type": "function",
-    "name": "jobIdOf",
+    "name": "isRecorded",
     "inputs": [
       {
-        "name": "orderId",
-        "type": "bytes32",
-        "internalType": "bytes32"
+        "name": "p",
+        "type": "tuple",
+        "internalType": "struct IComputeReceipts.JobProof",
+        "components": [
+          {
+            "name": "root",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "receiptHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "jobId",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "consumer",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "status",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "proof",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          }
+        ]
       }
     ],
     "outputs": [
       {
         "name": "",
-        "type": "bytes32",
-        "internalType": "bytes32"
+        "type": "bool",
+        "internalType": "bool"
       }
     ],
     "stateMutability": "view"
   },
   {
     "type": "function",
-    "name": "outcomeOf",
+    "name": "leafHash",
     "inputs": [
+      {
+        "name": "receiptHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
       {
         "name": "jobId",
         "type": "bytes32",
         "internalType": "bytes32"
-      }
-    ],
-    "outputs": [
+      },
       {
-        "name": "provider",
+        "name": "consumer",
         "type": "address",
         "internalType": "address"
       },
@@ -4281,26 +4583,105 @@ export const computeReceiptsAbi = [
         "internalType": "uint8"
       }
     ],
-    "stateMutability": "view"
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "pure"
   },
   {
     "type": "function",
-    "name": "providerOf",
+    "name": "leafOf",
     "inputs": [
       {
-        "name": "jobId",
-        "type": "bytes32",
-        "internalType": "bytes32"
+        "name": "receipt",
+        "type": "tuple",
+        "internalType": "struct IComputeReceipts.Receipt",
+        "components": [
+          {
+            "name": "jobId",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "consumer",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "orderIds",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          },
+          {
+            "name": "assetIds",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "datasetContentHashes",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          },
+          {
+            "name": "algorithmImageDigest",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "algorithmCodeHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "algorithmHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "outputsHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "resultCid",
+            "type": "string",
+            "internalType": "string"
+          },
+          {
+            "name": "status",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "runtime",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "startedAt",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "finishedAt",
+            "type": "uint64",
+            "internalType": "uint64"
+          }
+        ]
       }
     ],
     "outputs": [
       {
         "name": "",
-        "type": "address",
-        "internalType": "address"
+        "type": "bytes32",
+        "internalType": "bytes32"
       }
     ],
-    "stateMutability": "view"
+    "stateMutability": "pure"
   },
   {
     "type": "function",
@@ -4317,6 +4698,96 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "function",
+    "name": "recordBatch",
+    "inputs": [
+      {
+        "name": "receipts",
+        "type": "tuple[]",
+        "internalType": "struct IComputeReceipts.Receipt[]",
+        "components": [
+          {
+            "name": "jobId",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "consumer",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "orderIds",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          },
+          {
+            "name": "assetIds",
+            "type": "uint256[]",
+            "internalType": "uint256[]"
+          },
+          {
+            "name": "datasetContentHashes",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          },
+          {
+            "name": "algorithmImageDigest",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "algorithmCodeHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "algorithmHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "outputsHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "resultCid",
+            "type": "string",
+            "internalType": "string"
+          },
+          {
+            "name": "status",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "runtime",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "startedAt",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "finishedAt",
+            "type": "uint64",
+            "internalType": "uint64"
+          }
+        ]
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "recordJob",
     "inputs": [
       {
@@ -4328,6 +4799,11 @@ export const computeReceiptsAbi = [
             "name": "jobId",
             "type": "bytes32",
             "internalType": "bytes32"
+          },
+          {
+            "name": "consumer",
+            "type": "address",
+            "internalType": "address"
           },
           {
             "name": "orderIds",
@@ -4402,6 +4878,31 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "event",
+    "name": "BatchRecorded",
+    "inputs": [
+      {
+        "name": "root",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "count",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "EIP712DomainChanged",
     "inputs": [],
     "anonymous": false
@@ -4417,7 +4918,13 @@ export const computeReceiptsAbi = [
         "internalType": "bytes32"
       },
       {
-        "name": "provider",
+        "name": "root",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "consumer",
         "type": "address",
         "indexed": true,
         "internalType": "address"
@@ -4463,6 +4970,18 @@ export const computeReceiptsAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      },
+      {
+        "name": "startedAt",
+        "type": "uint64",
+        "indexed": false,
+        "internalType": "uint64"
+      },
+      {
+        "name": "finishedAt",
+        "type": "uint64",
+        "indexed": false,
+        "internalType": "uint64"
       }
     ],
     "anonymous": false
@@ -4500,6 +5019,17 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "error",
+    "name": "ComputeReceiptsBatchExists",
+    "inputs": [
+      {
+        "name": "root",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ComputeReceiptsFinishedInFuture",
     "inputs": [
       {
@@ -4517,6 +5047,22 @@ export const computeReceiptsAbi = [
   {
     "type": "error",
     "name": "ComputeReceiptsInvalidAlgorithmHash",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsInvalidBatchSize",
+    "inputs": [
+      {
+        "name": "count",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsInvalidConsumer",
     "inputs": []
   },
   {
@@ -4611,17 +5157,6 @@ export const computeReceiptsAbi = [
   },
   {
     "type": "error",
-    "name": "ComputeReceiptsJobExists",
-    "inputs": [
-      {
-        "name": "jobId",
-        "type": "bytes32",
-        "internalType": "bytes32"
-      }
-    ]
-  },
-  {
-    "type": "error",
     "name": "ComputeReceiptsJobIdNotSigners",
     "inputs": [
       {
@@ -4633,6 +5168,22 @@ export const computeReceiptsAbi = [
         "name": "signer",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ComputeReceiptsNotAComputeOrder",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "serviceId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },
@@ -4658,11 +5209,6 @@ export const computeReceiptsAbi = [
     "inputs": [
       {
         "name": "orderId",
-        "type": "bytes32",
-        "internalType": "bytes32"
-      },
-      {
-        "name": "jobId",
         "type": "bytes32",
         "internalType": "bytes32"
       }
