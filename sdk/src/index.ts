@@ -8,7 +8,8 @@ export { generateContentKey, generateKeyPair, keyPairFromSecretKey, encodeKey, d
 export { sealKey, openSealedKey, SEALED_KEY_PREFIX, BOUND_SEALED_KEY_PREFIX, type SealKeyParameters, type OpenSealedKeyParameters, type OpenedKey, type KeyBinding } from './crypto/seal.js';
 export { createStorageNode, DEFAULT_CAT_TIMEOUT_MS, type StorageNode, type CreateStorageNodeParameters, type AddParameters, type CatParameters, type StorageProgress } from './storage/helia.js';
 export { parseCid, type CidInput } from './storage/cat.js';
-export type { FetchParameters } from './storage/fetch.js';
+export type { FetchParameters, FetchProgress, FetchResult } from './storage/fetch.js';
+export { FETCH_WINDOW_BLOCKS, DEFAULT_FETCH_IDLE_TIMEOUT_MS } from './storage/fetch.js';
 export { assetDocumentSchema, ASSET_DOCUMENT_VERSION, type AssetDocument, type AssetDocumentInput } from './asset/schema.js';
 export { assetDocumentJsonSchema, ASSET_DOCUMENT_SCHEMA_ID } from './asset/json-schema.js';
 export { parseAssetDocument, serializeDocument, hashDocument, storeDocument, loadDocument, MAX_DOCUMENT_BYTES, type StoreDocumentReturnType, type LoadDocumentParameters, type LoadDocumentReturnType } from './asset/document.js';

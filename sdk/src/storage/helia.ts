@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { DataPlaneError, abortedError, throwIfAborted } from '../crypto/errors.js';
 import type { ByteSource } from '../crypto/bytes.js';
 import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat.js';
-import { fetchDag, type FetchParameters } from './fetch.js';
+import { fetchDag, type FetchParameters, type FetchResult } from './fetch.js';
+import { structureWalker } from './pin.js';
 
 /** Blocks a `cat` fetches ahead: memory stays near this many MiB however large the file. */
 export const CAT_READ_AHEAD_BLOCKS = 8;
@@ -55,11 +56,16 @@ export type StorageNode = {
    */
   stat(cid: CidInput, params?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
   /**
-   * Reads the whole DAG into the blockstore without pinning it, counting the bytes of its
-   * blocks; over `maxBytes` it stops with `STORAGE_TOO_LARGE` and deletes what it fetched.
+   * Reads the whole DAG into the blockstore without pinning it, `window` blocks in flight,
+   * counting the bytes of its blocks; over `maxBytes` it stops with `STORAGE_TOO_LARGE` and
+   * deletes what it fetched. No block for `idleTimeoutMs` is `CID_NOT_FOUND`; what arrived
+   * before an idle timeout or an abort is kept, so the next fetch resumes (see `fetchDag`).
    */
-  fetch(cid: CidInput, params?: FetchParameters): Promise<{ bytes: number }>;
-  /** Pins a DAG (fetching missing blocks) so garbage collection keeps it. */
+  fetch(cid: CidInput, params?: FetchParameters): Promise<FetchResult>;
+  /**
+   * Pins a DAG (fetching missing blocks) so garbage collection keeps it. After a `fetch` it
+   * reads only the DAG's inner nodes: raw leaves are recorded by CID (see `structureWalker`).
+   */
   pin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
   unpin(cid: CidInput, params?: { signal?: AbortSignal }): Promise<void>;
   /** True when the root block is stored locally (no network lookup). */
@@ -201,7 +207,7 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
       const parsed = parseCid(cid);
       try {
         if (await helia.pins.isPinned(parsed, { signal })) return;
-        for await (const _ of helia.pins.add(parsed, { signal })) void _;
+        for await (const _ of helia.pins.add(parsed, { signal, walker: structureWalker(helia) })) void _;
       } catch (cause) {
         if (signal?.aborted === true) throw abortedError(signal);
         throw storageError('STORAGE_FAILED', `pinning ${parsed} failed`, cause);
