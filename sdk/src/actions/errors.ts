@@ -20,6 +20,8 @@ export type ActionErrorCode =
   | 'PARENT_JOB_NOT_SUCCEEDED'
   | 'DUPLICATE_PARENT_JOB'
   | 'NOT_PARENT_JOB_CONSUMER'
+  | 'MODEL_NOT_JOB_OUTPUT'
+  | 'LINEAGE_FROZEN'
   | 'ORDER_ID_MISMATCH'
   | 'PROVIDER_CHAIN_MISMATCH'
   | 'PIN_FAILED'
@@ -57,6 +59,8 @@ const REVERT_CODES: Record<string, ActionErrorCode> = {
   DataNFTUnknownParentJob: 'UNKNOWN_PARENT_JOB',
   DataNFTParentJobNotSucceeded: 'PARENT_JOB_NOT_SUCCEEDED',
   DataNFTDuplicateParentJob: 'DUPLICATE_PARENT_JOB',
+  DataNFTNotParentJobConsumer: 'NOT_PARENT_JOB_CONSUMER',
+  DataNFTLineageFrozen: 'LINEAGE_FROZEN',
 };
 
 /**

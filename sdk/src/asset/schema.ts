@@ -135,6 +135,23 @@ export const computePolicySchema = z
     }
   });
 
+/** One result file of a job: its path in the result bundle and the sha256 (hex) of its bytes. */
+const outputFileSchema = z.strictObject({ path: z.string().min(1).max(4096), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+/**
+ * A model's lineage. `parentJobIds` are the jobs it was trained by (the DataNFT records the same ids on-chain). For
+ * each parent, `parents` records the job's `outputsHash` (from its receipt), its whole output listing (which hashes
+ * to that `outputsHash` under the runner's listing rule) and `modelFiles`, the paths of those outputs the model's
+ * content is: an auditor with the model's bytes checks each against the listing (`verifyModel`).
+ */
+const lineageSchema = z.strictObject({
+  parentJobIds: z.array(bytes32Hex).min(1).max(16),
+  parents: z
+    .array(z.strictObject({ jobId: bytes32Hex, outputsHash: bytes32Hex, outputs: z.array(outputFileSchema).max(10_000), modelFiles: z.array(z.string().min(1).max(4096)).max(10_000) }))
+    .max(16)
+    .optional(),
+});
+
 export const assetDocumentSchema = z
   .strictObject({
     version: z.literal(ASSET_DOCUMENT_VERSION),
@@ -148,7 +165,7 @@ export const assetDocumentSchema = z
     provider: providerSchema,
     services: z.array(serviceSchema).min(1),
     computePolicy: computePolicySchema.optional(),
-    lineage: z.strictObject({ parentJobIds: z.array(bytes32Hex).min(1) }).optional(),
+    lineage: lineageSchema.optional(),
     /** ISO 8601 UTC timestamp. */
     created: z.iso.datetime(),
   })

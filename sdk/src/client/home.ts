@@ -23,6 +23,8 @@ export const networkSchema = z.strictObject({
     providerRegistry: address,
     computeReceipts: address,
   }),
+  /** The block the deployment started in: event scans begin here (ComputeReceipts.deploymentBlock() on-chain). */
+  deploymentBlock: z.number().int().nonnegative().optional(),
   /** The provider this user works with by default. */
   providerUrl: z.url().optional(),
   /** IPFS nodes to connect to at start (e.g. the provider's), so assets and results can be fetched. */
@@ -63,7 +65,7 @@ export async function writeNetworkFile(path: string, network: NetworkFile): Prom
 
 /** The contracts of a network file, as the client takes them. */
 export function networkContracts(network: NetworkFile): CoveContracts {
-  return { ...network.contracts, chainId: BigInt(network.chainId) };
+  return { ...network.contracts, chainId: BigInt(network.chainId), ...(network.deploymentBlock !== undefined && { deploymentBlock: network.deploymentBlock }) };
 }
 
 export type OpenCoveHomeParameters = {

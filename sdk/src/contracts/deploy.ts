@@ -68,9 +68,11 @@ export async function deployCove(params: DeployCoveParameters): Promise<CoveCont
     sent.push(await signer.sendTransaction({ ...tx, nonce: nonce + i }));
   }
   const addresses = {} as CoveAddresses;
+  let deploymentBlock = 0;
   for (const [i, step] of STEPS.entries()) {
     signal?.throwIfAborted();
     const receipt = await sent[i]!.wait();
+    if (i === 0 && receipt) deploymentBlock = receipt.blockNumber;
     const address = receipt?.contractAddress ?? undefined;
     if (receipt?.status !== 1 || address?.toLowerCase() !== at(i).toLowerCase()) {
       throw new CoveError('DEPLOY_FAILED', `deploying ${step.key} failed`, {
@@ -80,5 +82,5 @@ export async function deployCove(params: DeployCoveParameters): Promise<CoveCont
     addresses[step.key] = address;
     onProgress?.({ contract: step.key, address, done: i + 1, total: STEPS.length });
   }
-  return { ...addresses, chainId };
+  return { ...addresses, chainId, deploymentBlock };
 }

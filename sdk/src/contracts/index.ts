@@ -32,7 +32,11 @@ export type CoveAddresses = {
 };
 
 /** A deployment: its addresses and chain. */
-export type CoveContracts = CoveAddresses & { chainId: bigint };
+export type CoveContracts = CoveAddresses & {
+  chainId: bigint;
+  /** The block ComputeReceipts was deployed in (also `deploymentBlock()` on-chain): log scans start here. */
+  deploymentBlock?: number;
+};
 
 /** `IDataNFT.AssetKind`. */
 export const ASSET_KIND = { dataset: 0, algorithm: 1, model: 2 } as const;

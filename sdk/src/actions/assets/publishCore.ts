@@ -1,6 +1,6 @@
 import { ZeroAddress, getAddress } from 'ethers';
 import { requireSigner, type CoveClientBase } from '../../client/base.js';
-import { ASSET_KIND, PRICING } from '../../contracts/index.js';
+import { ASSET_KIND, PRICING, type JobProof } from '../../contracts/index.js';
 import { storeDocument } from '../../asset/document.js';
 import { ASSET_DOCUMENT_VERSION, type AssetDocumentInput } from '../../asset/schema.js';
 import { connectProvider } from '../../provider-api/connect.js';
@@ -54,7 +54,9 @@ export type PublishCoreParameters = PublishCommonParameters & {
   kind: keyof typeof ASSET_KIND;
   input: ContentInput;
   contentType: string;
-  parentJobIds?: string[];
+  /** A model's lineage: the proofs `DataNFT.mint` checks and the document's record of them. */
+  parents?: JobProof[];
+  lineage?: NonNullable<AssetDocumentInput['lineage']>;
 };
 
 export type PublishCoreReturnType = {
@@ -150,7 +152,7 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
       ...(s.price ? { price: s.price } : pricing.type === 'fixed' ? { price: { token: getAddress(pricing.baseToken), amount: pricing.rate.toString() } } : {}),
     })),
     ...(params.computePolicy ? { computePolicy: params.computePolicy } : {}),
-    ...(params.parentJobIds?.length ? { lineage: { parentJobIds: params.parentJobIds.map((j) => j.toLowerCase()) } } : {}),
+    ...(params.lineage ? { lineage: params.lineage } : {}),
     created: new Date().toISOString(),
   };
   const stored = await storeDocument(client.storage, document, signal ? { signal } : {});
@@ -172,9 +174,10 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
         name: truncateBytes(params.name, 64),
         symbol: truncateBytes(symbol, 32),
         serviceTimeouts: services.map((s) => s.timeoutSeconds),
+        computeServices: computeServiceMask(services),
         initialSupply: params.initialSupply ?? DEFAULT_SUPPLY,
         paymentCollector: params.paymentCollector ?? ZeroAddress,
-        parentJobIds: params.parentJobIds ?? [],
+        parents: params.parents ?? [],
         ...chainPricing,
       }),
     signal,
@@ -190,4 +193,9 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
     contentHash: content.contentHash,
     txHash: receipt.hash,
   };
+}
+
+/** `PublishParams.computeServices`: bit i set when service i (its on-chain id) is a compute service. */
+export function computeServiceMask(services: ReadonlyArray<{ type: 'access' | 'compute' }>): number {
+  return services.reduce((mask, s, i) => (s.type === 'compute' ? mask | (1 << i) : mask), 0);
 }

@@ -1,11 +1,11 @@
-import { readdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { Interface, ZeroAddress, getAddress, type Result } from 'ethers';
 import { requireSigner, type CoveClientBase } from '../../client/base.js';
-import { datatokenAbi } from '../../contracts/generated/abis.js';
-import { getLogsRange } from '../audit/logs.js';
+import { hashResultFiles, listingHash, sameHash, type ResultFilesInput } from '../audit/hashes.js';
 import { packBundle, type BundleEntry } from '../../results/bundle.js';
 import { ActionError } from '../errors.js';
+import { parentJobs } from './lineage.js';
 import { publishCore, type PublishCommonParameters, type PublishCoreReturnType } from './publishCore.js';
 
 export type PublishModelParameters = PublishCommonParameters & {
@@ -14,6 +14,12 @@ export type PublishModelParameters = PublishCommonParameters & {
    * be the consumer of its orders.
    */
   parentJobIds: string[];
+  /**
+   * Each parent job's whole result files (path → bytes, or their directory), when the model is not all of them:
+   * the document records the job's output listing, which must hash to its receipt's `outputsHash`. By default the
+   * model's own files are taken as the job's outputs.
+   */
+  jobOutputs?: Record<string, ResultFilesInput>;
   /** The model's files (each stored under its base name) or a directory (stored with relative paths). */
   files?: string[];
   dir?: string;
@@ -37,17 +43,18 @@ async function walk(dir: string): Promise<BundleEntry[]> {
  * came from. The files are packed as a result bundle (deterministic tar, streamed), then
  * encrypted, sealed to a provider and published like any asset. Before anything is stored or
  * sent, every parent is checked: listed once (`DUPLICATE_PARENT_JOB`), recorded
- * (`UNKNOWN_PARENT_JOB`), succeeded (`PARENT_JOB_NOT_SUCCEEDED`), and the publisher is the
- * consumer of its orders (`NOT_PARENT_JOB_CONSUMER`, from their `OrderStarted` events). The
- * DataNFT enforces the first three on-chain; the consumer is not stored on-chain, so the
- * auditor checks that one too (docs/contracts.md, "Lineage").
+ * (`UNKNOWN_PARENT_JOB`), succeeded (`PARENT_JOB_NOT_SUCCEEDED`), and bought by the publisher
+ * (`NOT_PARENT_JOB_CONSUMER`); the DataNFT enforces all four on-chain from Merkle proofs of the
+ * receipts. The document records, per parent, the job's output listing and which of those files
+ * the model is (`MODEL_NOT_JOB_OUTPUT` when a model file is not among them), so `verifyModel`
+ * can trace the model's bytes to the receipt.
  *
  * @example
  * const { assetId } = await publishModel(client, {
  *   dir: './results', parentJobIds: [jobId], name: 'Breast-cancer classifier',
  *   provider: { url }, services: [{ type: 'access', timeoutSeconds: 86_400 }],
  * });
- * await client.contracts.dataNFT.parentJobsOf(assetId); // [jobId]
+ * const verdict = await verifyModel(client, { assetId, files: './results' });
  */
 export async function publishModel(client: CoveClientBase, params: PublishModelParameters): Promise<PublishModelReturnType> {
   if ((params.files === undefined) === (params.dir === undefined)) throw new ActionError('INVALID_PARAMS', 'give either files or dir');
@@ -55,50 +62,29 @@ export async function publishModel(client: CoveClientBase, params: PublishModelP
   const entries = params.dir !== undefined ? await walk(params.dir) : params.files!.map((file) => ({ path: basename(file), file }));
   if (entries.length === 0) throw new ActionError('INVALID_PARAMS', 'no model files');
   for (const e of entries) if (!(await stat(e.file)).isFile()) throw new ActionError('INVALID_PARAMS', `not a file: ${e.file}`);
-  await checkParentJobs(client, params.parentJobIds);
+  const publisher = await requireSigner(client).getAddress();
+  const parents = await parentJobs(client, params.parentJobIds, publisher);
+  const model = await hashResultFiles(new Map(await Promise.all(entries.map(async (e) => [e.path, await readFile(e.file)] as const))), {});
+  const lineage = await Promise.all(parents.map(async ({ receipt }) => {
+    const given = params.jobOutputs?.[receipt.jobId] ?? params.jobOutputs?.[receipt.jobId.toLowerCase()];
+    const outputs = given === undefined ? model : await hashResultFiles(given, {});
+    const listing = outputs.map((o) => ({ path: o.path, sha256: o.sha256 })).sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+    if (!sameHash(listingHash(listing), receipt.outputsHash)) {
+      throw new ActionError('MODEL_NOT_JOB_OUTPUT', `the ${given === undefined ? "model's files are not the whole output" : 'given outputs are not the outputs'} of job ${receipt.jobId} (their listing does not hash to its outputsHash); pass jobOutputs with the job's result files`, { details: { jobId: receipt.jobId, outputsHash: receipt.outputsHash } });
+    }
+    const byPath = new Map(listing.map((o) => [o.path, o.sha256]));
+    const stray = model.filter((m) => byPath.get(m.path) !== m.sha256);
+    if (stray.length > 0 && parents.length === 1) {
+      throw new ActionError('MODEL_NOT_JOB_OUTPUT', `model file ${stray[0]!.path} is not an output of job ${receipt.jobId}`, { details: { jobId: receipt.jobId, path: stray[0]!.path } });
+    }
+    return { jobId: receipt.jobId.toLowerCase(), outputsHash: receipt.outputsHash.toLowerCase(), outputs: listing, modelFiles: model.filter((m) => byPath.get(m.path) === m.sha256).map((m) => m.path) };
+  }));
   return publishCore(client, {
     ...params,
+    parents: parents.map((p) => p.proof),
+    lineage: { parentJobIds: params.parentJobIds.map((j) => j.toLowerCase()), parents: lineage },
     kind: 'model',
     input: { source: packBundle(entries, params.signal ? { signal: params.signal } : {}) },
     contentType: 'application/x-tar',
   });
-}
-
-const tokenIface = new Interface(datatokenAbi);
-const ORDER_STARTED = tokenIface.getEvent('OrderStarted')!.topicHash;
-
-/**
- * The on-chain lineage rules, checked before publishing so a bad parent is a typed error rather than a revert after
- * the document was stored: each parent once, recorded, succeeded, and its orders' consumer is the publisher.
- */
-export async function checkParentJobs(client: CoveClientBase, parentJobIds: string[]): Promise<void> {
-  const publisher = getAddress(await requireSigner(client).getAddress());
-  const seen = new Set<string>();
-  for (const jobId of parentJobIds) {
-    const key = jobId.toLowerCase();
-    if (seen.has(key)) throw new ActionError('DUPLICATE_PARENT_JOB', `parent job ${jobId} is listed twice`, { details: { jobId } });
-    seen.add(key);
-  }
-  const toBlock = await client.provider.getBlockNumber();
-  for (const jobId of parentJobIds) {
-    const receipts = client.contracts.computeReceipts;
-    const [signer, status] = (await receipts.getFunction('outcomeOf')(jobId)) as [string, bigint];
-    if (signer === ZeroAddress) {
-      throw new ActionError('UNKNOWN_PARENT_JOB', `parent job ${jobId} has no receipt`, { details: { jobId } });
-    }
-    if (status !== 0n) {
-      throw new ActionError('PARENT_JOB_NOT_SUCCEEDED', `parent job ${jobId} did not succeed (status ${status})`, { details: { jobId, status: Number(status) } });
-    }
-    const receipt = (await receipts.getFunction('getReceipt')(jobId)) as Result;
-    const orderIds = [...(receipt.orderIds as string[])];
-    const assetIds = [...(receipt.assetIds as bigint[])];
-    for (let i = 0; i < orderIds.length; i++) {
-      const datatoken = (await client.contracts.dataNFT.getFunction('datatokenOf')(assetIds[i])) as string;
-      const logs = await getLogsRange(client.provider, { address: datatoken, topics: [ORDER_STARTED, orderIds[i]!] }, { fromBlock: 0, toBlock });
-      const consumer = logs[0] ? getAddress(tokenIface.parseLog(logs[0])!.args.consumer as string) : undefined;
-      if (consumer !== publisher) {
-        throw new ActionError('NOT_PARENT_JOB_CONSUMER', `the publisher is not the consumer of parent job ${jobId}`, { details: { jobId, orderId: orderIds[i], consumer, publisher } });
-      }
-    }
-  }
 }

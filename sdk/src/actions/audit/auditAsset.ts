@@ -82,8 +82,8 @@ export async function auditAsset(client: CoveClientBase, params: AuditAssetParam
   throwIfAborted(signal);
 
   // Every read below goes out concurrently, so the provider batches them into few requests.
-  const spentBy = await Promise.all(events.map((e) => indexer.jobIdOf(e.orderId)));
-  const orders: AuditedOrder[] = events.map((e, i) => ({
+  const spentBy = await indexer.consumedOnAsset(assetId);
+  const orders: AuditedOrder[] = events.map((e) => ({
     blockNumber: e.blockNumber,
     transactionHash: e.transactionHash,
     logIndex: e.logIndex,
@@ -93,7 +93,7 @@ export async function auditAsset(client: CoveClientBase, params: AuditAssetParam
     serviceId: Number(e.serviceId),
     provider: e.provider,
     validUntil: e.validUntil,
-    jobId: spentBy[i] === ZeroHash ? null : spentBy[i]!.toLowerCase(),
+    jobId: spentBy.get(e.orderId)?.[0] ?? null,
   }));
   onProgress?.({ phase: 'orders', done: orders.length, total: orders.length });
   const jobIds = [...new Set(orders.flatMap((o) => (o.jobId === null ? [] : [o.jobId])))];
@@ -109,9 +109,8 @@ export async function auditAsset(client: CoveClientBase, params: AuditAssetParam
 
   const ours = new Set(jobIds);
   const candidates = (await indexer.lineage()).filter((e) => e.parentJobIds.some((j) => ours.has(j.toLowerCase())));
-  const parents = await Promise.all(candidates.map((e) => indexer.parentJobsOf(e.assetId)));
-  const derivedModels: DerivedModel[] = candidates.flatMap((e, i) => {
-    const all = parents[i]!.map((j) => j.toLowerCase());
+  const derivedModels: DerivedModel[] = candidates.flatMap((e) => {
+    const all = e.parentJobIds.map((j) => j.toLowerCase());
     const fromJobs = all.filter((j) => ours.has(j));
     if (fromJobs.length === 0) return [];
     return [{ blockNumber: e.blockNumber, transactionHash: e.transactionHash, logIndex: e.logIndex, assetId: e.assetId, fromJobs, parentJobIds: all }];

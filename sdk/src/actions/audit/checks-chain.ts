@@ -1,51 +1,56 @@
 import { getAddress, recoverAddress } from 'ethers';
-import { hashReceipt, receiptDomain, type JobReceipt } from '../../contracts/index.js';
+import { hashReceipt, hashReceiptBatch, merkleRoot, receiptDomain, receiptLeaf, type JobReceipt } from '../../contracts/index.js';
 import type { JobContext } from './context.js';
-import { decodeRecordJob } from './indexer.js';
 import { isBefore } from './logs.js';
+import { decodeRecordCall } from './receipt-locator.js';
 import { fail, pass, type AuditCheck, type AuditFailureCode } from './types.js';
 
 /**
- * `providerSignature`: the signature passed to `recordJob` (decoded from the calldata)
- * recovers, over the stored receipt, to the provider ComputeReceipts recorded.
+ * `providerSignature`: the batch's receipts, rebuilt from its events, hash to the recorded root; the transaction's
+ * calldata holds the same receipts; and its signature over `ReceiptBatch(root, count)` recovers to the batch's
+ * provider, which is also the provider the job id names.
  */
 export async function checkProviderSignature(ctx: JobContext): Promise<AuditCheck> {
   const name = 'providerSignature';
-  if (ctx.recordLog === undefined) {
-    return fail(name, 'RECORD_TX_NOT_FOUND', `no JobRecorded event for this job in blocks ${ctx.indexer.fromBlock}..${ctx.indexer.toBlock}`);
+  const { stored } = ctx;
+  const txHash = stored.log.transactionHash;
+  const root = merkleRoot(stored.receipts.map(receiptLeaf));
+  if (root !== stored.root) {
+    return fail(name, 'MERKLE_ROOT_MISMATCH', `the batch's ${stored.receipts.length} receipt(s) rebuilt from its events hash to ${root}, not to the recorded root ${stored.root}`, { root: stored.root, rebuilt: root, transactionHash: txHash });
   }
-  const txHash = ctx.recordLog.transactionHash;
   const tx = await ctx.indexer.transaction(txHash);
   if (tx === null) return fail(name, 'RECORD_TX_NOT_FOUND', `transaction ${txHash} is not available from the node`);
   const computeReceipts = ctx.client.addresses.computeReceipts;
-  const decoded = tx.to !== null && getAddress(tx.to) === getAddress(computeReceipts) ? decodeRecordJob(tx.data) : undefined;
-  if (decoded === undefined || decoded.receipt.jobId.toLowerCase() !== ctx.jobId) {
-    return fail(name, 'SIGNATURE_NOT_DECODABLE', `transaction ${txHash} is not a direct recordJob call for this job (to ${tx.to}); the signature cannot be read from its calldata`, {
+  const decoded = tx.to !== null && getAddress(tx.to) === getAddress(computeReceipts) ? decodeRecordCall(tx.data) : undefined;
+  if (decoded === undefined) {
+    return fail(name, 'SIGNATURE_NOT_DECODABLE', `transaction ${txHash} is not a direct recordJob/recordBatch call (to ${tx.to}); the signature cannot be read from its calldata`, {
       transactionHash: txHash,
       to: tx.to,
     });
   }
-  const domain = receiptDomain(ctx.client.chainId, computeReceipts);
-  const storedDigest = hashReceipt(domain, ctx.stored.receipt);
-  if (!sameReceipt(ctx.stored.receipt, decoded.receipt)) {
-    return fail(name, 'CALLDATA_RECEIPT_MISMATCH', 'the receipt in the recordJob calldata differs from the stored receipt', {
-      storedDigest,
-      calldataDigest: hashReceipt(domain, decoded.receipt),
+  if (decoded.receipts.length !== stored.receipts.length || decoded.receipts.some((r, i) => !sameReceipt(r, stored.receipts[i]!))) {
+    const i = stored.index;
+    return fail(name, 'CALLDATA_RECEIPT_MISMATCH', 'the receipts in the transaction calldata differ from those its events recorded', {
+      eventsDigest: hashReceipt(stored.receipt),
+      calldataDigest: decoded.receipts[i] ? hashReceipt(decoded.receipts[i]) : undefined,
       transactionHash: txHash,
     });
   }
+  const domain = receiptDomain(ctx.client.chainId, computeReceipts);
+  const digest = hashReceiptBatch(domain, stored.root, stored.receipts.length);
   let signer: string;
   try {
-    // The digest is the EIP-712 hash of the stored receipt, so this is verifyTypedData without hashing twice.
-    signer = getAddress(recoverAddress(storedDigest, decoded.signature));
+    signer = getAddress(recoverAddress(digest, decoded.signature));
   } catch (err) {
     return fail(name, 'SIGNATURE_INVALID', `the signature does not recover: ${err instanceof Error ? err.message : String(err)}`, { signature: decoded.signature });
   }
-  const details = { signer, recordedProvider: ctx.stored.provider, digest: storedDigest, signature: decoded.signature, transactionHash: txHash };
-  if (signer !== ctx.stored.provider) {
-    return fail(name, 'SIGNER_MISMATCH', `the signature recovers to ${signer}, but the recorded provider is ${ctx.stored.provider}`, details);
+  const named = getAddress('0x' + ctx.jobId.slice(2, 42));
+  const details = { signer, recordedProvider: stored.provider, jobIdProvider: named, root: stored.root, index: stored.index, count: stored.receipts.length, digest, signature: decoded.signature, transactionHash: txHash };
+  if (signer !== stored.provider || signer !== named) {
+    return fail(name, 'SIGNER_MISMATCH', `the batch signature recovers to ${signer}; the batch's provider is ${stored.provider} and the job id names ${named}`, details);
   }
-  return pass(name, `EIP-712 signature from transaction ${txHash} recovers to the recorded provider ${signer}`, details);
+  const batch = stored.receipts.length === 1 ? 'its own batch' : `receipt ${stored.index + 1} of a batch of ${stored.receipts.length}`;
+  return pass(name, `${batch} (root ${stored.root.slice(0, 10)}…) is signed in transaction ${txHash} by ${signer}, the provider the job id names`, details);
 }
 
 /**
@@ -91,6 +96,7 @@ export async function checkProviderRegistered(ctx: JobContext): Promise<AuditChe
 export async function checkOrdersValid(ctx: JobContext): Promise<AuditCheck> {
   const name = 'ordersValid';
   const { receipt, provider } = ctx.stored;
+  const consumer = receipt.consumer;
   const problems: { orderId: string; assetId: string; code: AuditFailureCode; reason: string }[] = [];
   const orders = await Promise.all(
     receipt.orderIds.map(async (orderId, i) => {
@@ -100,18 +106,21 @@ export async function checkOrdersValid(ctx: JobContext): Promise<AuditCheck> {
       const [info, event, spentBy] = await Promise.all([
         ctx.indexer.orderInfo(datatoken, orderId),
         ctx.indexer.orderStarted(datatoken, orderId),
-        ctx.indexer.jobIdOf(orderId),
+        ctx.indexer.consumersOf(orderId),
       ]);
       if (info.validUntil === 0n) bad('ORDER_UNKNOWN', `order ${orderId} does not exist on asset ${assetId}'s datatoken ${datatoken}`);
       else {
         if (info.provider !== provider) bad('ORDER_PROVIDER_MISMATCH', `order ${orderId} names provider ${info.provider}, not ${provider}`);
         if (receipt.startedAt > info.validUntil) bad('ORDER_EXPIRED', `the job started at ${receipt.startedAt}, after order ${orderId} expired at ${info.validUntil}`);
+        if (!info.spent) bad('ORDER_NOT_SPENT', `order ${orderId} is not marked spent on its datatoken`);
       }
       if (event === undefined) bad('ORDER_EVENT_MISSING', `no OrderStarted event for ${orderId} on ${datatoken} in the blocks searched`);
       else if (event.assetId !== assetId || event.provider !== info.provider || event.validUntil !== info.validUntil || event.serviceId !== info.serviceId) {
         bad('ORDER_EVENT_MISMATCH', `the OrderStarted event of ${orderId} disagrees with orderInfo`);
+      } else if (event.consumer !== consumer) {
+        bad('ORDER_CONSUMER_MISMATCH', `order ${orderId} was bought for ${event.consumer}, but the receipt names consumer ${consumer}`);
       }
-      if (spentBy.toLowerCase() !== ctx.jobId) bad('ORDER_SPENT_BY_OTHER_JOB', `order ${orderId} is recorded as spent by job ${spentBy}`);
+      if (spentBy.length !== 1 || spentBy[0] !== ctx.jobId) bad('ORDER_SPENT_BY_OTHER_JOB', `order ${orderId} is recorded as spent by job(s) ${spentBy.join(', ') || 'none'}`);
       return {
         orderId,
         assetId: assetId.toString(),

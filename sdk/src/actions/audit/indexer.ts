@@ -1,27 +1,24 @@
-import { Interface, ZeroAddress, getAddress, toBeHex, zeroPadValue, type Log, type Result, type TransactionResponse } from 'ethers';
+import { Interface, getAddress, toBeHex, zeroPadValue, type Log, type Result, type TransactionResponse } from 'ethers';
 import { loadDocument } from '../../asset/document.js';
 import type { AssetDocument } from '../../asset/schema.js';
 import type { CoveClientBase } from '../../client/base.js';
 import {
   assetFactoryAbi,
-  computeReceiptsAbi,
   dataNftAbi,
   datatokenAbi,
   getDatatoken,
   providerRegistryAbi,
-  type JobReceipt,
 } from '../../contracts/index.js';
-import { getLogsForTopics, getLogsRange, memo, refOf } from './logs.js';
+import { getLogsRange, memo, refOf } from './logs.js';
+import { createReceiptLocator, type BatchRecord, type LocatedReceipt } from './receipt-locator.js';
 import type { ChainRef } from './types.js';
 
-const receiptsIface = new Interface(computeReceiptsAbi);
 const nftIface = new Interface(dataNftAbi);
 const factoryIface = new Interface(assetFactoryAbi);
 const tokenIface = new Interface(datatokenAbi);
 const registryIface = new Interface(providerRegistryAbi);
 const topic = (iface: Interface, name: string) => iface.getEvent(name)!.topicHash;
 const TOPIC = {
-  jobRecorded: topic(receiptsIface, 'JobRecorded'),
   orderStarted: topic(tokenIface, 'OrderStarted'),
   assetPublished: topic(factoryIface, 'AssetPublished'),
   metadataUpdated: topic(nftIface, 'MetadataDocumentUpdated'),
@@ -43,24 +40,27 @@ export type OrderStartedEvent = ChainRef & {
   provider: string;
   validUntil: bigint;
 };
-/** `Datatoken.orderInfo` (`validUntil == 0n`: no such order). */
-export type OrderInfo = { provider: string; validUntil: bigint; serviceId: bigint };
+/** `Datatoken.orderInfo` (`validUntil == 0n`: no such order; `spent`: a receipt spent it). */
+export type OrderInfo = { provider: string; validUntil: bigint; serviceId: bigint; spent: boolean };
 /** One anchored version of an asset document (publish, then each `setMetadata`). */
 export type DocumentVersion = ChainRef & { cid: string; hash: string; event: 'AssetPublished' | 'MetadataDocumentUpdated' };
 export type DocumentHistory = { versions: DocumentVersion[]; current: { cid: string; hash: string } };
 export type RegistryEvent = ChainRef & { registered: boolean };
 export type RegistryState = { events: RegistryEvent[]; registeredNow: boolean };
-export type LineageEvent = ChainRef & { assetId: bigint; parentJobIds: string[] };
-export type StoredReceipt = { receipt: JobReceipt; provider: string };
+/** A model's lineage: its `LineageRecorded` logs (one per parent, in order) grouped, located at the first. */
+export type LineageEvent = ChainRef & { assetId: bigint; parentJobIds: string[]; roots: string[] };
+export type StoredReceipt = LocatedReceipt;
 
 /** Chain and storage reads of an audit, cached for its duration and pinned to one block. */
 export type AuditIndexer = {
   readonly fromBlock: number;
   /** Every read is made at this block, so one audit sees one consistent state. */
   readonly toBlock: number;
+  /** The job's receipt located in its batch (rebuilt from the batch's events), or undefined when none names it. */
   receipt(jobId: string): Promise<StoredReceipt | undefined>;
-  /** The `JobRecorded` log of a job (one per job id). */
+  /** The first `JobRecorded` log of a job. */
   recordLog(jobId: string): Promise<Log | undefined>;
+  batch(root: string): Promise<BatchRecord>;
   transaction(hash: string): Promise<TransactionResponse | null>;
   /** Fetches the `JobRecorded` logs of many jobs in a few requests. */
   prefetchRecordLogs(jobIds: string[]): Promise<void>;
@@ -70,17 +70,21 @@ export type AuditIndexer = {
   orderStarted(datatoken: string, orderId: string): Promise<OrderStartedEvent | undefined>;
   /** Every `OrderStarted` of a datatoken. */
   ordersOf(datatoken: string): Promise<OrderStartedEvent[]>;
-  jobIdOf(orderId: string): Promise<string>;
+  /** The job ids whose receipts spent `orderId` (`OrderConsumed` logs; one once recorded). */
+  consumersOf(orderId: string): Promise<string[]>;
+  /** The job ids that spent each order of an asset, in one request (warms `consumersOf`). */
+  consumedOnAsset(assetId: bigint): Promise<Map<string, string[]>>;
   documentHistory(assetId: bigint): Promise<DocumentHistory>;
   /** Loads a document from storage, checking its sha256 against `hash`. */
   document(cid: string, hash: string, signal?: AbortSignal): Promise<AssetDocument>;
   /** Every model with lineage: the collection's `LineageRecorded` logs (one per parent) grouped by model. */
   lineage(): Promise<LineageEvent[]>;
-  parentJobsOf(assetId: bigint): Promise<string[]>;
+  /** A model's lineage (undefined for an asset without one). */
+  lineageOf(assetId: bigint): Promise<LineageEvent | undefined>;
 };
 
 export type CreateAuditIndexerParameters = {
-  /** First block searched for events. Default 0. */
+  /** First block searched for events. Default: the deployment's start block (else 0). */
   fromBlock?: number;
   /** Block every read is pinned to. Default: the latest block. */
   toBlock?: number;
@@ -101,20 +105,12 @@ export type CreateAuditIndexerParameters = {
 export async function createAuditIndexer(client: CoveClientBase, params: CreateAuditIndexerParameters = {}): Promise<AuditIndexer> {
   const { provider, addresses, contracts } = client;
   const toBlock = params.toBlock ?? (await provider.getBlockNumber());
-  const fromBlock = params.fromBlock ?? 0;
+  const fromBlock = params.fromBlock ?? addresses.deploymentBlock ?? 0;
   const range = { fromBlock, toBlock, blockRange: params.blockRange };
   const at = { blockTag: toBlock };
   const call = (c: { getFunction(n: string): (...a: unknown[]) => Promise<unknown> }, name: string, ...args: unknown[]) => c.getFunction(name)(...args, at);
 
-  const receipts = memo(async (jobId): Promise<StoredReceipt | undefined> => {
-    const [stored, signer] = (await Promise.all([call(contracts.computeReceipts, 'getReceipt', jobId), call(contracts.computeReceipts, 'providerOf', jobId)])) as [Result, string];
-    if (signer === ZeroAddress) return undefined;
-    return { receipt: toJobReceipt(stored), provider: getAddress(signer) };
-  });
-  const recordLogs = memo(async (jobId) => {
-    const logs = await getLogsRange(provider, { address: addresses.computeReceipts, topics: [TOPIC.jobRecorded, jobId] }, range);
-    return logs[0];
-  });
+  const locator = createReceiptLocator(provider, addresses.computeReceipts, range);
   const transactions = memo((hash) => provider.getTransaction(hash));
   const registries = memo(async (who): Promise<RegistryState> => {
     const [logs, now] = await Promise.all([
@@ -127,7 +123,7 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   const orderInfos = memo(async (key): Promise<OrderInfo> => {
     const [datatoken, orderId] = key.split(':') as [string, string];
     const info = (await call(getDatatoken(datatoken, provider), 'orderInfo', orderId)) as Result;
-    return { provider: getAddress(info.provider as string), validUntil: BigInt(info.validUntil), serviceId: BigInt(info.serviceId) };
+    return { provider: getAddress(info.provider as string), validUntil: BigInt(info.validUntil), serviceId: BigInt(info.serviceId), spent: info.spent as boolean };
   });
   const orderEvents = memo(async (key) => {
     const [datatoken, orderId] = key.split(':') as [string, string];
@@ -140,7 +136,6 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
     for (const e of events) orderEvents.set(`${datatoken}:${e.orderId}`, e);
     return events;
   });
-  const jobIds = memo(async (orderId) => (await call(contracts.computeReceipts, 'jobIdOf', orderId)) as string);
   const histories = memo(async (assetId): Promise<DocumentHistory> => {
     const id = uintTopic(BigInt(assetId));
     const [published, updated, cid, hash] = await Promise.all([
@@ -171,30 +166,29 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
       const a = nftIface.parseLog(l)!.args;
       const assetId = a.assetId as bigint;
       const seen = byAsset.get(assetId);
-      if (seen) seen.parentJobIds.push(a.jobId as string);
-      else byAsset.set(assetId, { ...refOf(l), assetId, parentJobIds: [a.jobId as string] });
+      if (seen) {
+        seen.parentJobIds.push(a.jobId as string);
+        seen.roots.push(a.root as string);
+      } else byAsset.set(assetId, { ...refOf(l), assetId, parentJobIds: [a.jobId as string], roots: [a.root as string] });
     }
     return [...byAsset.values()];
   });
-  const parents = memo(async (assetId) => [...((await call(contracts.dataNFT, 'parentJobsOf', BigInt(assetId))) as string[])]);
 
   return {
     fromBlock,
     toBlock,
-    receipt: (jobId) => receipts.get(jobId.toLowerCase()),
-    recordLog: (jobId) => recordLogs.get(jobId.toLowerCase()),
+    receipt: (jobId) => locator.locate(jobId),
+    recordLog: async (jobId) => (await locator.recordLogs(jobId))[0],
+    batch: (root) => locator.batch(root),
     transaction: (hash) => transactions.get(hash),
-    async prefetchRecordLogs(ids) {
-      const logs = await getLogsForTopics(provider, { address: addresses.computeReceipts, topic0: TOPIC.jobRecorded, position: 1, values: ids }, range);
-      const byJob = new Map(logs.map((l) => [l.topics[1]!.toLowerCase(), l]));
-      for (const id of ids) recordLogs.set(id.toLowerCase(), byJob.get(id.toLowerCase()) as Log);
-    },
+    prefetchRecordLogs: (ids) => locator.prefetch(ids),
     registry: (who) => registries.get(getAddress(who)),
     datatokenOf: (assetId) => datatokens.get(assetId.toString()),
     orderInfo: (datatoken, orderId) => orderInfos.get(`${getAddress(datatoken)}:${orderId.toLowerCase()}`),
     orderStarted: (datatoken, orderId) => orderEvents.get(`${getAddress(datatoken)}:${orderId.toLowerCase()}`),
     ordersOf: (datatoken) => ordersByToken.get(getAddress(datatoken)),
-    jobIdOf: (orderId) => jobIds.get(orderId.toLowerCase()),
+    consumersOf: async (orderId) => (await locator.orderConsumed(orderId)).map((c) => c.jobId),
+    consumedOnAsset: (assetId) => locator.consumedOnAsset(assetId),
     documentHistory: (assetId) => histories.get(assetId.toString()),
     document(cid, hash, signal) {
       const key = `${cid}|${hash.toLowerCase()}`;
@@ -208,7 +202,7 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
       return p;
     },
     lineage: () => lineage.get(''),
-    parentJobsOf: (assetId) => parents.get(assetId.toString()),
+    lineageOf: async (assetId) => (await lineage.get('')).find((e) => e.assetId === assetId),
   };
 }
 
@@ -225,34 +219,4 @@ function parseOrderStarted(log: Log): OrderStartedEvent {
     provider: getAddress(a.provider as string),
     validUntil: a.validUntil as bigint,
   };
-}
-
-/** A `getReceipt` result (or decoded calldata) as a plain `JobReceipt`. */
-export function toJobReceipt(r: Result): JobReceipt {
-  return {
-    jobId: r.jobId as string,
-    orderIds: [...(r.orderIds as string[])],
-    assetIds: [...(r.assetIds as bigint[])],
-    datasetContentHashes: [...(r.datasetContentHashes as string[])],
-    algorithmImageDigest: r.algorithmImageDigest as string,
-    algorithmCodeHash: r.algorithmCodeHash as string,
-    algorithmHash: r.algorithmHash as string,
-    outputsHash: r.outputsHash as string,
-    resultCid: r.resultCid as string,
-    status: Number(r.status),
-    runtime: Number(r.runtime),
-    startedAt: BigInt(r.startedAt),
-    finishedAt: BigInt(r.finishedAt),
-  };
-}
-
-/** Decodes a `recordJob` call; undefined when `data` is not one. */
-export function decodeRecordJob(data: string): { receipt: JobReceipt; signature: string } | undefined {
-  try {
-    const parsed = receiptsIface.parseTransaction({ data });
-    if (parsed?.name !== 'recordJob') return undefined;
-    return { receipt: toJobReceipt(parsed.args[0] as Result), signature: parsed.args[1] as string };
-  } catch {
-    return undefined;
-  }
 }

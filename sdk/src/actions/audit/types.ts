@@ -23,6 +23,10 @@ export type AuditFailureCode =
   | 'NOT_EVALUATED'
   | 'CHECK_ERROR'
   | 'RECEIPT_NOT_FOUND'
+  | 'JOB_ID_REUSED'
+  | 'BATCH_NOT_RECORDED'
+  | 'BATCH_INCOMPLETE'
+  | 'MERKLE_ROOT_MISMATCH'
   | 'RECORD_TX_NOT_FOUND'
   | 'SIGNATURE_NOT_DECODABLE'
   | 'SIGNATURE_INVALID'
@@ -37,6 +41,8 @@ export type AuditFailureCode =
   | 'ORDER_EVENT_MISMATCH'
   | 'ORDER_EXPIRED'
   | 'ORDER_SPENT_BY_OTHER_JOB'
+  | 'ORDER_NOT_SPENT'
+  | 'ORDER_CONSUMER_MISMATCH'
   | 'DOCUMENT_HISTORY_INCOMPLETE'
   | 'DOCUMENT_UNAVAILABLE'
   | 'CONTENT_HASH_MISMATCH'
@@ -81,6 +87,8 @@ export type JobVerdict = {
   provider: string | undefined;
   /** The `recordJob` transaction (its `JobRecorded` log). */
   recorded: ChainRef | undefined;
+  /** Where the receipt sits: its batch's Merkle root, its position and the batch's size (absent without a receipt). */
+  batch?: { root: string; index: number; count: number };
   /**
    * True when a dataset's policy allowed any algorithm, so the code that ran was not one its
    * owner approved: the verdict can be ok, but it vouches for the data and the receipt only.

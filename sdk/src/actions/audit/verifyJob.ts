@@ -6,7 +6,8 @@ import type { AlgorithmSpec } from '../../algorithm/spec.js';
 import { checkAlgorithmAllowed, checkAlgorithmSpec, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
 import type { JobContext } from './context.js';
 import type { ResultFilesInput } from './hashes.js';
-import { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './indexer.js';
+import { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters, type StoredReceipt } from './indexer.js';
+import { batchExists } from './receipt-locator.js';
 import { refOf } from './logs.js';
 import { AUDIT_CHECKS, AuditError, fail, pass, throwIfAborted, type AuditCheck, type AuditCheckName, type JobVerdict } from './types.js';
 
@@ -65,6 +66,12 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     return { jobId, ok: false, checks, skipped, receipt: undefined, status: undefined, provider: undefined, recorded, anyAlgorithm: false, runtime: undefined };
   }
 
+  const broken = receiptProblem(stored);
+  if (broken !== undefined) {
+    const checks = [broken, ...wanted.slice(1).map((n) => fail(n, 'NOT_EVALUATED', `not evaluated: ${broken.reason}`))];
+    return { jobId, ok: false, checks, skipped, receipt: stored.receipt, status: undefined, provider: stored.provider, recorded, anyAlgorithm: false, runtime: undefined };
+  }
+
   const ctx: JobContext = { client, indexer, jobId, signal, stored, recordLog, recorded, jobDocuments: new Map() };
   const where = recorded === undefined ? '' : `, recorded at block ${recorded.blockNumber} (tx ${recorded.transactionHash})`;
   const run: Record<Exclude<AuditCheckName, 'receiptExists'>, () => Promise<AuditCheck>> = {
@@ -88,7 +95,9 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     }),
   );
   throwIfAborted(signal);
-  const checks = [pass('receiptExists', `ComputeReceipts holds a receipt for ${jobId} signed by ${stored.provider}${where}`), ...evaluated];
+  const inBatch = stored.batch.count === 1 ? '' : ` (receipt ${stored.index + 1} of a batch of ${stored.batch.count})`;
+  const found = pass('receiptExists', `ComputeReceipts recorded a receipt for ${jobId} signed by ${stored.provider}${inBatch}${where}`, { root: stored.root, index: stored.index, count: stored.batch.count, batchBlock: stored.batch.blockNumber });
+  const checks = [found, ...evaluated];
   return {
     jobId,
     ok: checks.every((c) => c.ok),
@@ -99,6 +108,23 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     runtime: RUNTIME_NAMES[stored.receipt.runtime],
     provider: stored.provider,
     recorded,
+    batch: { root: stored.root, index: stored.index, count: stored.batch.count },
     anyAlgorithm: checks.some((c) => c.name === 'algorithmAllowed' && (c.details?.assets as { anyAlgorithm?: boolean }[] | undefined)?.some((a) => a.anyAlgorithm === true) === true),
   };
+}
+
+/** Why a located receipt cannot be trusted as the job's one receipt, as a failed `receiptExists`; undefined if sound. */
+function receiptProblem(stored: StoredReceipt): AuditCheck | undefined {
+  if (stored.records > 1) {
+    return fail('receiptExists', 'JOB_ID_REUSED', `${stored.records} receipts carry job id ${stored.receipt.jobId}: its provider reused the id, so none identifies the job`, { records: stored.records });
+  }
+  if (!batchExists(stored.batch)) return fail('receiptExists', 'BATCH_NOT_RECORDED', `ComputeReceipts has no batch ${stored.root} (named by the job's JobRecorded event)`, { root: stored.root });
+  if (stored.batch.count !== stored.receipts.length || stored.batch.blockNumber !== stored.log.blockNumber) {
+    return fail('receiptExists', 'BATCH_INCOMPLETE', `batch ${stored.root} holds ${stored.batch.count} receipt(s) recorded at block ${stored.batch.blockNumber}; its events in block ${stored.log.blockNumber} rebuild ${stored.receipts.length}`, {
+      root: stored.root,
+      count: stored.batch.count,
+      rebuilt: stored.receipts.length,
+    });
+  }
+  return undefined;
 }

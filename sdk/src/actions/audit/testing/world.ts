@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
-import { JsonRpcProvider, Wallet, ZeroAddress, keccak256, toUtf8Bytes, type Contract, type Log } from 'ethers';
+import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Contract, type Log } from 'ethers';
 import { serializeDocument, storeDocument } from '../../../asset/document.js';
 import type { AssetDocumentInput } from '../../../asset/schema.js';
 import { createCoveClientBase, type CoveClientBase } from '../../../client/base.js';
-import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, jobIdFor, receiptDomain, signReceipt, type CoveContracts, type JobReceipt } from '../../../contracts/index.js';
+import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, jobIdFor, jobProof, receiptDomain, signReceiptBatch, type CoveContracts, type JobProof, type JobReceipt } from '../../../contracts/index.js';
+import { computeServiceMask } from '../../assets/publishCore.js';
+import { createReceiptLocator } from '../receipt-locator.js';
 import { encodeKey, generateContentKey, generateKeyPair } from '../../../crypto/keys.js';
 import { sealKey } from '../../../crypto/seal.js';
 import { ANVIL_DEFAULT_KEYS, startAnvil, type Anvil } from '../../../devnet/anvil.js';
@@ -49,7 +51,10 @@ export type AuditWorld = {
   /** A receipt for `orders` filled with passing values unless overridden. */
   receiptFor(orders: { orderId: string; asset: PublishedAsset }[], overrides?: Partial<JobReceipt>): Promise<JobReceipt>;
   /** Signs (with the provider key unless `signer`) and records a receipt; returns the transaction hash. */
+  /** Records one receipt (`recordJob`); returns the transaction hash. */
   record(receipt: JobReceipt, params?: { signer?: Wallet }): Promise<string>;
+  /** Records receipts as one batch (`recordBatch`); returns the transaction hash. */
+  recordBatch(receipts: JobReceipt[], params?: { signer?: Wallet }): Promise<string>;
   /** Anchors another document for an asset (`setMetadata`). */
   setDocument(assetId: bigint, document: AssetDocumentInput): Promise<{ cid: string; transactionHash: string; blockNumber: number }>;
   close(): Promise<void>;
@@ -68,7 +73,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
   const client = createCoveClientBase({ provider: rpc, contracts: addresses, storage });
   const { assetFactory, dataNFT, providerRegistry, computeReceipts } = client.contracts;
   const providerX25519 = generateKeyPair();
-  await (await (providerRegistry.connect(providerKey) as Contract).getFunction('register')('http://127.0.0.1:8030', encodeKey(providerX25519.publicKey))).wait();
+  await (await (providerRegistry.connect(providerKey) as Contract).getFunction('register')('http://127.0.0.1:8030', encodeKey(providerX25519.publicKey), '')).wait();
   const domain = receiptDomain(addresses.chainId, addresses.computeReceipts);
 
   const world: AuditWorld = {
@@ -115,6 +120,8 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       return { document, contentHash: (document.content as { contentHash: string }).contentHash };
     },
     async publish({ document, kind = 'dataset', initialSupply = 10n * ONE, parentJobIds = [], stored = true }) {
+      // Proofs are built without the SDK's checks, so tests can try what the contracts must refuse.
+      const parents = await lineageProofs(rpc, addresses.computeReceipts, parentJobIds);
       const { cid, hash } = stored ? await storeDocument(storage, document) : unstoredCid(document);
       const tx = await (assetFactory.connect(publisher) as Contract).getFunction('publish')({
         kind: ASSET_KIND[kind],
@@ -123,9 +130,10 @@ export async function createAuditWorld(): Promise<AuditWorld> {
         name: document.name.slice(0, 64),
         symbol: 'AUD',
         serviceTimeouts: document.services.map((s) => s.timeoutSeconds),
+        computeServices: computeServiceMask(document.services),
         initialSupply,
         paymentCollector: ZeroAddress,
-        parentJobIds,
+        parents,
         pricing: PRICING.none,
         fixedRate: { baseToken: ZeroAddress, rate: 0n, feeCollector: ZeroAddress, feeBps: 0 },
         dispenser: { maxPerAddress: 0n, maxTotal: 0n },
@@ -143,6 +151,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       const now = BigInt((await rpc.getBlock('latest'))!.timestamp);
       return {
         jobId: jobIdFor(providerKey.address),
+        consumer: consumer.address,
         orderIds: orders.map((o) => o.orderId),
         assetIds: orders.map((o) => o.asset.assetId),
         datasetContentHashes: orders.map((o) => o.asset.contentHash),
@@ -159,8 +168,14 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       };
     },
     async record(receipt, { signer = providerKey } = {}) {
-      const signature = await signReceipt(signer, domain, receipt);
+      const { signature } = await signReceiptBatch(signer, domain, [receipt]);
       const tx = await (computeReceipts.connect(relayer) as Contract).getFunction('recordJob')(receipt, signature);
+      await tx.wait();
+      return tx.hash as string;
+    },
+    async recordBatch(receipts, { signer = providerKey } = {}) {
+      const { signature } = await signReceiptBatch(signer, domain, receipts);
+      const tx = await (computeReceipts.connect(relayer) as Contract).getFunction('recordBatch')(receipts, signature);
       await tx.wait();
       return tx.hash as string;
     },
@@ -184,6 +199,17 @@ export async function createAuditWorld(): Promise<AuditWorld> {
 function unstoredCid(document: AssetDocumentInput): { cid: string; hash: string } {
   const sha = createHash('sha256').update(serializeDocument(document)).digest();
   return { cid: CID.createV1(raw.code, createDigest(0x12, sha)).toString(), hash: `0x${sha.toString('hex')}` };
+}
+
+/** Lineage proofs of recorded jobs, found from their events (unknown jobs get a proof that cannot verify). */
+async function lineageProofs(rpc: JsonRpcProvider, receiptsAddress: string, jobIds: string[]): Promise<JobProof[]> {
+  if (jobIds.length === 0) return [];
+  const locator = createReceiptLocator(rpc, receiptsAddress, { fromBlock: 0, toBlock: await rpc.getBlockNumber() });
+  return Promise.all(jobIds.map(async (jobId) => {
+    const found = await locator.locate(jobId);
+    if (found === undefined) return { root: ZeroHash, receiptHash: ZeroHash, jobId, consumer: ZeroAddress, status: 0, proof: [] };
+    return jobProof(found.receipts, found.index);
+  }));
 }
 
 /** The named event's arguments from a transaction's logs. */
