@@ -57,19 +57,22 @@ export type AssetRecord = {
  * @example
  * const record = await readAssetRecord(client, 1n);
  */
-export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts'>, assetId: bigint): Promise<AssetRecord> {
+export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' | 'addresses'>, assetId: bigint): Promise<AssetRecord> {
   const nft = client.contracts.dataNFT;
   const datatoken = await asAction('getAsset', () => nft.getFunction('datatokenOf')(assetId) as Promise<string>);
-  const [owner, kind, documentCid, metadataHash, parents] = await asAction('getAsset', () =>
+  const [owner, kind, documentCid, metadataHash, lineage] = await asAction('getAsset', () =>
     Promise.all([
       nft.getFunction('ownerOf')(assetId) as Promise<string>,
       nft.getFunction('kindOf')(assetId) as Promise<bigint>,
       nft.getFunction('cidOf')(assetId) as Promise<string>,
       nft.getFunction('metadataHash')(assetId) as Promise<string>,
-      nft.getFunction('parentJobsOf')(assetId) as Promise<string[]>,
+      nft.getFunction('hasLineage')(assetId) as Promise<boolean>,
     ]),
   );
-  return { assetId, owner, kind: kindName(kind), datatoken, documentCid, metadataHash, parentJobIds: [...parents] };
+  // Lineage lives in the mint's `LineageRecorded` events (one per parent, in order), not in storage.
+  const parents = lineage ? await asAction('getAsset', () => nft.queryFilter(nft.filters.LineageRecorded!(assetId), client.addresses.deploymentBlock ?? 0)) : [];
+  const parentJobIds = parents.map((l) => (nft.interface.parseLog(l)!.args.jobId as string).toLowerCase());
+  return { assetId, owner, kind: kindName(kind), datatoken, documentCid, metadataHash, parentJobIds };
 }
 
 /** The `AssetPublished` event of an asset: who published it and how it was priced. */

@@ -1,5 +1,5 @@
 import type { Signer } from 'ethers';
-import type { ProviderHttp } from '../../provider-api/http.js';
+import type { PinProgressView, ProviderHttp } from '../../provider-api/http.js';
 import { nextNonce } from '../../provider-api/http.js';
 import { PIN_REQUEST_TYPES, providerDomain, type PinRequestMessage } from '../../provider-api/typedData.js';
 import { ActionError } from '../errors.js';
@@ -20,6 +20,8 @@ export async function requestPin(params: {
   cids: string[];
   from: string[];
   ttlSeconds?: number;
+  /** The provider's progress while it fetches: bytes stored so far, of what the roots declare. */
+  onProgress?: (p: PinProgressView) => void;
 }): Promise<void> {
   if (params.from.length === 0) {
     throw new ActionError('PIN_FAILED', "the publisher's storage node does not listen, so the provider cannot fetch from it: create it with listen: true or pass pin: false", {
@@ -36,7 +38,7 @@ export async function requestPin(params: {
       expiry: Math.floor(Date.now() / 1000) + (params.ttlSeconds ?? 600),
     };
     const signature = await params.signer.signTypedData(providerDomain({ chainId: params.chainId, provider: params.provider }), PIN_REQUEST_TYPES, request);
-    await params.http.pin({ request, signature });
+    await params.http.pin({ request, signature }, params.onProgress ? { onProgress: params.onProgress } : {});
   } catch (cause) {
     if (cause instanceof ActionError) throw cause;
     throw new ActionError('PIN_FAILED', `provider at ${params.http.url} did not pin the asset: ${(cause as Error).message}`, {

@@ -24,7 +24,8 @@ export type PricingInput =
   | { type: 'none' };
 
 export type PublishStage = 'encrypting' | 'storing' | 'pinning' | 'publishing';
-export type PublishProgress = { stage: PublishStage; plaintextBytes?: number };
+/** `pinnedBytes` of `pinTotalBytes`: the provider's progress fetching the ciphertext and document (stage `pinning`). */
+export type PublishProgress = { stage: PublishStage; plaintextBytes?: number; pinnedBytes?: number; pinTotalBytes?: number };
 
 export type PublishCommonParameters = {
   name: string;
@@ -159,7 +160,15 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
 
   if (params.pin ?? true) {
     onProgress?.({ stage: 'pinning' });
-    await requestPin({ http: provider.http, signer, chainId: client.chainId, provider: provider.address, cids: [content.encryptedContentCid, stored.cid], from: client.storage.multiaddrs() });
+    await requestPin({
+      http: provider.http,
+      signer,
+      chainId: client.chainId,
+      provider: provider.address,
+      cids: [content.encryptedContentCid, stored.cid],
+      from: client.storage.multiaddrs(),
+      onProgress: (p) => onProgress?.({ stage: 'pinning', pinnedBytes: p.bytes, pinTotalBytes: p.declaredBytes }),
+    });
   }
 
   onProgress?.({ stage: 'publishing' });
