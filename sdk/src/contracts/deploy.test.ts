@@ -20,7 +20,9 @@ import {
   jobIdFor,
   mockErc20Abi,
   receiptDomain,
-  signReceipt,
+  signReceiptBatch,
+  receiptLeaf,
+  hashReceiptBatch,
   type DeployProgress,
   type JobReceipt,
 } from './index.js';
@@ -65,7 +67,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   await base.waitForDeployment();
   const baseAddress = await base.getAddress();
 
-  await (await c.providerRegistry.connect(providerWallet).getFunction('register')('http://127.0.0.1:1', keccak256(toUtf8Bytes('x25519')))).wait();
+  await (await c.providerRegistry.connect(providerWallet).getFunction('register')('http://127.0.0.1:1', keccak256(toUtf8Bytes('x25519')), '')).wait();
 
   // Publish: NFT + datatoken + exchange offer in one transaction.
   const doc = rawCid(new TextEncoder().encode('{"name":"iris"}'));
@@ -77,9 +79,10 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
     name: 'Iris',
     symbol: 'IRIS',
     serviceTimeouts: [86_400],
+    computeServices: 1,
     initialSupply: 100n * ONE,
     paymentCollector: '0x0000000000000000000000000000000000000000',
-    parentJobIds: [],
+    parents: [],
     pricing: PRICING.fixedRate,
     fixedRate: { baseToken: baseAddress, rate: 2n * ONE, feeCollector: providerWallet.address, feeBps: 100 },
     dispenser: { maxPerAddress: 0, maxTotal: 0 },
@@ -117,6 +120,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   const now = BigInt((await rpc.getBlock('latest'))!.timestamp);
   const receipt: JobReceipt = {
     jobId: jobIdFor(providerWallet.address),
+    consumer: buyer.address,
     orderIds: [orderIds[0]!],
     assetIds: [assetId],
     datasetContentHashes: [keccak256(toUtf8Bytes('dataset'))],
@@ -131,26 +135,28 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
     finishedAt: now + 5n,
   };
   const domain = receiptDomain(cove.chainId, cove.computeReceipts);
-  assert.equal(await c.computeReceipts.getFunction('hashReceipt')(receipt), hashReceipt(domain, receipt));
-  const signature = await signReceipt(providerWallet, domain, receipt);
-  await (await c.computeReceipts.connect(buyer).getFunction('recordJob')(receipt, signature)).wait();
-  assert.equal(await c.computeReceipts.getFunction('jobIdOf')(orderIds[0]), receipt.jobId);
-  assert.equal(await c.computeReceipts.getFunction('providerOf')(receipt.jobId), providerWallet.address);
-  const stored = await c.computeReceipts.getFunction('getReceipt')(receipt.jobId);
-  assert.equal(stored.outputsHash, receipt.outputsHash);
-  assert.equal(stored.algorithmHash, receipt.algorithmHash);
-  assert.deepEqual([...stored.orderIds], receipt.orderIds);
+  assert.equal(await c.computeReceipts.getFunction('hashReceipt')(receipt), hashReceipt(receipt));
+  assert.equal(await c.computeReceipts.getFunction('leafOf')(receipt), receiptLeaf(receipt));
+  const { root, signature } = await signReceiptBatch(providerWallet, domain, [receipt]);
+  assert.equal(await c.computeReceipts.getFunction('hashBatch')(root, 1), hashReceiptBatch(domain, root, 1));
+  const recordedTx = (await (await c.computeReceipts.connect(buyer).getFunction('recordJob')(receipt, signature)).wait())!;
+  const batch = await c.computeReceipts.getFunction('batchOf')(root);
+  assert.equal(batch.provider, providerWallet.address);
+  assert.equal(Number(batch.blockNumber), recordedTx.blockNumber);
+  assert.equal((await getDatatoken(datatoken, buyer).getFunction('orderInfo')(orderIds[0])).spent, true);
+  // The deployment's start block is on-chain and in what deployCove returns.
+  assert.equal(Number(await c.computeReceipts.getFunction('deploymentBlock')()), cove.deploymentBlock);
 
   // A receipt signed by an unregistered key is refused, with a decodable error.
   const forged = { ...receipt, jobId: jobIdFor(buyer.address), orderIds: [orderIds[1]!] };
-  const forgedSig = await signReceipt(buyer, domain, forged);
+  const { signature: forgedSig } = await signReceiptBatch(buyer, domain, [forged]);
   await assert.rejects(c.computeReceipts.getFunction('recordJob').staticCall(forged, forgedSig), (e: unknown) => {
     const err = decodeContractError(e);
     return isCoveError(err, 'CONTRACT_REVERTED') && err.details?.error === 'ComputeReceiptsUnregisteredProvider';
   });
-  // A receipt without an algorithm hash is refused before its signature is looked at.
-  const unhashed = { ...forged, algorithmHash: `0x${'00'.repeat(32)}` };
-  const unhashedSig = await signReceipt(providerWallet, domain, unhashed);
+  // A receipt without an algorithm hash is refused.
+  const unhashed = { ...receipt, jobId: jobIdFor(providerWallet.address), orderIds: [orderIds[1]!], algorithmHash: `0x${'00'.repeat(32)}` };
+  const { signature: unhashedSig } = await signReceiptBatch(providerWallet, domain, [unhashed]);
   await assert.rejects(c.computeReceipts.getFunction('recordJob').staticCall(unhashed, unhashedSig), (e: unknown) => {
     const err = decodeContractError(e);
     return isCoveError(err, 'CONTRACT_REVERTED') && err.details?.error === 'ComputeReceiptsInvalidAlgorithmHash';

@@ -72,7 +72,8 @@ export async function deployCove(params: DeployCoveParameters): Promise<CoveCont
   for (const [i, step] of STEPS.entries()) {
     signal?.throwIfAborted();
     const receipt = await sent[i]!.wait();
-    if (i === 0 && receipt) deploymentBlock = receipt.blockNumber;
+    // The receipts contract's block, as its `deploymentBlock()` says: no Cove event predates it that audits need.
+    if (step.key === 'computeReceipts' && receipt) deploymentBlock = receipt.blockNumber;
     const address = receipt?.contractAddress ?? undefined;
     if (receipt?.status !== 1 || address?.toLowerCase() !== at(i).toLowerCase()) {
       throw new CoveError('DEPLOY_FAILED', `deploying ${step.key} failed`, {

@@ -66,13 +66,21 @@ export type ReviewBody = { request: ReviewRequestMessage; signature: string };
 /** A job read or stop token, sent as headers. */
 export type JobAccessToken = { expiry: number; signature: string };
 
+/** A streaming pin's progress: bytes stored so far, of the bytes its roots declare. */
+export type PinProgressView = { bytes: number; declaredBytes: number };
+
 export type ProviderHttp = {
   url: string;
   info(): Promise<ProviderInfo>;
   lastNonce(address: string): Promise<bigint | undefined>;
   startCompute(body: { request: ComputeRequestMessage; signature: string; algorithmCode?: string }): Promise<{ jobId: string; status: string }>;
   download(body: { request: DownloadRequestMessage; signature: string }): Promise<{ datasets: DownloadGrant[] }>;
-  pin(body: { request: PinRequestMessage; signature: string }): Promise<unknown>;
+  /**
+   * Asks for a pin, accepting the provider's progress stream (`application/x-ndjson`), so the
+   * deadline is `timeoutMs` without a byte from the provider (it reports every second), not
+   * a total one: a large pin that keeps moving never times out here.
+   */
+  pin(body: { request: PinRequestMessage; signature: string }, options?: { onProgress?: (p: PinProgressView) => void }): Promise<{ pinned: string[] }>;
   jobStatus(jobId: string, token: JobAccessToken): Promise<JobStatusView>;
   jobResult(jobId: string, token: JobAccessToken): Promise<JobResultView>;
   jobLogs(jobId: string, token: JobAccessToken): Promise<{ jobId: string; status: string; logs: string }>;
@@ -86,7 +94,7 @@ export type ProviderHttp = {
 export type CreateProviderHttpParameters = {
   /** Base URL, e.g. `http://127.0.0.1:8030` (no `/v1`). */
   url: string;
-  /** Per-request deadline, default 30 s. */
+  /** Per-request deadline, default 30 s; for `pin`, the longest silence of the provider. */
   timeoutMs?: number;
   signal?: AbortSignal;
   fetch?: typeof fetch;
@@ -129,6 +137,61 @@ export function createProviderHttp(params: CreateProviderHttpParameters): Provid
     if (!response.ok) throw fromErrorBody(response.status, body, `${method} ${path}`);
     return body as T;
   }
+  /** `POST /v1/pin`, reading a progress stream under an idle deadline (or a plain JSON answer). */
+  async function pin(body: unknown, onProgress: ((p: PinProgressView) => void) | undefined): Promise<{ pinned: string[] }> {
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(new Error(`no answer for ${timeoutMs} ms`)), timeoutMs);
+    };
+    const path = '/pin';
+    const unreachable = (cause: unknown) => new ProviderApiError('PROVIDER_UNREACHABLE', `POST ${path}: provider at ${base} unreachable${idle.signal.aborted ? ` (silent for ${timeoutMs} ms)` : ''}`, { details: { url: base, path, idleTimeoutMs: timeoutMs }, cause });
+    arm();
+    try {
+      let response: Response;
+      try {
+        response = await doFetch(`${base}/v1${path}`, {
+          method: 'POST',
+          headers: { accept: `${PIN_STREAM}, application/json`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: params.signal ? AbortSignal.any([params.signal, idle.signal]) : idle.signal,
+        });
+      } catch (cause) {
+        if (params.signal?.aborted) throw cause;
+        throw unreachable(cause);
+      }
+      if (!(response.headers.get('content-type') ?? '').startsWith(PIN_STREAM) || response.body === null) {
+        let answer: unknown;
+        try {
+          answer = await response.json();
+        } catch (cause) {
+          if (idle.signal.aborted) throw unreachable(cause);
+          throw new ProviderApiError('PROVIDER_BAD_RESPONSE', `POST ${path}: answer is not JSON (HTTP ${response.status})`, { details: { status: response.status, path }, cause });
+        }
+        if (!response.ok) throw fromErrorBody(response.status, answer, `POST ${path}`);
+        return answer as { pinned: string[] };
+      }
+      let last: unknown;
+      try {
+        for await (const line of ndjsonLines(response.body, arm)) {
+          const m = line as { progress?: PinProgressView; result?: unknown; error?: unknown; status?: number };
+          if (m.progress !== undefined) onProgress?.(m.progress);
+          else last = m;
+        }
+      } catch (cause) {
+        if (params.signal?.aborted) throw cause;
+        if (cause instanceof ProviderApiError) throw cause;
+        throw unreachable(cause);
+      }
+      const end = last as { result?: { pinned: string[] }; error?: unknown; status?: number } | undefined;
+      if (end?.result !== undefined) return end.result;
+      if (end?.error !== undefined) throw fromErrorBody(typeof end.status === 'number' ? end.status : 500, end, `POST ${path}`);
+      throw new ProviderApiError('PROVIDER_BAD_RESPONSE', `POST ${path}: the progress stream ended without a result`, { details: { status: response.status, path } });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   const accessHeaders = (t: JobAccessToken) => ({ 'x-cove-expiry': String(t.expiry), 'x-cove-signature': t.signature });
 
   return {
@@ -140,7 +203,7 @@ export function createProviderHttp(params: CreateProviderHttpParameters): Provid
     },
     startCompute: (body) => call('POST', '/compute', { body }),
     download: (body) => call('POST', '/download', { body }),
-    pin: (body) => call('POST', '/pin', { body }),
+    pin: (body, options) => pin(body, options?.onProgress),
     jobStatus: (jobId, t) => call('GET', `/compute/${jobId}`, { headers: accessHeaders(t) }),
     jobResult: (jobId, t) => call('GET', `/compute/${jobId}/result`, { headers: accessHeaders(t) }),
     jobLogs: (jobId, t) => call('GET', `/compute/${jobId}/logs`, { headers: accessHeaders(t) }),
@@ -150,6 +213,29 @@ export function createProviderHttp(params: CreateProviderHttpParameters): Provid
     reviewRelease: (body) => call('POST', '/review/release', { body }),
     reviewReject: (body) => call('POST', '/review/reject', { body }),
   };
+}
+
+/** The media type of a pin answer that streams progress lines. */
+const PIN_STREAM = 'application/x-ndjson';
+
+/** The JSON values of a newline-delimited stream; `onBytes` is called whenever bytes arrive. */
+async function* ndjsonLines(body: ReadableStream<Uint8Array>, onBytes: () => void): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const bytes of body) {
+    onBytes();
+    buffered += decoder.decode(bytes, { stream: true });
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line === '') continue;
+      try {
+        yield JSON.parse(line);
+      } catch (cause) {
+        throw new ProviderApiError('PROVIDER_BAD_RESPONSE', 'POST /pin: a progress line is not JSON', { details: { path: '/pin' }, cause });
+      }
+    }
+  }
 }
 
 /**

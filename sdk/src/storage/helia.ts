@@ -17,6 +17,25 @@ import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat
 import { fetchDag, type FetchParameters, type FetchResult } from './fetch.js';
 import { structureWalker } from './pin.js';
 
+/** The import settings' leaf size (`unixfs-v1-2025`: 1 MiB raw leaves) and links per inner node. */
+export const UNIXFS_CHUNK_BYTES = 1024 * 1024;
+export const UNIXFS_LINKS_PER_NODE = 1024;
+
+/**
+ * An upper bound on the bytes of the inner (dag-pb) nodes of a file of `fileBytes` imported
+ * with these settings: at most 80 bytes per link (a 36-byte CIDv1, its Tsize, the protobuf
+ * framing and the blockSizes entry: about 55 measured) and 64 per node.
+ */
+export function unixfsOverheadBound(fileBytes: number): number {
+  let overhead = 0;
+  for (let width = Math.max(1, Math.ceil(fileBytes / UNIXFS_CHUNK_BYTES)); width > 1; ) {
+    const nodes = Math.ceil(width / UNIXFS_LINKS_PER_NODE);
+    overhead += width * 80 + nodes * 64;
+    width = nodes;
+  }
+  return overhead;
+}
+
 /** Blocks a `cat` fetches ahead: memory stays near this many MiB however large the file. */
 export const CAT_READ_AHEAD_BLOCKS = 8;
 

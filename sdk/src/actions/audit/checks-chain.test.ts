@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Interface, Wallet, keccak256, toUtf8Bytes, type Log, type TransactionResponse } from 'ethers';
+import { Interface, Wallet, keccak256, toUtf8Bytes, type Log, type Signer, type TransactionResponse } from 'ethers';
 import type { CoveClientBase } from '../../client/base.js';
-import { computeReceiptsAbi, receiptDomain, signReceipt, type JobReceipt } from '../../contracts/index.js';
+import { computeReceiptsAbi, jobIdFor, receiptDomain, receiptLeaf, signReceiptBatch, type JobReceipt } from '../../contracts/index.js';
 import { checkProviderRegistered, checkProviderSignature } from './checks-chain.js';
 import type { JobContext } from './context.js';
 import type { AuditIndexer, RegistryEvent } from './indexer.js';
@@ -14,7 +14,8 @@ const provider = Wallet.createRandom();
 const stranger = Wallet.createRandom();
 const h = (s: string) => keccak256(toUtf8Bytes(s));
 const receipt: JobReceipt = {
-  jobId: h('job'),
+  jobId: jobIdFor(provider.address),
+  consumer: stranger.address,
   orderIds: [h('order')],
   assetIds: [1n],
   datasetContentHashes: [h('rows')],
@@ -30,7 +31,7 @@ const receipt: JobReceipt = {
 };
 const recorded = { blockNumber: 10, transactionHash: h('tx'), logIndex: 3 };
 
-function context(params: { tx?: Partial<TransactionResponse>; registry?: { events: RegistryEvent[]; registeredNow: boolean } }): JobContext {
+function context(params: { tx?: Partial<TransactionResponse>; registry?: { events: RegistryEvent[]; registeredNow: boolean }; events?: JobReceipt[]; batchProvider?: string }): JobContext {
   const indexer = {
     fromBlock: 0,
     toBlock: 20,
@@ -43,7 +44,16 @@ function context(params: { tx?: Partial<TransactionResponse>; registry?: { event
     indexer,
     jobId: receipt.jobId,
     signal: undefined,
-    stored: { receipt, provider: provider.address },
+    stored: {
+      receipt,
+      provider: params.batchProvider ?? provider.address,
+      root: receiptLeaf(receipt),
+      index: 0,
+      batch: { provider: params.batchProvider ?? provider.address, blockNumber: recorded.blockNumber, count: 1 },
+      receipts: params.events ?? [receipt],
+      log: { transactionHash: recorded.transactionHash, blockNumber: recorded.blockNumber } as Log,
+      records: 1,
+    },
     recordLog: { transactionHash: recorded.transactionHash } as Log,
     recorded,
     jobDocuments: new Map(),
@@ -51,37 +61,52 @@ function context(params: { tx?: Partial<TransactionResponse>; registry?: { event
 }
 const domain = receiptDomain(31337n, RECEIPTS);
 const calldata = (r: JobReceipt, sig: string) => iface.encodeFunctionData('recordJob', [r, sig]);
+const sign = async (w: Signer, d: typeof domain, r: JobReceipt) => (await signReceiptBatch(w, d, [r])).signature;
 const reg = (blockNumber: number, registered: boolean): RegistryEvent => ({ blockNumber, logIndex: 0, transactionHash: h(`reg${blockNumber}`), registered });
 
 describe('providerSignature', () => {
   it('passes when the calldata signature recovers to the recorded provider', async () => {
-    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await signReceipt(provider, domain, receipt)) } }));
+    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await sign(provider, domain, receipt)) } }));
     assert.equal(c.ok, true, c.reason);
     assert.equal(c.details?.signer, provider.address);
   });
 
   it('fails SIGNER_MISMATCH when another key signed', async () => {
-    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await signReceipt(stranger, domain, receipt)) } }));
+    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await sign(stranger, domain, receipt)) } }));
     assert.equal(c.code, 'SIGNER_MISMATCH');
     assert.equal(c.details?.signer, stranger.address);
   });
 
   it('fails when the signature covers another domain', async () => {
     const other = receiptDomain(1n, RECEIPTS);
-    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await signReceipt(provider, other, receipt)) } }));
+    const c = await checkProviderSignature(context({ tx: { data: calldata(receipt, await sign(provider, other, receipt)) } }));
     assert.equal(c.code, 'SIGNER_MISMATCH');
   });
 
   it('fails CALLDATA_RECEIPT_MISMATCH when the calldata carries another receipt', async () => {
     const altered = { ...receipt, outputsHash: h('other outputs') };
-    const c = await checkProviderSignature(context({ tx: { data: calldata(altered, await signReceipt(provider, domain, altered)) } }));
+    const c = await checkProviderSignature(context({ tx: { data: calldata(altered, await sign(provider, domain, altered)) } }));
     assert.equal(c.code, 'CALLDATA_RECEIPT_MISMATCH');
   });
 
   it('fails SIGNATURE_NOT_DECODABLE for a call relayed through another contract', async () => {
-    const data = calldata(receipt, await signReceipt(provider, domain, receipt));
+    const data = calldata(receipt, await sign(provider, domain, receipt));
     const c = await checkProviderSignature(context({ tx: { to: stranger.address, data } }));
     assert.equal(c.code, 'SIGNATURE_NOT_DECODABLE');
+  });
+
+  it('fails MERKLE_ROOT_MISMATCH when the receipts rebuilt from events do not hash to the recorded root', async () => {
+    const c = await checkProviderSignature(context({ events: [{ ...receipt, status: 1 }], tx: { data: calldata(receipt, await sign(provider, domain, receipt)) } }));
+    assert.equal(c.code, 'MERKLE_ROOT_MISMATCH');
+  });
+
+  it("fails SIGNER_MISMATCH when the job id names another provider than the batch's signer", async () => {
+    const theirs = { ...receipt, jobId: jobIdFor(stranger.address) };
+    const ctx = { ...context({ events: [theirs], tx: { data: calldata(theirs, await sign(provider, domain, theirs)) } }), jobId: theirs.jobId };
+    ctx.stored = { ...ctx.stored, receipt: theirs, root: receiptLeaf(theirs) };
+    const c = await checkProviderSignature(ctx);
+    assert.equal(c.code, 'SIGNER_MISMATCH');
+    assert.equal(c.details?.jobIdProvider, stranger.address);
   });
 
   it('fails SIGNATURE_INVALID for bytes that do not recover', async () => {

@@ -34,6 +34,7 @@ function fixture(overrides: Partial<JobVerdict> = {}): JobVerdict {
     skipped: [],
     receipt: {
       jobId: JOB_ID,
+      consumer: '0x00000000000000000000000000000000000000c0',
       orderIds: [hex('01'), hex('02')],
       assetIds: [1n, 2n],
       datasetContentHashes: [hex('c1'), hex('c2')],
