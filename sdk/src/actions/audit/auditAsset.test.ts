@@ -45,12 +45,12 @@ describe('auditAsset on anvil + Helia', () => {
     orders.push(unspent);
 
     const modelDoc = (await world.datasetDocument()).document;
-    model = await world.publish({ document: { ...modelDoc, kind: 'model', lineage: { parentJobIds: [jobs[0]!, jobs[3]!] } }, kind: 'model', parentJobIds: [jobs[0]!, jobs[3]!] });
+    model = await world.publish({ document: { ...modelDoc, kind: 'model', lineage: { parentJobIds: [jobs[0]!, jobs[3]!] } }, kind: 'model', parentJobIds: [jobs[0]!, jobs[3]!], from: world.consumer });
     // A model trained only on the other asset's job is not derived from `asset`.
     const otherOrder = await world.order(other.datatoken);
     const otherJob = await world.receiptFor([{ orderId: otherOrder, asset: other }]);
     await world.record(otherJob);
-    unrelatedModel = await world.publish({ document: { ...modelDoc, kind: 'model', lineage: { parentJobIds: [otherJob.jobId] } }, kind: 'model', parentJobIds: [otherJob.jobId] });
+    unrelatedModel = await world.publish({ document: { ...modelDoc, kind: 'model', lineage: { parentJobIds: [otherJob.jobId] } }, kind: 'model', parentJobIds: [otherJob.jobId], from: world.consumer });
   });
   after(() => world.close());
 

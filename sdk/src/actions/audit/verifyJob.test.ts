@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keccak256, toUtf8Bytes, type Contract } from 'ethers';
-import { JOB_RUNTIME, JOB_STATUS } from '../../contracts/index.js';
+import { JOB_RUNTIME, JOB_STATUS, decodeContractError } from '../../contracts/index.js';
 import { listingHash } from './hashes.js';
 import { algorithmHash } from '../../algorithm/spec.js';
 import { createAuditWorld, TEST_IMAGE_ID, TEST_SPEC, type AuditWorld, type PublishedAsset } from './testing/world.js';
@@ -174,11 +174,33 @@ describe('verifyJob on anvil + Helia', () => {
     onlyFailure(bad, 'algorithmSpec', 'ALGORITHM_HASH_MISMATCH');
   });
 
-  it('fails algorithmAllowed when the order spent bought the access service, not compute', async () => {
+  it('never sees a receipt that spent an access order: the chain refuses it', async () => {
     const orderId = await world.order(asset.datatoken, { serviceId: 1 });
     const receipt = await world.receiptFor([{ orderId, asset }], { outputsHash: outputsHashOf(RESULTS) });
-    await world.record(receipt);
-    onlyFailure(await verifyJob(world.client, { jobId: receipt.jobId }), 'algorithmAllowed', 'SERVICE_NOT_COMPUTE');
+    await assert.rejects(world.record(receipt), (e) => decodeContractError(e)?.details?.error === 'ComputeReceiptsNotAComputeOrder');
+    const verdict = await verifyJob(world.client, { jobId: receipt.jobId });
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.checks[0]!.code, 'RECEIPT_NOT_FOUND');
+  });
+
+  it('verifies every job of a batched receipt, each with its place in the batch', async () => {
+    const receipts = [];
+    for (let i = 0; i < 3; i++) receipts.push(await world.receiptFor([{ orderId: await world.order(asset.datatoken), asset }], { outputsHash: outputsHashOf(RESULTS) }));
+    await world.recordBatch(receipts);
+    for (const [i, r] of receipts.entries()) {
+      const verdict = await verifyJob(world.client, { jobId: r.jobId, resultFiles: RESULTS });
+      assert.equal(verdict.ok, true, JSON.stringify(verdict.checks.filter((c) => !c.ok)));
+      assert.deepEqual({ index: verdict.batch?.index, count: verdict.batch?.count }, { index: i, count: 3 });
+    }
+  });
+
+  it('fails receiptExists with JOB_ID_REUSED when a provider records two jobs under one id', async () => {
+    const first = await world.receiptFor([{ orderId: await world.order(asset.datatoken), asset }]);
+    await world.record(first);
+    await world.record(await world.receiptFor([{ orderId: await world.order(asset.datatoken), asset }], { jobId: first.jobId }));
+    const verdict = await verifyJob(world.client, { jobId: first.jobId });
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.checks[0]!.code, 'JOB_ID_REUSED');
   });
 
   it('fails datasetContentHashes when the receipt names other dataset bytes', async () => {

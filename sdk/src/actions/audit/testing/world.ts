@@ -45,7 +45,8 @@ export type AuditWorld = {
   datasetDocument(overrides?: Partial<AssetDocumentInput>): Promise<{ document: AssetDocumentInput; contentHash: string }>;
   /** Stores the document and publishes it (no pricing, `initialSupply` tokens to the publisher). */
   /** `stored: false` anchors the document's CID without adding it to storage (an unreachable document). */
-  publish(params: { document: AssetDocumentInput; kind?: keyof typeof ASSET_KIND; initialSupply?: bigint; parentJobIds?: string[]; stored?: boolean }): Promise<PublishedAsset>;
+  /** Publishes from `from` (default the publisher; a model citing jobs must come from their consumer). */
+  publish(params: { document: AssetDocumentInput; kind?: keyof typeof ASSET_KIND; initialSupply?: bigint; parentJobIds?: string[]; stored?: boolean; from?: Wallet }): Promise<PublishedAsset>;
   /** Pays one order (service 0 by default) naming the provider; returns the order id. */
   order(datatoken: string, params?: { serviceId?: number; provider?: string }): Promise<string>;
   /** A receipt for `orders` filled with passing values unless overridden. */
@@ -119,11 +120,11 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       };
       return { document, contentHash: (document.content as { contentHash: string }).contentHash };
     },
-    async publish({ document, kind = 'dataset', initialSupply = 10n * ONE, parentJobIds = [], stored = true }) {
+    async publish({ document, kind = 'dataset', initialSupply = 10n * ONE, parentJobIds = [], stored = true, from = publisher }) {
       // Proofs are built without the SDK's checks, so tests can try what the contracts must refuse.
       const parents = await lineageProofs(rpc, addresses.computeReceipts, parentJobIds);
       const { cid, hash } = stored ? await storeDocument(storage, document) : unstoredCid(document);
-      const tx = await (assetFactory.connect(publisher) as Contract).getFunction('publish')({
+      const tx = await (assetFactory.connect(from) as Contract).getFunction('publish')({
         kind: ASSET_KIND[kind],
         cid,
         metadataHash: hash,
