@@ -13,7 +13,9 @@ export const AUDIT_CHECKS = [
   'algorithmSpec',
   'outputsHash',
 ] as const;
-export type AuditCheckName = (typeof AUDIT_CHECKS)[number];
+/** The checks `verifyModel` adds on top of each parent job's verdict. */
+export const MODEL_CHECKS = ['lineageRecorded', 'parentJobs', 'outputsListing', 'modelFiles'] as const;
+export type AuditCheckName = (typeof AUDIT_CHECKS)[number] | (typeof MODEL_CHECKS)[number];
 
 /**
  * Why a check failed, stable for callers to match on (the `reason` text is for people).
@@ -56,7 +58,12 @@ export type AuditFailureCode =
   | 'ALGORITHM_HASH_MISMATCH'
   | 'JOB_NOT_SUCCEEDED'
   | 'RESULT_FILES_UNREADABLE'
-  | 'OUTPUTS_HASH_MISMATCH';
+  | 'OUTPUTS_HASH_MISMATCH'
+  | 'NO_LINEAGE'
+  | 'DOCUMENT_LINEAGE_MISMATCH'
+  | 'PARENT_JOB_FAILED'
+  | 'OUTPUTS_LISTING_MISMATCH'
+  | 'MODEL_FILES_MISMATCH';
 
 /** One named check of a verdict: whether it passed and why. */
 export type AuditCheck = {

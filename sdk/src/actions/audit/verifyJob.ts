@@ -74,7 +74,7 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
 
   const ctx: JobContext = { client, indexer, jobId, signal, stored, recordLog, recorded, jobDocuments: new Map() };
   const where = recorded === undefined ? '' : `, recorded at block ${recorded.blockNumber} (tx ${recorded.transactionHash})`;
-  const run: Record<Exclude<AuditCheckName, 'receiptExists'>, () => Promise<AuditCheck>> = {
+  const run: Record<Exclude<(typeof AUDIT_CHECKS)[number], 'receiptExists'>, () => Promise<AuditCheck>> = {
     providerSignature: () => checkProviderSignature(ctx),
     providerRegistered: () => checkProviderRegistered(ctx),
     ordersValid: () => checkOrdersValid(ctx),

@@ -5,6 +5,7 @@ import { provenanceStatement } from '../../actions/audit/provenance.js';
 import type { JobVerdict } from '../../actions/audit/types.js';
 import type { JobRuntimeName } from '../../contracts/index.js';
 import { verifyJob } from '../../actions/audit/verifyJob.js';
+import { verifyModel, type ModelVerdict } from '../../actions/audit/verifyModel.js';
 import { CoveError } from '../../errors.js';
 import { withSession } from '../context.js';
 import { printResult } from '../output.js';
@@ -24,20 +25,32 @@ export function verdictLines(v: JobVerdict): string[] {
   ];
 }
 
+/** The lines of a model's verdict: its lineage checks, then each parent job's. */
+export function modelLines(v: ModelVerdict): string[] {
+  return [
+    `model asset ${v.assetId}: ${v.ok ? 'VERIFIED' : 'FAILED'} — traced to ${v.jobs.length} job(s) over dataset asset(s) ${v.datasets.join(', ') || 'none'}`,
+    ...v.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(26)} ${c.ok ? '' : `${c.code}: `}${c.reason}`),
+    ...v.jobs.flatMap(verdictLines),
+  ];
+}
+
 export function registerAudit(program: Command, run: Run): void {
   program
     .command('audit <assetIdOrJobId>')
     .description('verify a job (0x… job id) or every order, job and derived model of an asset, from the chain and the bytes')
     .option('--results <dir>', 'decrypted result files of the job, to check its outputs hash')
     .option('--algorithm <spec>', 'the algorithm spec file (cove hash-algorithm --out) the job should have run, to check it is what ran')
+    .option('--model <dir>', "for a model asset: its decrypted files, to check each is an output of its parent jobs")
     .option('--provenance <file>', 'with --results: write the job as an in-toto Statement v1 with a SLSA Provenance v1 predicate (only when VERIFIED)')
     .option('--allow-unverified', 'with --provenance: write it for a failed verdict too (the failed checks are in cove_audit)')
-    .addHelpText('after', '\nExamples:\n  cove audit 1\n  cove audit 0x… --results ./results --algorithm train.spec.json\n  cove audit 0x… --results ./results --provenance job.intoto.json\n  cove --json audit 0x… | jq .ok')
+    .addHelpText('after', '\nExamples:\n  cove audit 1\n  cove audit 0x… --results ./results --algorithm train.spec.json\n  cove audit 0x… --results ./results --provenance job.intoto.json\n  cove audit 7 --model ./model   (a model: traced back to its jobs and datasets)\n  cove --json audit 0x… | jq .ok')
     .action(
-      run(async (opts, target: string, o: { results?: string; algorithm?: string; provenance?: string; allowUnverified?: boolean }) => {
+      run(async (opts, target: string, o: { results?: string; algorithm?: string; provenance?: string; allowUnverified?: boolean; model?: string }) => {
         const jobId = target.startsWith('0x') ? parseJobId(target) : undefined;
         const assetId = jobId === undefined ? parseAssetId(target) : undefined;
         if (o.results !== undefined) requireInput(o.results, 'the results directory');
+        if (o.model !== undefined) requireInput(o.model, 'the model directory');
+        if (o.model !== undefined && jobId !== undefined) throw usage('--model applies to a model asset id, not a job id');
         if (o.provenance !== undefined && o.results === undefined) throw usage("--provenance needs --results: the result files are the statement's subjects");
         if (o.allowUnverified === true && o.provenance === undefined) throw usage('--allow-unverified applies to --provenance');
         await withSession(opts, async ({ cove }) => {
@@ -60,7 +73,15 @@ export function registerAudit(program: Command, run: Run): void {
             return;
           }
           if (o.results !== undefined || o.algorithm !== undefined || o.provenance !== undefined) throw usage('--results, --algorithm and --provenance apply to a job id, not an asset');
-          const audit = await auditAsset(cove, { assetId: assetId ?? parseAssetId(target) });
+          const id = assetId ?? parseAssetId(target);
+          // A model is traced back to its jobs and datasets; other assets are audited through their orders.
+          if (o.model !== undefined || Number(await cove.contracts.dataNFT.getFunction('kindOf')(id).catch(() => 0)) === 2) {
+            const verdict = await verifyModel(cove, { assetId: id, ...(o.model !== undefined && { files: o.model }) });
+            printResult(opts, verdict, () => modelLines(verdict));
+            if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `model ${verdict.assetId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ') || 'a parent job check'}`);
+            return;
+          }
+          const audit = await auditAsset(cove, { assetId: id });
           printResult(opts, audit, () => [
             `asset ${audit.assetId}: ${audit.ok ? (audit.jobs.some((j) => j.anyAlgorithm) ? 'VERIFIED (ANY ALGORITHM allowed: some jobs ran code the owner did not approve)' : 'VERIFIED') : 'FAILED'} — ${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s)`,
             ...audit.jobs.flatMap(verdictLines),
