@@ -7,6 +7,7 @@ import {AssetFactory} from "../src/AssetFactory.sol";
 import {Datatoken} from "../src/Datatoken.sol";
 import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
+import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 
 contract AssetFactoryTest is CoveFixture {
     function test_constructor_exposesWiring() public view {
@@ -74,13 +75,75 @@ contract AssetFactoryTest is CoveFixture {
     }
 
     function test_publish_modelWithLineage() public {
-        _recordedJob(_jobId("job"));
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job"));
         IAssetFactory.PublishParams memory p = _params(ONE);
         p.kind = IDataNFT.AssetKind.Model;
-        p.parentJobIds = new bytes32[](1);
-        p.parentJobIds[0] = _jobId("job");
+        p.parents = new IComputeReceipts.JobProof[](1);
+        p.parents[0] = parent;
+        uint256 expectedId = dataNFT.nextAssetId();
+        vm.expectEmit(address(dataNFT));
+        emit IDataNFT.LineageRecorded(expectedId, _jobId("job"), parent.root);
         (uint256 assetId,,) = _publish(p);
-        vm.assertEq(dataNFT.parentJobsOf(assetId), p.parentJobIds);
+        vm.assertTrue(dataNFT.hasLineage(assetId));
+    }
+
+    /// @dev The publisher (msg.sender of publish) is the one lineage checks: another account's publish of the same
+    /// parents is refused.
+    function test_publish_lineageIsCheckedAgainstTheCaller() public {
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job"));
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        p.kind = IDataNFT.AssetKind.Model;
+        p.parents = new IComputeReceipts.JobProof[](1);
+        p.parents[0] = parent;
+        vm.prank(stranger);
+        vm.expectRevert(
+            abi.encodeWithSelector(IDataNFT.DataNFTNotParentJobConsumer.selector, _jobId("job"), publisher, stranger)
+        );
+        factory.publish(p);
+    }
+
+    function test_publish_marksTheComputeServices() public {
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        uint32[] memory timeouts = new uint32[](16);
+        for (uint256 i; i < 16; ++i) {
+            timeouts[i] = uint32(1 + i);
+        }
+        p.serviceTimeouts = timeouts;
+        p.computeServices = 0x8005; // services 0, 2 and 15
+        (, Datatoken dt,) = _publish(p);
+        for (uint256 i; i < 16; ++i) {
+            vm.assertEq(dt.isComputeService(i), i == 0 || i == 2 || i == 15);
+            // The flag shares the packed word with the timeout and leaves it intact.
+            vm.assertEq(dt.serviceTimeout(i), 1 + i);
+        }
+    }
+
+    function test_publish_revertsIfAComputeBitIsPastTheLastService() public {
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        p.computeServices = 0x4; // service 2 of 2 (ids 0, 1)
+        vm.expectRevert(abi.encodeWithSelector(IAssetFactory.AssetFactoryInvalidServices.selector, 2));
+        factory.publish(p);
+        p.computeServices = 0x8000;
+        vm.expectRevert(abi.encodeWithSelector(IAssetFactory.AssetFactoryInvalidServices.selector, 2));
+        factory.publish(p);
+        p.computeServices = 0x3; // both services: fine
+        (, Datatoken dt,) = _publish(p);
+        vm.assertTrue(dt.isComputeService(1));
+    }
+
+    /// @dev The top bit of a packed service is its compute flag, so a timeout must fit in 31 bits.
+    function test_publish_revertsIfATimeoutReachesTwoToThe31() public {
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        p.serviceTimeouts[1] = uint32(1 << 31);
+        vm.expectRevert(abi.encodeWithSelector(IAssetFactory.AssetFactoryInvalidServices.selector, 2));
+        factory.publish(p);
+        p.serviceTimeouts[1] = type(uint32).max;
+        vm.expectRevert(abi.encodeWithSelector(IAssetFactory.AssetFactoryInvalidServices.selector, 2));
+        factory.publish(p);
+        p.serviceTimeouts[1] = uint32((1 << 31) - 1);
+        (, Datatoken dt,) = _publish(p);
+        vm.assertEq(dt.serviceTimeout(1), (1 << 31) - 1);
+        vm.assertFalse(dt.isComputeService(1));
     }
 
     function test_publish_revertsIfNameEmptyOrTooLong() public {

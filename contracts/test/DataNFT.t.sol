@@ -10,6 +10,7 @@ import {Datatoken} from "../src/Datatoken.sol";
 import {IDataNFT} from "../src/interfaces/IDataNFT.sol";
 import {IComputeReceipts} from "../src/interfaces/IComputeReceipts.sol";
 import {IAssetFactory} from "../src/interfaces/IAssetFactory.sol";
+import {Merkle} from "./utils/Merkle.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract DataNFTTest is CoveFixture {
@@ -32,7 +33,7 @@ contract DataNFTTest is CoveFixture {
         vm.assertEq(dataNFT.metadataHash(assetId), DOC_HASH);
         vm.assertEq(uint256(dataNFT.kindOf(assetId)), uint256(IDataNFT.AssetKind.Dataset));
         vm.assertEq(dataNFT.datatokenOf(assetId), address(datatoken));
-        vm.assertEq(dataNFT.parentJobsOf(assetId).length, 0);
+        vm.assertFalse(dataNFT.hasLineage(assetId));
     }
 
     function test_mint_storesAHashThatDiffersFromTheCidDigest() public {
@@ -75,72 +76,172 @@ contract DataNFTTest is CoveFixture {
     }
 
     function test_mint_recordsLineageOfAModel() public {
-        _recordedJob(_jobId("job-1"));
-        IDataNFT.MintParams memory m = _mintParams();
-        m.kind = IDataNFT.AssetKind.Model;
-        m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = _jobId("job-1");
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job-1"));
+        IDataNFT.MintParams memory m = _modelOf(parent);
         uint256 expectedId = dataNFT.nextAssetId();
         vm.expectEmit(address(dataNFT));
-        emit IDataNFT.LineageRecorded(expectedId, _jobId("job-1"));
+        emit IDataNFT.LineageRecorded(expectedId, _jobId("job-1"), parent.root);
         vm.prank(address(factory));
         uint256 assetId = dataNFT.mint(m);
-        vm.assertEq(dataNFT.parentJobsOf(assetId), m.parentJobIds);
+        vm.assertTrue(dataNFT.hasLineage(assetId));
         vm.assertEq(uint256(dataNFT.kindOf(assetId)), uint256(IDataNFT.AssetKind.Model));
+    }
+
+    /// @dev A model without lineage keeps an editable document; lineage is only for models that name parents.
+    function test_mint_modelWithoutParentsHasNoLineage() public {
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        vm.prank(address(factory));
+        uint256 assetId = dataNFT.mint(m);
+        vm.assertFalse(dataNFT.hasLineage(assetId));
+        vm.prank(publisher);
+        dataNFT.setMetadata(assetId, CID_DAG_PB, keccak256("v2"));
+        vm.assertEq(dataNFT.metadataHash(assetId), keccak256("v2"));
     }
 
     /// @dev Issue 12: any receipt was accepted as a parent, a failed job included: "derived from" meant only "this
     /// job exists". A parent must be a job that succeeded.
     function test_attack_modelCitesAFailedJob() public {
-        (uint256 assetId, bytes32 orderId) = _publishAndOrder();
-        IComputeReceipts.Receipt memory r = _receipt(_jobId("failed"), orderId, assetId);
-        r.status = uint8(IComputeReceipts.JobStatus.Failed);
-        receipts.recordJob(r, _sign(providerKey, r));
-        IDataNFT.MintParams memory m = _modelOf(_jobId("failed"));
+        IComputeReceipts.JobProof memory parent = _recordedParentWithStatus(_jobId("failed"), 1);
+        vm.assertTrue(receipts.isRecorded(parent));
+        IDataNFT.MintParams memory m = _modelOf(parent);
         vm.prank(address(factory));
         vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTParentJobNotSucceeded.selector, _jobId("failed"), 1));
+        dataNFT.mint(m);
+
+        // Nor can the publisher claim it succeeded: the status is in the signed leaf.
+        m.parents[0].status = 0;
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, _jobId("failed")));
         dataNFT.mint(m);
     }
 
     /// @dev Issue 12: the same job could be listed twice as a parent.
     function test_attack_modelCitesTheSameJobTwice() public {
-        _recordedJob(_jobId("job-1"));
-        IDataNFT.MintParams memory m = _modelOf(_jobId("job-1"));
-        m.parentJobIds = new bytes32[](2);
-        m.parentJobIds[0] = _jobId("job-1");
-        m.parentJobIds[1] = _jobId("job-1");
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job-1"));
+        IDataNFT.MintParams memory m = _modelOf(parent);
+        m.parents = new IComputeReceipts.JobProof[](2);
+        m.parents[0] = parent;
+        m.parents[1] = parent;
         vm.prank(address(factory));
         vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTDuplicateParentJob.selector, _jobId("job-1")));
         dataNFT.mint(m);
     }
 
+    /// @dev Issue 12: a model could name any recorded job as its parent, a stranger's included (lineage by id only).
+    /// Only the job's consumer, who bought and received its results, may cite it.
+    function test_attack_modelCitesAStrangersJob() public {
+        // A job bought by `consumer`, recorded honestly.
+        (uint256 assetId, bytes32 orderId) = _publishAndOrder();
+        IComputeReceipts.Receipt memory r = _receipt(_jobId("theirs"), orderId, assetId);
+        receipts.recordJob(r, _sign(providerKey, r));
+        IDataNFT.MintParams memory m = _modelOf(_proofOne(r));
+        vm.prank(address(factory));
+        vm.expectRevert(
+            abi.encodeWithSelector(IDataNFT.DataNFTNotParentJobConsumer.selector, _jobId("theirs"), consumer, publisher)
+        );
+        dataNFT.mint(m);
+
+        // Claiming to be the consumer breaks the proof: the consumer is in the signed leaf.
+        m.parents[0].consumer = publisher;
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, _jobId("theirs")));
+        dataNFT.mint(m);
+
+        // The consumer may cite it.
+        m = _modelOf(_proofOne(r));
+        m.to = consumer;
+        vm.prank(address(factory));
+        uint256 model = dataNFT.mint(m);
+        vm.assertTrue(dataNFT.hasLineage(model));
+    }
+
+    /// @dev Issue 12: a model's owner could swap its document after publish, so the lineage vouched for bytes that
+    /// were no longer there. A model with lineage has a frozen document, for its owner, its manager and any buyer.
+    function test_attack_swapTheDocumentOfAModelWithLineage() public {
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job-1"));
+        IAssetFactory.PublishParams memory p = _params(ONE);
+        p.kind = IDataNFT.AssetKind.Model;
+        p.parents = new IComputeReceipts.JobProof[](1);
+        p.parents[0] = parent;
+        (uint256 model,,) = _publish(p);
+        vm.prank(publisher);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTLineageFrozen.selector, model));
+        dataNFT.setMetadata(model, CID_DAG_PB, keccak256("swapped weights"));
+
+        vm.prank(publisher);
+        dataNFT.setMetadataManager(model, manager);
+        vm.prank(manager);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTLineageFrozen.selector, model));
+        dataNFT.setMetadata(model, CID_DAG_PB, keccak256("swapped weights"));
+
+        vm.prank(publisher);
+        dataNFT.transferFrom(publisher, buyer, model);
+        vm.prank(buyer);
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTLineageFrozen.selector, model));
+        dataNFT.setMetadata(model, CID_DAG_PB, keccak256("swapped weights"));
+
+        vm.assertEq(dataNFT.cidOf(model), CID);
+        vm.assertEq(dataNFT.metadataHash(model), DOC_HASH);
+    }
+
     /// @dev Issue 12: "which models came from this job" must be one log query, so the job id is an indexed topic.
+    /// The three parents come from one batch, each with its Merkle path.
     function test_mint_emitsOneLineageEventPerParentIndexedByJob() public {
-        (uint256 assetId, Datatoken dt) = _publishDataset();
-        _registerProvider();
-        bytes32[] memory jobs = new bytes32[](3);
+        (IComputeReceipts.Receipt[] memory rs, bytes32 root) = _recordedBatchOfPublisher(3);
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parents = new IComputeReceipts.JobProof[](3);
         for (uint256 i; i < 3; ++i) {
-            jobs[i] = _jobId(string(abi.encode("job", i)));
-            IComputeReceipts.Receipt memory r = _receipt(jobs[i], _order(dt, buyer, provider), assetId);
-            receipts.recordJob(r, _sign(providerKey, r));
+            m.parents[i] = _proofOf(rs, i);
         }
-        IDataNFT.MintParams memory m = _modelOf(jobs[0]);
-        m.parentJobIds = jobs;
         uint256 expectedId = dataNFT.nextAssetId();
         for (uint256 i; i < 3; ++i) {
             vm.expectEmit(true, true, true, true, address(dataNFT));
-            emit IDataNFT.LineageRecorded(expectedId, jobs[i]);
+            emit IDataNFT.LineageRecorded(expectedId, rs[i].jobId, root);
         }
         vm.prank(address(factory));
         dataNFT.mint(m);
-        vm.assertEq(dataNFT.parentJobsOf(expectedId), jobs);
+        vm.assertTrue(dataNFT.hasLineage(expectedId));
+    }
+
+    /// @dev A parent recorded inside a batch of ten, proven by its path.
+    function test_mint_acceptsABatchedParentWithItsProof() public {
+        (IComputeReceipts.Receipt[] memory rs, bytes32 root) = _recordedBatchOfPublisher(10);
+        IComputeReceipts.JobProof memory parent = _proofOf(rs, 7);
+        vm.assertEq(parent.root, root);
+        vm.assertTrue(parent.proof.length > 0);
+        uint256 expectedId = dataNFT.nextAssetId();
+        vm.expectEmit(address(dataNFT));
+        emit IDataNFT.LineageRecorded(expectedId, rs[7].jobId, root);
+        vm.prank(address(factory));
+        dataNFT.mint(_modelOf(parent));
+
+        // The same leaf with a sibling's path does not prove it.
+        parent.proof = _proofOf(rs, 6).proof;
+        vm.prank(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, rs[7].jobId));
+        dataNFT.mint(_modelOf(parent));
+    }
+
+    function test_mint_acceptsTheMaximumNumberOfParents() public {
+        (IComputeReceipts.Receipt[] memory rs,) = _recordedBatchOfPublisher(16);
+        IDataNFT.MintParams memory m = _mintParams();
+        m.kind = IDataNFT.AssetKind.Model;
+        m.parents = new IComputeReceipts.JobProof[](16);
+        for (uint256 i; i < 16; ++i) {
+            m.parents[i] = _proofOf(rs, i);
+        }
+        vm.prank(address(factory));
+        uint256 model = dataNFT.mint(m);
+        vm.assertTrue(dataNFT.hasLineage(model));
     }
 
     function test_mint_revertsIfLineageOnANonModel() public {
-        _recordedJob(_jobId("job-1"));
+        IComputeReceipts.JobProof memory parent = _recordedParent(_jobId("job-1"));
         IDataNFT.MintParams memory m = _mintParams();
-        m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = _jobId("job-1");
+        m.parents = new IComputeReceipts.JobProof[](1);
+        m.parents[0] = parent;
         vm.prank(address(factory));
         vm.expectRevert(
             abi.encodeWithSelector(IDataNFT.DataNFTLineageOnlyForModels.selector, IDataNFT.AssetKind.Dataset)
@@ -151,19 +252,21 @@ contract DataNFTTest is CoveFixture {
     function test_mint_revertsIfTooManyParents() public {
         IDataNFT.MintParams memory m = _mintParams();
         m.kind = IDataNFT.AssetKind.Model;
-        m.parentJobIds = new bytes32[](17);
+        m.parents = new IComputeReceipts.JobProof[](17);
         vm.prank(address(factory));
         vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTTooManyParents.selector, 17, 16));
         dataNFT.mint(m);
     }
 
     function test_mint_revertsIfAParentJobHasNoReceipt() public {
-        IDataNFT.MintParams memory m = _mintParams();
-        m.kind = IDataNFT.AssetKind.Model;
-        m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = keccak256("never recorded");
+        IComputeReceipts.JobProof memory never;
+        never.root = keccak256("never recorded");
+        never.receiptHash = keccak256("receipt");
+        never.jobId = _jobId("never");
+        never.consumer = publisher;
+        IDataNFT.MintParams memory m = _modelOf(never);
         vm.prank(address(factory));
-        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, keccak256("never recorded")));
+        vm.expectRevert(abi.encodeWithSelector(IDataNFT.DataNFTUnknownParentJob.selector, _jobId("never")));
         dataNFT.mint(m);
     }
 
@@ -298,7 +401,9 @@ contract DataNFTTest is CoveFixture {
         vm.expectRevert(err);
         dataNFT.datatokenOf(9);
         vm.expectRevert(err);
-        dataNFT.parentJobsOf(9);
+        dataNFT.hasLineage(9);
+        vm.expectRevert(err);
+        dataNFT.datatokenAndKindOf(9);
         vm.expectRevert(err);
         dataNFT.creatorOf(9);
     }
@@ -317,11 +422,42 @@ contract DataNFTTest is CoveFixture {
         orderId = _order(dt, buyer, provider);
     }
 
-    function _modelOf(bytes32 jobId) internal view returns (IDataNFT.MintParams memory m) {
+    /// @dev A job bought by the publisher with status `status`, recorded alone; its proof.
+    function _recordedParentWithStatus(bytes32 jobId, uint8 status)
+        internal
+        returns (IComputeReceipts.JobProof memory)
+    {
+        (uint256 assetId, Datatoken dt) = _publishDataset();
+        _registerProvider();
+        vm.prank(publisher);
+        bytes32 orderId = dt.startOrder(publisher, 0, provider);
+        IComputeReceipts.Receipt memory r = _receipt(jobId, orderId, assetId);
+        r.consumer = publisher;
+        r.status = status;
+        receipts.recordJob(r, _sign(providerKey, r));
+        return _proofOne(r);
+    }
+
+    /// @dev `n` succeeded jobs bought by the publisher, recorded in one batch.
+    function _recordedBatchOfPublisher(uint256 n)
+        internal
+        returns (IComputeReceipts.Receipt[] memory rs, bytes32 root)
+    {
+        (uint256 assetId, Datatoken dt) = _publishDataset();
+        _registerProvider();
+        rs = _batch(dt, assetId, n, "parents");
+        for (uint256 i; i < n; ++i) {
+            rs[i].consumer = publisher;
+        }
+        receipts.recordBatch(rs, _signBatch(providerKey, rs));
+        root = Merkle.root(_leaves(rs));
+    }
+
+    function _modelOf(IComputeReceipts.JobProof memory parent) internal view returns (IDataNFT.MintParams memory m) {
         m = _mintParams();
         m.kind = IDataNFT.AssetKind.Model;
-        m.parentJobIds = new bytes32[](1);
-        m.parentJobIds[0] = jobId;
+        m.parents = new IComputeReceipts.JobProof[](1);
+        m.parents[0] = parent;
     }
 
     function _mintParams() internal view returns (IDataNFT.MintParams memory m) {

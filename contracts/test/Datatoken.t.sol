@@ -216,6 +216,7 @@ contract DatatokenTest is CoveFixture {
         vm.assertEq(info.provider, provider);
         vm.assertEq(info.validUntil, validUntil);
         vm.assertEq(info.serviceId, 0);
+        vm.assertFalse(info.spent);
         vm.assertTrue(dt.nextOrderId(buyer) != orderId);
     }
 
@@ -258,6 +259,64 @@ contract DatatokenTest is CoveFixture {
         vm.prank(buyer);
         vm.expectRevert(abi.encodeWithSelector(IERC20Errors.ERC20InsufficientBalance.selector, buyer, ONE - 1, ONE));
         dt.startOrder(consumer, 0, provider);
+    }
+
+    function test_isComputeService_followsThePublishedBitmask() public {
+        vm.assertTrue(dt.isComputeService(0));
+        vm.assertFalse(dt.isComputeService(1));
+        vm.expectRevert(abi.encodeWithSelector(IDatatoken.DatatokenUnknownService.selector, 2, 2));
+        dt.isComputeService(2);
+    }
+
+    function test_spendOrder_onlyComputeReceipts() public {
+        _registerProvider();
+        bytes32 orderId = _order(dt, buyer, provider);
+        address[4] memory callers = [stranger, publisher, address(factory), address(dataNFT)];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(IDatatoken.DatatokenOnlyComputeReceipts.selector, callers[i]));
+            dt.spendOrder(orderId);
+        }
+        vm.assertFalse(dt.orderInfo(orderId).spent);
+    }
+
+    /// @dev ComputeReceipts gets the order as it was, then finds it spent on a second call; an unknown order stays
+    /// unknown (nothing is written for it).
+    function test_spendOrder_marksTheOrderSpentInPlace() public {
+        bytes32 orderId = _order(dt, buyer, provider);
+        IDatatoken.OrderInfo memory before = dt.orderInfo(orderId);
+        vm.prank(address(receipts));
+        (IDatatoken.OrderInfo memory o, uint256 timeout, bool compute) = dt.spendOrder(orderId);
+        vm.assertFalse(o.spent);
+        vm.assertEq(o.provider, provider);
+        vm.assertEq(uint256(o.validUntil), uint256(before.validUntil));
+        vm.assertEq(timeout, COMPUTE_TIMEOUT);
+        vm.assertTrue(compute);
+        IDatatoken.OrderInfo memory after_ = dt.orderInfo(orderId);
+        vm.assertTrue(after_.spent);
+        vm.assertEq(after_.provider, provider);
+        vm.assertEq(uint256(after_.validUntil), uint256(before.validUntil));
+        vm.assertEq(uint256(after_.serviceId), 0);
+        vm.prank(address(receipts));
+        (o,,) = dt.spendOrder(orderId);
+        vm.assertTrue(o.spent);
+
+        bytes32 unknown = keccak256("unknown");
+        vm.prank(address(receipts));
+        (o, timeout, compute) = dt.spendOrder(unknown);
+        vm.assertEq(uint256(o.validUntil), 0);
+        vm.assertFalse(compute);
+        vm.assertEq(uint256(dt.orderInfo(unknown).validUntil), 0);
+        vm.assertFalse(dt.orderInfo(unknown).spent);
+    }
+
+    function test_spendOrder_reportsAnAccessService() public {
+        vm.prank(publisher);
+        bytes32 orderId = dt.startOrder(consumer, 1, provider);
+        vm.prank(address(receipts));
+        (, uint256 timeout, bool compute) = dt.spendOrder(orderId);
+        vm.assertEq(timeout, ACCESS_TIMEOUT);
+        vm.assertFalse(compute);
     }
 
     function test_orderInfo_unknownOrderHasZeroValidUntil() public view {

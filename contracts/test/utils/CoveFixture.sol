@@ -16,6 +16,7 @@ import {IComputeReceipts} from "../../src/interfaces/IComputeReceipts.sol";
 import {IDataNFT} from "../../src/interfaces/IDataNFT.sol";
 import {CidCodec} from "../../src/libraries/CidCodec.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
+import {Merkle} from "./Merkle.sol";
 
 /// @notice Shared setup: the whole deployment, actors, a base token and helpers to publish, order and sign receipts.
 abstract contract CoveFixture is Test, CoveDeployer {
@@ -179,6 +180,66 @@ abstract contract CoveFixture is Test, CoveDeployer {
         return abi.encodePacked(rr, s, v);
     }
 
+    /// @dev `r`'s Merkle leaf, computed here from the contract's struct hash (the leaf rule is checked against
+    /// `leafOf` in the receipts tests).
+    function _leafOf(IComputeReceipts.Receipt memory r) internal view returns (bytes32) {
+        return keccak256(abi.encode(receipts.hashReceipt(r), r.jobId, r.consumer, r.status));
+    }
+
+    function _leaves(IComputeReceipts.Receipt[] memory rs) internal view returns (bytes32[] memory leaves) {
+        leaves = new bytes32[](rs.length);
+        for (uint256 i; i < rs.length; ++i) {
+            leaves[i] = _leafOf(rs[i]);
+        }
+    }
+
+    /// @dev Signs `rs` as one batch (`recordBatch`).
+    function _signBatch(uint256 key, IComputeReceipts.Receipt[] memory rs) internal view returns (bytes memory) {
+        return _signRoot(key, Merkle.root(_leaves(rs)), rs.length);
+    }
+
+    /// @dev The lineage proof of receipt `index` of the batch `rs` (in calldata order).
+    function _proofOf(IComputeReceipts.Receipt[] memory rs, uint256 index)
+        internal
+        view
+        returns (IComputeReceipts.JobProof memory p)
+    {
+        bytes32[] memory leaves = _leaves(rs);
+        IComputeReceipts.Receipt memory r = rs[index];
+        p = IComputeReceipts.JobProof({
+            root: Merkle.root(leaves),
+            receiptHash: receipts.hashReceipt(r),
+            jobId: r.jobId,
+            consumer: r.consumer,
+            status: r.status,
+            proof: Merkle.proof(leaves, index)
+        });
+    }
+
+    /// @dev The lineage proof of `r` recorded alone (`recordJob`: root = leaf, empty path).
+    function _proofOne(IComputeReceipts.Receipt memory r) internal view returns (IComputeReceipts.JobProof memory) {
+        IComputeReceipts.Receipt[] memory rs = new IComputeReceipts.Receipt[](1);
+        rs[0] = r;
+        return _proofOf(rs, 0);
+    }
+
+    /// @dev `n` compute orders on `datatoken` (one buyer, the fixture's provider) and one receipt per order, each
+    /// with its own job id; the publisher must hold `n` tokens.
+    function _batch(Datatoken datatoken, uint256 assetId, uint256 n, string memory salt)
+        internal
+        returns (IComputeReceipts.Receipt[] memory rs)
+    {
+        vm.prank(publisher);
+        datatoken.transfer(buyer, n * ONE);
+        rs = new IComputeReceipts.Receipt[](n);
+        vm.startPrank(buyer);
+        for (uint256 i; i < n; ++i) {
+            bytes32 orderId = datatoken.startOrder(consumer, 0, provider);
+            rs[i] = _receipt(_jobId(string(abi.encode(salt, i))), orderId, assetId);
+        }
+        vm.stopPrank();
+    }
+
     /// @dev Registers the provider, publishes, orders and records a succeeded job; returns its ids.
     function _recordedJob(bytes32 jobId) internal returns (uint256 assetId, bytes32 orderId) {
         Datatoken datatoken;
@@ -187,5 +248,18 @@ abstract contract CoveFixture is Test, CoveDeployer {
         orderId = _order(datatoken, buyer, provider);
         IComputeReceipts.Receipt memory r = _receipt(jobId, orderId, assetId);
         receipts.recordJob(r, _sign(providerKey, r));
+    }
+
+    /// @dev As `_recordedJob`, with the publisher as the job's consumer (who may then cite it as a model's parent);
+    /// returns the job's lineage proof.
+    function _recordedParent(bytes32 jobId) internal returns (IComputeReceipts.JobProof memory) {
+        (uint256 assetId, Datatoken datatoken) = _publishDataset();
+        if (!registry.isRegistered(provider)) _registerProvider();
+        vm.prank(publisher);
+        bytes32 orderId = datatoken.startOrder(publisher, 0, provider);
+        IComputeReceipts.Receipt memory r = _receipt(jobId, orderId, assetId);
+        r.consumer = publisher;
+        receipts.recordJob(r, _sign(providerKey, r));
+        return _proofOne(r);
     }
 }
