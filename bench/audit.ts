@@ -1,5 +1,5 @@
 import { JsonRpcProvider, Wallet, type Contract, type ContractTransactionResponse } from 'ethers';
-import { auditAsset, computeOrderId, getComputeReceipts, getDatatoken, receiptDomain, signReceipt, verifyJob, ANVIL_DEFAULT_KEYS, type JobReceipt } from '@cove/sdk';
+import { auditAsset, computeOrderId, getComputeReceipts, getDatatoken, receiptDomain, signReceiptBatch, verifyJob, ANVIL_DEFAULT_KEYS, type JobReceipt } from '@cove/sdk';
 import { createAuditWorld, type AuditWorld } from '../sdk/src/actions/audit/testing/world.js';
 import { against, medianMs, type BenchRow, type BenchSuite } from './lib.js';
 
@@ -13,17 +13,17 @@ const FEES = { maxFeePerGas: 20_000_000_000n, maxPriorityFeePerGas: 1_000_000_00
  * A devnet with one asset and `count` recorded jobs. Orders and receipts are sent all at once with explicit
  * nonces, fees and gas (one RPC call each, batched by the provider); anvil mines each on arrival.
  */
-export async function prepareAuditBench(count: number) {
+export async function prepareAuditBench(count: number, batchSize = 1) {
   const world = await createAuditWorld();
   try {
-    return await fill(world, count);
+    return await fill(world, count, batchSize);
   } catch (err) {
     await world.close();
     throw err;
   }
 }
 
-async function fill(world: AuditWorld, count: number) {
+async function fill(world: AuditWorld, count: number, batchSize: number) {
   const setupStart = performance.now();
   const asset = await world.publish({ document: (await world.datasetDocument()).document, initialSupply: BigInt(count + 10) * ONE });
   const { client, publisher, providerKey, addresses } = world;
@@ -38,13 +38,19 @@ async function fill(world: AuditWorld, count: number) {
   await mined(world, orders);
 
   const relayer = new Wallet(ANVIL_DEFAULT_KEYS[4], world.rpc);
-  const recordJob = (client.contracts.computeReceipts.connect(relayer) as Contract).getFunction('recordJob');
+  const receipts = client.contracts.computeReceipts.connect(relayer) as Contract;
   const domain = receiptDomain(addresses.chainId, addresses.computeReceipts);
   const jobs: JobReceipt[] = await Promise.all(orderIds.map((orderId) => world.receiptFor([{ orderId, asset }])));
-  const signatures = await Promise.all(jobs.map((job) => signReceipt(providerKey, domain, job)));
+  const batches: JobReceipt[][] = [];
+  for (let i = 0; i < jobs.length; i += batchSize) batches.push(jobs.slice(i, i + batchSize));
+  const signatures = await Promise.all(batches.map(async (batch) => (await signReceiptBatch(providerKey, domain, batch)).signature));
   const relayerNonce = await relayer.getNonce();
   const records: ContractTransactionResponse[] = await Promise.all(
-    jobs.map((job, i) => recordJob(job, signatures[i], { nonce: relayerNonce + i, gasLimit: 1_000_000n, ...FEES })),
+    batches.map((batch, i) =>
+      batch.length === 1
+        ? receipts.getFunction('recordJob')(batch[0], signatures[i], { nonce: relayerNonce + i, gasLimit: 1_000_000n, ...FEES })
+        : receipts.getFunction('recordBatch')(batch, signatures[i], { nonce: relayerNonce + i, gasLimit: 30_000_000n, ...FEES }),
+    ),
   );
   await mined(world, records);
   return { world, asset, jobs, setupMs: performance.now() - setupStart };
@@ -82,9 +88,10 @@ export const audit: BenchSuite = {
       const auditMs = await medianMs(3, () => auditAsset(client, { assetId: asset.assetId }));
       // The baseline reads without the provider's batching delay (10 ms per request when requests are sequential).
       const bare = new JsonRpcProvider(world.anvil.rpcUrl, 31337, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
-      const getReceipt = getComputeReceipts(world.addresses.computeReceipts, bare).getFunction('getReceipt');
+      const receiptsContract = getComputeReceipts(world.addresses.computeReceipts, bare);
+      const jobRecorded = receiptsContract.filters.JobRecorded!;
       const sequentialMs = await medianMs(3, async () => {
-        for (const job of jobs) await getReceipt(job.jobId);
+        for (const job of jobs) await receiptsContract.queryFilter(jobRecorded(job.jobId), 0);
       });
       bare.destroy();
       const verifyStart = performance.now();
@@ -94,9 +101,21 @@ export const audit: BenchSuite = {
       }
       const verifyEachMs = performance.now() - verifyStart;
 
-      const base: BenchRow = { suite: SUITE, name: `getReceipt × ${JOBS}, sequential`, value: sequentialMs, unit: 'ms', note: 'bare RPC reads, no checks' };
+      // The same jobs recorded in batches of 100 (two recordBatch transactions).
+      const batched = await prepareAuditBench(JOBS, 100);
+      let batchedMs: number;
+      try {
+        const first = await auditAsset(batched.world.client, { assetId: batched.asset.assetId });
+        if (first.jobs.length !== JOBS || !first.ok) throw new Error(`batched audit saw ${first.jobs.length} jobs, ok=${first.ok}`);
+        batchedMs = await medianMs(3, () => auditAsset(batched.world.client, { assetId: batched.asset.assetId }));
+      } finally {
+        await batched.world.close();
+      }
+
+      const base: BenchRow = { suite: SUITE, name: `JobRecorded log × ${JOBS}, sequential`, value: sequentialMs, unit: 'ms', note: 'bare RPC reads of each job\'s event, no checks' };
       return [
         against({ suite: SUITE, name: `auditAsset, ${JOBS} jobs`, value: auditMs, unit: 'ms', note: `all 7 checks per job + orders + lineage; target ≤ 3000 ms` }, base),
+        against({ suite: SUITE, name: `auditAsset, ${JOBS} jobs in batches of 100`, value: batchedMs, unit: 'ms', note: 'receipts rebuilt from 2 batches\' events' }, base),
         base,
         against({ suite: SUITE, name: `verifyJob × ${JOBS}, one by one`, value: verifyEachMs, unit: 'ms', note: 'no shared cache, one run' }, base),
         { suite: SUITE, name: `setup: ${JOBS} orders + ${JOBS} receipts`, value: setupMs, unit: 'ms', note: 'pipelined transactions, anvil automine' },

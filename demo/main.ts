@@ -135,7 +135,7 @@ try {
     services: [{ type: 'access', timeoutSeconds: 86_400 }],
   });
   story.fact('model asset', `${model.assetId} (tx ${model.txHash})`);
-  story.fact('lineage on-chain', (await buyer.cove.contracts.dataNFT.getFunction('parentJobsOf')(model.assetId)).join(', '));
+  story.fact('lineage on-chain', (await buyer.cove.getAsset({ assetId: model.assetId })).parentJobIds.join(', '));
 
   story.step('An auditor verifies the job and the lineage, trusting only the chain and the bytes');
   // The auditor holds the approved spec (it is in the asset's policy) and checks it is what ran.
@@ -145,19 +145,23 @@ try {
   const audit = await auditor.cove.auditAsset({ assetId: published.assetId });
   story.fact('asset audit', `${audit.orders.length} order(s), ${audit.jobs.length} job(s), ${audit.derivedModels.length} derived model(s): ${audit.ok ? 'all verified' : 'FAILED'}`);
 
-  const ok = verdict.ok && audit.ok && audit.derivedModels.some((m) => m.assetId === model.assetId);
+  const traced = await auditor.cove.verifyModel({ assetId: model.assetId, files: resultsDir });
+  for (const c of traced.checks) story.fact(`${c.ok ? '✔' : '✘'} model ${c.name}`, c.reason);
+
+  const ok = verdict.ok && audit.ok && traced.ok && audit.derivedModels.some((m) => m.assetId === model.assetId);
   story.step(ok ? `Verdict: VERIFIED — model ${model.assetId} traces back to dataset ${published.assetId} and its code` : 'Verdict: FAILED');
   story.note(`The story took ${story.elapsed().toFixed(1)} s.`);
   exitCode = ok ? 0 : 1;
 
   if (keep) {
-    const { chainId, ...contracts } = devnet.contracts;
-    const network = { rpcUrl: devnet.rpcUrl, chainId: chainId.toString(), contracts, providerUrl: devnet.provider.url, ipfsPeers: devnet.provider.ipfsAddresses };
+    const { chainId, deploymentBlock, ...contracts } = devnet.contracts;
+    const network = { rpcUrl: devnet.rpcUrl, chainId: chainId.toString(), contracts, ...(deploymentBlock !== undefined && { deploymentBlock }), providerUrl: devnet.provider.url, ipfsPeers: devnet.provider.ipfsAddresses };
     for (const name of ['owner', 'buyer', 'auditor']) await writeNetworkFile(join(dir, name, 'network.json'), network);
     story.step('The stack keeps running (Ctrl-C to stop). Try the CLI:');
     story.note(`COVE_HOME=${join(dir, 'buyer')} npx cove assets`);
     story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${published.assetId}`);
     story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${jobId} --results ${resultsDir}`);
+    story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${model.assetId} --model ${resultsDir}`);
     for (const p of participants) await p.stop();
     participants.length = 0;
     await new Promise<void>((res) => {

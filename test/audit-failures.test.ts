@@ -17,7 +17,7 @@ import {
   getProviderRegistry,
   JOB_RUNTIME, JOB_STATUS,
   receiptDomain,
-  signReceipt,
+  signReceiptBatch,
   type AuditCheckName,
   type AuditFailureCode,
   type JobReceipt,
@@ -102,6 +102,7 @@ describe('verifyJob names the failing check', () => {
       const now = BigInt((await world.devnet.rpc.getBlock('latest'))!.timestamp);
       const receipt: JobReceipt = {
         jobId: providerKey.address.toLowerCase() + hexlify(randomBytes(12)).slice(2),
+        consumer: world.buyer.wallet.address,
         orderIds: [order.orderId],
         assetIds: [shared.assetId],
         datasetContentHashes: [shared.contentHash],
@@ -116,7 +117,7 @@ describe('verifyJob names the failing check', () => {
         finishedAt: now + 1n,
         ...lie,
       };
-      const signature = await signReceipt(providerKey, receiptDomain(world.devnet.contracts.chainId, world.devnet.contracts.computeReceipts), receipt);
+      const { signature } = await signReceiptBatch(providerKey, receiptDomain(world.devnet.contracts.chainId, world.devnet.contracts.computeReceipts), [receipt]);
       const receipts = getComputeReceipts(world.devnet.contracts.computeReceipts, world.devnet.deployer);
       await (await receipts.getFunction('recordJob')(receipt, signature)).wait();
 

@@ -138,7 +138,15 @@ describe('the Cove story: publish → buy → order → compute → results → 
     assert.equal(asset.kind, 'model');
     assert.equal(asset.owner, world.buyer.wallet.address);
     assert.deepEqual(asset.parentJobIds.map((j) => j.toLowerCase()), [jobId.toLowerCase()]);
-    assert.deepEqual([...(await world.auditor.cove.contracts.dataNFT.getFunction('parentJobsOf')(modelId))].map((j: string) => j.toLowerCase()), [jobId.toLowerCase()]);
+    assert.equal(asset.document.lineage?.parents?.[0]?.outputsHash, (await world.auditor.cove.verifyJob({ jobId })).receipt?.outputsHash.toLowerCase());
+  });
+
+  it('verifyModel traces the model back to its job and dataset, and its files to the job outputs', async () => {
+    const verdict = await world.auditor.cove.verifyModel({ assetId: modelId, files: resultsDir });
+    for (const c of verdict.checks) assert.ok(c.ok, `${c.name}: ${c.code} ${c.reason}`);
+    assert.equal(verdict.ok, true);
+    assert.deepEqual(verdict.jobs.map((j) => j.jobId), [jobId.toLowerCase()]);
+    assert.equal(verdict.datasets.length, 1);
   });
 
   it('verifyJob passes every check, outputs included, from the chain and the result files alone', async () => {

@@ -31,11 +31,12 @@ export type CliUser = {
 
 /** Writes `<home>/network.json` for the devnet, as its operator would hand it out. */
 export async function writeCliNetwork(devnet: Devnet, home: string): Promise<void> {
-  const { chainId, ...contracts } = devnet.contracts;
+  const { chainId, deploymentBlock, ...contracts } = devnet.contracts;
   await writeNetworkFile(join(home, 'network.json'), {
     rpcUrl: devnet.rpcUrl,
     chainId: chainId.toString(),
     contracts,
+    ...(deploymentBlock !== undefined && { deploymentBlock }),
     providerUrl: devnet.provider.url,
     ipfsPeers: devnet.provider.ipfsAddresses,
   });

@@ -1,5 +1,6 @@
 import { createCoveClientBase, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
 import { verifyJob } from '../actions/audit/verifyJob.js';
+import { verifyModel } from '../actions/audit/verifyModel.js';
 import { auditAsset } from '../actions/audit/auditAsset.js';
 import { publishAsset } from '../actions/assets/publishAsset.js';
 import { publishModel } from '../actions/assets/publishModel.js';
@@ -28,6 +29,7 @@ import { rejectOutputs } from '../actions/review/rejectOutputs.js';
  */
 const actions = {
   verifyJob,
+  verifyModel,
   auditAsset,
   publishAsset,
   publishModel,

@@ -56,8 +56,8 @@ test('getJobLogs and `cove logs` return the log tail of a job that failed, again
   await mkdir(home, { mode: 0o700 });
   await saveKeyPair({ path: files.x25519KeyFile, keyPair: buyer.keys });
   await writeFile(files.keyFile, buyer.wallet.privateKey, { mode: 0o600 });
-  const { chainId, ...contracts } = w.cove;
-  await writeNetworkFile(join(home, 'network.json'), { rpcUrl: w.anvil.rpcUrl, chainId: chainId.toString(), contracts });
+  const { chainId, deploymentBlock, ...contracts } = w.cove;
+  await writeNetworkFile(join(home, 'network.json'), { rpcUrl: w.anvil.rpcUrl, chainId: chainId.toString(), contracts, ...(deploymentBlock !== undefined && { deploymentBlock }) });
   const cove = (...args: string[]) => promisify(execFile)(process.execPath, [COVE, '--home', home, ...args]);
   const json = await cove('--json', 'logs', jobId, '--provider', provider.url);
   assert.deepEqual(JSON.parse(json.stdout), { jobId, status: 'failed', logs: EXPECTED });
