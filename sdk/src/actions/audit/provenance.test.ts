@@ -109,6 +109,7 @@ describe('provenanceStatement', () => {
             contracts: { computeReceipts: '0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0', dataNFT: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', providerRegistry: '0x5FbDB2315678afecb367f032d93F642f64180aa3' },
             provider: PROVIDER,
             jobId: JOB_ID,
+            consumer: '0x00000000000000000000000000000000000000C0',
             transactionHash: hex('ee'),
             blockNumber: 42,
             logIndex: 3,

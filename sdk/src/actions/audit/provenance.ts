@@ -59,7 +59,11 @@ export type ProvenanceStatement = {
         contracts: { computeReceipts: string; dataNFT: string; providerRegistry: string };
         provider: string;
         jobId: string;
-        /** The `recordJob` transaction; absent when the audit did not find its `JobRecorded` log. */
+        /** The orders' consumer, as the receipt signs it. */
+        consumer: string;
+        /** The receipt batch: Merkle root the provider signed, the receipt's index in it, and its size. */
+        batch?: { root: string; index: number; count: number };
+        /** The recording transaction; absent when the audit did not find its `JobRecorded` log. */
         transactionHash?: string;
         blockNumber?: number;
         logIndex?: number;
@@ -184,6 +188,8 @@ export function provenanceStatement(verdict: JobVerdict, params: ProvenanceState
           contracts: { computeReceipts: getAddress(params.contracts.computeReceipts), dataNFT, providerRegistry: getAddress(params.contracts.providerRegistry) },
           provider: getAddress(provider),
           jobId: verdict.jobId,
+          consumer: getAddress(receipt.consumer),
+          ...(verdict.batch !== undefined && { batch: verdict.batch }),
           ...(at !== undefined && { transactionHash: at.transactionHash, blockNumber: at.blockNumber, logIndex: at.logIndex }),
           orderIds: receipt.orderIds,
           assetIds: datasets.map((d) => d.assetId),
