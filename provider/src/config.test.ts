@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { envelopeSize, MAX_DOCUMENT_BYTES, unixfsOverheadBound } from '@cove/sdk';
 import { loadConfig } from './config.js';
+import { pinStoredLimit } from './usecases/pinContent.js';
 
 const base = {
   COVE_DATA_NFT_ADDRESS: '0x' + '11'.repeat(20),
@@ -20,5 +22,17 @@ describe('config: COVE_RUNTIME', () => {
 
   it('refuses any other runtime', () => {
     assert.throws(() => loadConfig({ ...base, COVE_RUNTIME: 'kata' }), /COVE_RUNTIME/);
+  });
+});
+
+describe('config: COVE_PIN_MAX_BYTES', () => {
+  it('defaults to a 20 GiB dataset, whose envelope, DAG and document fit the stored-bytes limit', () => {
+    const max = loadConfig(base).limits.pinMaxBytes;
+    assert.equal(max, 20 * 1024 ** 3);
+    const sealed = envelopeSize(max);
+    assert.ok(sealed > max, 'the envelope adds bytes');
+    assert.ok(pinStoredLimit(max) >= sealed + unixfsOverheadBound(sealed) + MAX_DOCUMENT_BYTES);
+    assert.equal(loadConfig({ ...base, COVE_PIN_MAX_BYTES: String(1024 ** 3) }).limits.pinMaxBytes, 1024 ** 3);
+    assert.equal(loadConfig({ ...base, COVE_PIN_IDLE_TIMEOUT_MS: '5000' }).limits.pinIdleTimeoutMs, 5000);
   });
 });

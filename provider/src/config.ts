@@ -60,8 +60,14 @@ export const EnvSchema = z.object({
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
   /** How long admission may take to fetch an algorithm bundle given by CID (then ALGORITHM_CODE_UNAVAILABLE, nothing spent). */
   COVE_CODE_FETCH_TIMEOUT_MS: intFromEnv(30_000, 100),
-  /** The most one `POST /v1/pin` request may store, summed over its CIDs (2 GiB). */
-  COVE_PIN_MAX_BYTES: intFromEnv(2 * 1024 ** 3, 0),
+  /**
+   * The largest dataset (plaintext bytes) one `POST /v1/pin` may carry (20 GiB); the bytes it
+   * may store, summed over its CIDs, are that dataset's envelope and DAG plus a document
+   * (`pinStoredLimit`, listed in /v1/info as `limits.pinMaxStoredBytes`).
+   */
+  COVE_PIN_MAX_BYTES: intFromEnv(20 * 1024 ** 3, 0),
+  /** How long a pin may go without a block arriving before PIN_IDLE_TIMEOUT (not a total deadline). */
+  COVE_PIN_IDLE_TIMEOUT_MS: intFromEnv(60_000, 100),
   /** Token bucket per source address, taken before a request is authenticated. */
   COVE_RATE_LIMIT_PER_SECOND: intFromEnv(50, 1),
   COVE_RATE_LIMIT_BURST: intFromEnv(100, 1),
@@ -123,6 +129,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,
     inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,
     pinMaxBytes: e.COVE_PIN_MAX_BYTES,
+    pinIdleTimeoutMs: e.COVE_PIN_IDLE_TIMEOUT_MS,
     ratePerSecond: e.COVE_RATE_LIMIT_PER_SECOND,
     rateBurst: e.COVE_RATE_LIMIT_BURST,
     signerRatePerSecond: e.COVE_SIGNER_RATE_LIMIT_PER_SECOND ?? e.COVE_RATE_LIMIT_PER_SECOND,

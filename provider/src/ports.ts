@@ -106,9 +106,10 @@ export interface StoragePort {
   stat(cid: string, options?: { signal?: AbortSignal }): Promise<{ bytes: number }>;
   /**
    * Fetches a whole DAG without pinning it and returns the bytes of its blocks; stops with
-   * PIN_TOO_LARGE (deleting what it fetched) once they exceed `maxBytes`.
+   * PIN_TOO_LARGE (deleting what it fetched) once they exceed `maxBytes`. No block for
+   * `idleTimeoutMs` fails (`CID_NOT_FOUND`) keeping what arrived, so a later fetch resumes.
    */
-  fetch(cid: string, options: { signal?: AbortSignal; maxBytes: number }): Promise<{ bytes: number }>;
+  fetch(cid: string, options: { signal?: AbortSignal; maxBytes: number; idleTimeoutMs?: number; onProgress?: (p: { bytes: number }) => void }): Promise<{ bytes: number }>;
   /** Fetches (from connected peers) and pins a DAG. */
   pin(cid: string, options?: { signal?: AbortSignal }): Promise<void>;
   dial(address: string, options?: { signal?: AbortSignal }): Promise<void>;

@@ -7,7 +7,7 @@ import type { ProviderServices } from './http/app.js';
 import { createRateLimiter } from './http/middleware.js';
 import type { InfoView } from './http/schemas.js';
 import type { ChainPort, CryptoPort, DocumentsPort, EnginePort, StoragePort } from './ports.js';
-import { pinContent } from './usecases/pinContent.js';
+import { pinContent, pinStoredLimit } from './usecases/pinContent.js';
 import { getJobLogs, getJobResult, getJobStatus, authorizeJobAccess } from './usecases/jobQueries.js';
 import type { JobWorker } from './usecases/jobWorker.js';
 import { requestDownload } from './usecases/requestDownload.js';
@@ -33,6 +33,8 @@ export type ServicesParameters = {
   signerRateLimit?: { ratePerSecond: number; burst: number };
   /** Let `POST /v1/pin` dial loopback and private addresses (devnets, tests). */
   pinAllowPrivateAddresses?: boolean;
+  /** Longest stall of a pin (`COVE_PIN_IDLE_TIMEOUT_MS`); default PIN_IDLE_TIMEOUT_MS. */
+  pinIdleTimeoutMs?: number;
   /** How long admission may take to fetch a bundle given by CID. */
   codeFetchTimeoutMs?: number;
   /** The OCI runtime the engine runs jobs under (decided by its probe at start); `runc` when not given. */
@@ -83,7 +85,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     eip712Domain: { name: String(domain.name), version: String(domain.version), chainId: String(p.chain.chainId), verifyingContract: p.providerAddress },
     environments,
     runtime: p.runtime ?? 'runc',
-    limits: p.limits,
+    limits: { ...p.limits, pinMaxStoredBytes: pinStoredLimit(p.limits.pinMaxBytes) },
   };
   return {
     info: () => info,
@@ -98,7 +100,7 @@ export async function createServices(p: ServicesParameters): Promise<ProviderSer
     requestDownload: (params) => requestDownload({ ...common, crypto: p.crypto }, params),
     pin: (params) =>
       pinContent(
-        { store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, maxBytes: p.limits.pinMaxBytes, allowPrivateAddresses: p.pinAllowPrivateAddresses ?? false, clock, ...(admitSigner ? { admitSigner } : {}) },
+        { store: p.store, storage: p.storage, domain, maxTtlSeconds: p.limits.maxSignatureTtlSeconds, maxBytes: p.limits.pinMaxBytes, allowPrivateAddresses: p.pinAllowPrivateAddresses ?? false, clock, ...(p.pinIdleTimeoutMs !== undefined ? { idleTimeoutMs: p.pinIdleTimeoutMs } : {}), ...(admitSigner ? { admitSigner } : {}) },
         params,
       ),
     jobStatus: (access) => getJobStatus(queryDeps, access),

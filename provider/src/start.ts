@@ -130,6 +130,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       limits: { bodyBytes: config.limits.bodyBytes, inlineCodeBytes: config.limits.inlineCodeBytes, maxSignatureTtlSeconds: config.limits.maxSignatureTtlSeconds, queueMax: config.jobs.queueMax, concurrency: config.jobs.concurrency, pinMaxBytes: config.limits.pinMaxBytes },
       signerRateLimit: { ratePerSecond: config.limits.signerRatePerSecond, burst: config.limits.signerRateBurst },
       pinAllowPrivateAddresses: config.pin.allowPrivateAddresses,
+      pinIdleTimeoutMs: config.limits.pinIdleTimeoutMs,
       codeFetchTimeoutMs: config.jobs.codeFetchTimeoutMs,
       runtime: runtime.runtime,
       healthProbes: {

@@ -20,9 +20,9 @@ export function createStorageAdapter(params: { node: StorageNode; catTimeoutMs?:
         throw cause;
       }
     },
-    async fetch(cid, { signal, maxBytes }) {
+    async fetch(cid, { signal, maxBytes, idleTimeoutMs, onProgress }) {
       try {
-        return await node.fetch(cid, { maxBytes, ...(signal ? { signal } : {}) });
+        return await node.fetch(cid, { maxBytes, ...(signal ? { signal } : {}), ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(onProgress ? { onProgress } : {}) });
       } catch (cause) {
         if (isCoveError(cause, 'STORAGE_TOO_LARGE')) throw new ProviderError('PIN_TOO_LARGE', `${cid} holds more than ${maxBytes} bytes`, { details: { cid, maxBytes }, cause });
         throw cause;

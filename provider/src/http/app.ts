@@ -5,8 +5,10 @@ import type { JobAction } from '@cove/sdk';
 import type { JobAccess } from '../usecases/jobQueries.js';
 import type { StartComputeParameters } from '../usecases/startCompute.js';
 import type { DownloadGrant } from '../usecases/requestDownload.js';
+import type { PinProgress } from '../usecases/pinContent.js';
 import type { DownloadRequestMessage, PinRequestMessage } from '@cove/sdk';
 import { createRateLimiter, errorHandler, parse, requestLogger } from './middleware.js';
+import { pinRoute } from './pinRoute.js';
 import { buildOpenApi } from './openapi.js';
 import type { HealthReport } from '../health.js';
 import type { ReviewParameters } from '../usecases/review.js';
@@ -20,7 +22,7 @@ export type ProviderServices = {
   lastNonce(address: string): bigint | undefined;
   startCompute(params: StartComputeParameters): Promise<{ jobId: string }>;
   requestDownload(params: { request: DownloadRequestMessage; signature: string }): Promise<{ datasets: DownloadGrant[] }>;
-  pin(params: { request: PinRequestMessage; signature: string }): Promise<{ pinned: string[] }>;
+  pin(params: { request: PinRequestMessage; signature: string; signal?: AbortSignal; onProgress?: (p: PinProgress) => void }): Promise<{ pinned: string[] }>;
   jobStatus(access: JobAccess): unknown;
   jobLogs(access: JobAccess): unknown;
   jobResult(access: JobAccess): unknown;
@@ -126,8 +128,7 @@ export function createProviderApp(deps: ProviderAppDeps): express.Express {
     res.json(await services.requestDownload(body));
   });
   v1.post('/pin', limiter, async (req, res) => {
-    const body = parse(PinBody, req.body, 'body');
-    res.json(await services.pin(body));
+    await pinRoute(services, parse(PinBody, req.body, 'body'), req, res);
   });
   for (const action of ['list', 'inspect', 'release', 'reject'] as const) {
     v1.post(`/review/${action}`, limiter, async (req, res) => {

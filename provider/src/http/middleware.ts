@@ -99,17 +99,28 @@ type BodyParserError = Error & { type?: string; status?: number };
 export function errorHandler(): ErrorRequestHandler {
   return (err: unknown, req: Request, res, next) => {
     if (res.headersSent) return next(err);
-    let e: ProviderError;
-    const bp = err as BodyParserError;
-    if (err instanceof ProviderError) e = err;
-    else if (bp?.type === 'entity.too.large') e = new ProviderError('PAYLOAD_TOO_LARGE', 'request body too large');
-    else if (bp?.type === 'entity.parse.failed') e = new ProviderError('MALFORMED_JSON', 'request body is not valid JSON');
-    else if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') e = new ProviderError('VALIDATION', bp.message);
-    else {
-      req.log?.error({ err }, 'unhandled error');
-      e = new ProviderError('INTERNAL', 'internal error');
-    }
-    if (e.status >= 500 && e.code !== 'INTERNAL') req.log?.error({ err: e }, 'request failed');
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+    const e = toProviderError(err, req);
+    res.status(e.status).json(errorBody(e));
   };
+}
+
+/** The JSON body of an error answer: `{ error: { code, message, details? } }`. */
+export function errorBody(e: ProviderError): { error: { code: string; message: string; details?: Record<string, unknown> } } {
+  return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+}
+
+/** Any error a route threw as the ProviderError it answers with (logging the unexpected ones). */
+export function toProviderError(err: unknown, req: Request): ProviderError {
+  let e: ProviderError;
+  const bp = err as BodyParserError;
+  if (err instanceof ProviderError) e = err;
+  else if (bp?.type === 'entity.too.large') e = new ProviderError('PAYLOAD_TOO_LARGE', 'request body too large');
+  else if (bp?.type === 'entity.parse.failed') e = new ProviderError('MALFORMED_JSON', 'request body is not valid JSON');
+  else if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') e = new ProviderError('VALIDATION', bp.message);
+  else {
+    req.log?.error({ err }, 'unhandled error');
+    e = new ProviderError('INTERNAL', 'internal error');
+  }
+  if (e.status >= 500 && e.code !== 'INTERNAL') req.log?.error({ err: e }, 'request failed');
+  return e;
 }

@@ -145,7 +145,7 @@ export const InfoResponse = z.object({
   ),
   /** The OCI runtime jobs run under: `runsc` is gVisor (assets may require it: computePolicy.requireRuntime). */
   runtime: z.enum(['runc', 'runsc']),
-  limits: z.object({ bodyBytes: z.number(), inlineCodeBytes: z.number(), maxSignatureTtlSeconds: z.number(), queueMax: z.number(), concurrency: z.number(), pinMaxBytes: z.number() }),
+  limits: z.object({ bodyBytes: z.number(), inlineCodeBytes: z.number(), maxSignatureTtlSeconds: z.number(), queueMax: z.number(), concurrency: z.number(), pinMaxBytes: z.number(), pinMaxStoredBytes: z.number() }),
 });
 
 export type InfoView = z.infer<typeof InfoResponse>;

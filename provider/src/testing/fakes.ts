@@ -80,10 +80,11 @@ export function createFakeStorage(): StoragePort & { blobs: Map<string, Buffer> 
       if (!b) throw new Error(`no block ${cid}`);
       return { bytes: b.length };
     },
-    async fetch(cid, { maxBytes }) {
+    async fetch(cid, { maxBytes, onProgress }) {
       const b = blobs.get(cid);
-      if (!b) throw new Error(`no block ${cid}`);
+      if (!b) throw new DataPlaneError('CID_NOT_FOUND', `no block ${cid}`);
       if (b.length > maxBytes) throw new ProviderError('PIN_TOO_LARGE', `${cid} holds more than ${maxBytes} bytes`);
+      onProgress?.({ bytes: b.length });
       return { bytes: b.length };
     },
     async pin(cid) {
