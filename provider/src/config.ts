@@ -56,6 +56,13 @@ export const EnvSchema = z.object({
   COVE_RUNTIME: z.enum(['auto', 'runsc', 'runc']).default('auto'),
   /** A local image whose `node -e 0` the runtime probe runs. */
   COVE_RUNTIME_PROBE_IMAGE: z.string().min(1).default('cove/node-runtime:24'),
+  /**
+   * Receipts per `recordBatch` transaction, 1..256: a batch goes out once this many jobs' receipts are queued (or see
+   * COVE_RECEIPT_BATCH_AGE_MS). 1 (the default) posts each job's receipt alone with `recordJob`, as soon as it ends.
+   */
+  COVE_RECEIPT_BATCH_SIZE: z.coerce.number().int().min(1).max(256).default(1),
+  /** The longest a queued receipt waits for its batch to fill before the batch goes out as it is (≤ 1 day). */
+  COVE_RECEIPT_BATCH_AGE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   COVE_BODY_LIMIT_BYTES: intFromEnv(512 * 1024, 1024),
   COVE_INLINE_CODE_MAX_BYTES: intFromEnv(256 * 1024, 0),
   /** How long admission may take to fetch an algorithm bundle given by CID (then ALGORITHM_CODE_UNAVAILABLE, nothing spent). */
@@ -125,6 +132,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
   },
   ipfs: { listen: e.COVE_IPFS_LISTEN, port: e.COVE_IPFS_PORT, peers: e.COVE_IPFS_PEERS },
   jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS, runtime: e.COVE_RUNTIME, runtimeProbeImage: e.COVE_RUNTIME_PROBE_IMAGE },
+  receipts: { batchSize: e.COVE_RECEIPT_BATCH_SIZE, batchAgeMs: e.COVE_RECEIPT_BATCH_AGE_MS },
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,
     inlineCodeBytes: e.COVE_INLINE_CODE_MAX_BYTES,

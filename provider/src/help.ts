@@ -25,6 +25,8 @@ const MEANING: Record<Variable, string> = {
   COVE_JOB_QUEUE_MAX: 'jobs waiting (429 QUEUE_FULL beyond)',
   COVE_RUNTIME: 'OCI runtime of jobs: auto (gVisor when its probe passes, else runc), runsc or runc',
   COVE_RUNTIME_PROBE_IMAGE: "local image whose 'node -e 0' the runtime probe runs",
+  COVE_RECEIPT_BATCH_SIZE: 'receipts per recordBatch transaction, 1..256 (1: each job alone with recordJob, at once)',
+  COVE_RECEIPT_BATCH_AGE_MS: 'longest a queued receipt waits for its batch to fill before it goes out as it is',
   COVE_BODY_LIMIT_BYTES: 'largest request body (413 beyond)',
   COVE_INLINE_CODE_MAX_BYTES: 'largest algorithm bundle sent inline (larger ones come by CID)',
   COVE_CODE_FETCH_TIMEOUT_MS: 'how long admission may fetch a bundle by CID',

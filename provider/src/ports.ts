@@ -25,6 +25,11 @@ export type AssetRecord = { documentCid: string; metadataHash: string; datatoken
 /** The receipt posted on-chain for every job that reaches a terminal state. */
 export type JobReceipt = {
   jobId: string;
+  /**
+   * The orders' consumer (checkOrders admits only orders whose `OrderStarted` consumer is the request's signer,
+   * which the job record keeps as its `consumer`): only they may cite the job as a model's parent.
+   */
+  consumer: string;
   orderIds: string[];
   assetIds: bigint[];
   datasetContentHashes: string[];
@@ -49,14 +54,38 @@ export interface ChainPort {
   creatorOf(assetId: bigint): Promise<string | undefined>;
   /** The asset's current owner (its DataNFT holder); undefined when no such token exists. */
   ownerOf(assetId: bigint): Promise<string | undefined>;
-  /** The job whose receipt spent `orderId` on-chain (ComputeReceipts.jobIdOf), or undefined when unspent. */
-  jobIdOfOrder(orderId: string): Promise<string | undefined>;
+  /**
+   * Whether a job receipt spent `orderId` on-chain (the `spent` flag of the datatoken's `orderInfo`): undefined when
+   * unspent, else the spending job's id as its `OrderConsumed` event names it (undefined when the log is not found).
+   */
+  orderSpent(order: { datatoken: string; orderId: string }): Promise<{ jobId: string | undefined } | undefined>;
   /** Every `OrderStarted` log of a mined transaction; undefined when the tx is unknown. */
   getOrderEvents(txHash: string): Promise<OrderEvent[] | undefined>;
   /** Timestamp of the latest block, unix seconds. */
   latestTimestamp(): Promise<bigint>;
-  /** Signs `receipt` with the provider key, posts it and waits for it to be mined. */
-  recordReceipt(receipt: JobReceipt): Promise<{ txHash: string }>;
+  /**
+   * Queues `receipt` to be signed with the provider key and posted (alone with `recordJob`, or with others in one
+   * `recordBatch`); resolves once it is mined with the transaction, the batch's Merkle root and its block. A
+   * receipt already on-chain (posted before a crash) resolves with the transaction that recorded it. Throws
+   * {@link ReceiptRejectedError} when ComputeReceipts refuses this receipt itself (retrying cannot help).
+   */
+  recordReceipt(receipt: JobReceipt): Promise<RecordedReceipt>;
+}
+
+/** Where a receipt was recorded: the transaction, the root of its batch (the leaf itself for one) and the block. */
+export type RecordedReceipt = { txHash: string; root: string; blockNumber: number };
+
+/** ComputeReceipts refuses the receipt itself (e.g. its order expired beyond the record window): final. */
+export class ReceiptRejectedError extends Error {
+  override name = 'ReceiptRejectedError';
+  constructor(
+    message: string,
+    /** The contract's custom error, when decoded (e.g. `ComputeReceiptsRecordedTooLate`). */
+    readonly contractError?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 /** The parts of an asset document the provider acts upon. */

@@ -10,7 +10,7 @@ import { createDockerEngine } from '@cove/c2d-runner';
 import type { ProviderConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { createStore, type Store } from './db/store.js';
-import { createChainAdapter } from './adapters/chain.js';
+import { createChainAdapter, MAX_IPFS_ADDRS_BYTES, registryIpfsAddrs } from './adapters/chain.js';
 import { createCryptoAdapter } from './adapters/crypto.js';
 import { createDocumentsAdapter } from './adapters/documents.js';
 import { createEngineAdapter } from './adapters/engine.js';
@@ -44,7 +44,7 @@ export type RunningProvider = {
 
 /**
  * Wires the real adapters (SQLite, ethers, Helia, Docker) and starts the provider:
- * keys, database, IPFS node, chain, registration in ProviderRegistry, reconciliation of
+ * keys, database, IPFS node, chain, registration in ProviderRegistry (URL, X25519 key and IPFS multiaddrs), reconciliation of
  * jobs left by a previous run, then the HTTP server.
  * @example
  * const provider = await startProvider(loadConfig(process.env));
@@ -75,7 +75,12 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
     await recordIpfsPort(config.ipfs, dataDir, node.multiaddrs());
     await tightenTree(join(dataDir, 'ipfs')); // the node key and repository files a first start just wrote
     for (const peer of config.ipfs.peers) await node.dial(peer).catch((err: unknown) => logger.warn({ err, peer }, 'could not dial IPFS peer'));
-    const chain = await createChainAdapter({ rpcUrl: config.rpcUrl, wallet: identity.wallet, contracts: config.contracts });
+    const chain = await createChainAdapter({
+      rpcUrl: config.rpcUrl,
+      wallet: identity.wallet,
+      contracts: config.contracts,
+      batch: { size: config.receipts.batchSize, maxAgeMs: config.receipts.batchAgeMs },
+    });
     cleanups.unshift(() => chain.close());
 
     const docker = new Docker();
@@ -155,7 +160,13 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
     const server = createHttpServer(app, config.http).listen(config.port, config.host);
     await new Promise<void>((res, rej) => server.once('listening', res).once('error', rej));
     const url = `http://${config.host}:${(server.address() as AddressInfo).port}`;
-    if (config.register) await chain.register({ url: config.publicUrl ?? url, x25519PublicKey });
+    if (config.register) {
+      // Publishers and buyers find the node's multiaddrs in the registry, next to the endpoint and the key.
+      const ipfsAddrs = registryIpfsAddrs(node.multiaddrs(), node.peerId);
+      if (ipfsAddrs.omitted.length > 0) logger.warn({ omitted: ipfsAddrs.omitted }, `IPFS multiaddrs beyond ${MAX_IPFS_ADDRS_BYTES} bytes are not registered`);
+      const registration = await chain.register({ url: config.publicUrl ?? url, x25519PublicKey, ipfsAddrs: ipfsAddrs.value });
+      logger.info({ registration, ipfsAddrs: ipfsAddrs.value }, 'provider registry');
+    }
     logger.info({ url, address: identity.address, x25519PublicKey }, 'provider listening');
 
     return {

@@ -15,6 +15,7 @@ import {
   decryptStream,
   generateContentKey,
   generateKeyPair,
+  getDatatoken,
   loadDocument,
   openSealedKey,
   sealKey,
@@ -23,7 +24,7 @@ import {
 } from '@cove/sdk';
 import { ACTIVE_STATUSES, TERMINAL_STATUSES } from '../db/store.js';
 import { startProvider, type RunningProvider } from '../start.js';
-import { createWorld, IMAGES, ONE, postJson, SERVICE, waitForJob, type World } from './world.js';
+import { computeServicesOf, createWorld, IMAGES, ONE, postJson, SERVICE, waitForJob, type World } from './world.js';
 
 let w: World;
 let p: RunningProvider;
@@ -60,9 +61,10 @@ async function publishAs(signer: Wallet, doc: AssetDocument) {
     name: doc.name.slice(0, 64),
     symbol: 'COPY',
     serviceTimeouts: doc.services.map((s) => s.timeoutSeconds),
+    computeServices: computeServicesOf(doc.services),
     initialSupply: 10n * ONE,
     paymentCollector: ZeroAddress,
-    parentJobIds: [],
+    parents: [],
     pricing: PRICING.none,
     fixedRate: { baseToken: ZeroAddress, rate: 0, feeCollector: ZeroAddress, feeBps: 0 },
     dispenser: { maxPerAddress: 0, maxTotal: 0 },
@@ -180,8 +182,10 @@ describe('an order spent on-chain is spent for every instance', () => {
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const done = await waitForJob(w, p.url, p.address, r.body.jobId);
     assert.equal(done.receipt.state, 'posted', JSON.stringify(done));
-    const onChain = (await w.c.computeReceipts.getFunction('jobIdOf')(o.orderId)) as string;
+    const onChain = (await w.spentBy(o.orderId))!;
     assert.equal(onChain.toLowerCase(), String(r.body.jobId).toLowerCase());
+    const info = (await getDatatoken(victim.datatoken, w.rpc).getFunction('orderInfo')(o.orderId)) as { spent: boolean };
+    assert.equal(info.spent, true, 'the datatoken marks the order spent');
 
     const b = await startProvider(w.providerConfig({ COVE_PROVIDER_DATA_DIR: `${w.dir}/keys-b`, COVE_PROVIDER_X25519_KEY_FILE: sharedX25519(), COVE_PROVIDER_REGISTER: 'false' }));
     try {

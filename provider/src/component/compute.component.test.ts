@@ -46,6 +46,11 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(info.chainId, '31337');
     assert.ok(info.environments[0].images.some((i: { id: string }) => i.id === nodeImage));
     assert.equal(await w.c.providerRegistry.getFunction('isRegistered')(p.address), true);
+    const registered = (await w.c.providerRegistry.getFunction('getProvider')(p.address)) as { url: string; ipfsAddrs: string };
+    assert.equal(registered.url, p.url);
+    const addrs = registered.ipfsAddrs.split(' ');
+    assert.deepEqual(addrs, p.ipfsAddresses, "the registry lists the IPFS node's multiaddrs");
+    for (const a of addrs) assert.match(a, /\/p2p\/[^/]+$/);
   });
 
   it('runs a job from order to an encrypted result and a receipt on-chain', async () => {
@@ -77,17 +82,22 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const logs = (await (await fetch(`${p.url}/v1/compute/${jobId}/logs`, { headers: await w.accessHeaders(p.address, jobId) })).json()) as any;
     assert.match(logs.logs, /counted 3/);
 
-    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(jobId);
+    const onChain = await w.recordedJob(jobId);
+    assert.equal(onChain.txHash, status.receipt.txHash);
+    assert.equal(onChain.root, status.receipt.root, 'a batch of one: its root is the receipt leaf');
+    assert.equal(onChain.blockNumber, status.receipt.blockNumber);
+    assert.equal(onChain.batch.count, 1);
+    assert.equal(onChain.consumer, w.buyer.address, "the order's consumer is signed into the receipt");
     assert.equal(onChain.outputsHash, result.outputsHash);
     assert.equal(onChain.resultCid, result.resultCid);
-    assert.equal(Number(onChain.status), JOB_STATUS.succeeded);
+    assert.equal(onChain.status, JOB_STATUS.succeeded);
     assert.equal(Number(onChain.runtime), JOB_RUNTIME[status.runtime as 'runc' | 'runsc'], 'the receipt signs the runtime the job ran under');
     assert.deepEqual([...onChain.orderIds], [o.orderId]);
     assert.equal(onChain.algorithmImageDigest, '0x' + nodeImage.slice('sha256:'.length));
     assert.equal(onChain.algorithmCodeHash, request.algorithm.codeHash);
     const { codeCid: _cid, ...spec } = request.algorithm;
     assert.equal(onChain.algorithmHash, algorithmHash(spec), 'the receipt names the whole spec that ran');
-    assert.equal(await w.c.computeReceipts.getFunction('providerOf')(jobId), p.address);
+    assert.equal(onChain.batch.provider, p.address);
     const tx = await w.rpc.getTransactionReceipt(status.receipt.txHash);
     assert.equal(tx?.status, 1);
   });
@@ -115,7 +125,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
       const status = await waitForJob(w, p.url, p.address, r.body.jobId);
       assert.equal(status.status, 'succeeded', JSON.stringify(status));
       assert.equal(status.runtime, 'runsc');
-      const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
+      const onChain = await w.recordedJob(r.body.jobId);
       assert.equal(Number(onChain.runtime), JOB_RUNTIME.runsc);
     } finally {
       await runc.close({ stopJobs: true });
@@ -155,7 +165,7 @@ describe('provider component: compute and download against anvil, Helia and Dock
     assert.equal(status.status, 'succeeded');
     const result = (await (await fetch(`${p.url}/v1/compute/${r.body.jobId}/result`, { headers: await w.accessHeaders(p.address, r.body.jobId) })).json()) as any;
     assert.deepEqual(JSON.parse((await readBundle(result.resultCid, result.sealedKey)).get('metrics.json')!), { rows: 5 });
-    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
+    const onChain = await w.recordedJob(r.body.jobId);
     assert.deepEqual([...onChain.assetIds], [a.assetId, b.assetId]);
     assert.deepEqual([...onChain.orderIds], [oa.orderId, ob.orderId]);
   });
@@ -170,8 +180,8 @@ describe('provider component: compute and download against anvil, Helia and Dock
     const status = await waitForJob(w, p.url, p.address, r.body.jobId);
     assert.equal(status.status, 'failed');
     assert.equal(status.receipt.state, 'posted');
-    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(r.body.jobId);
-    assert.equal(Number(onChain.status), JOB_STATUS.failed);
+    const onChain = await w.recordedJob(r.body.jobId);
+    assert.equal(onChain.status, JOB_STATUS.failed);
     assert.equal(onChain.outputsHash, '0x' + '0'.repeat(64));
     const logs = await fetch(`${p.url}/v1/compute/${r.body.jobId}/logs`, { headers: await w.accessHeaders(p.address, r.body.jobId) });
     assert.equal(logs.status, 200);

@@ -57,8 +57,9 @@ describe('provider restart', () => {
     const chunks: Uint8Array[] = [];
     for await (const c of w.client.cat(result.resultCid, { timeoutMs: 20_000 })) chunks.push(c);
     assert.ok(Buffer.concat(chunks).length > 0);
-    const onChain = await w.c.computeReceipts.getFunction('getReceipt')(jobId);
+    const onChain = await w.recordedJob(jobId);
     assert.equal(onChain.resultCid, result.resultCid);
+    assert.equal(onChain.txHash, status.receipt.txHash);
 
     const again = w.computeRequest({ datasets: [{ assetId: a.assetId, txHash: o.txHash }], image: IMAGES.node, nonce: 2n });
     const reuse = await postJson(`${prov.url}/v1/compute`, { request: again.request, signature: await w.signCompute(info.address, again.request), algorithmCode: again.code.toString('base64') });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet, Interface, type Signer } from 'ethers';
+import { JsonRpcProvider, Wallet, Interface, type EventLog, type Signer } from 'ethers';
 import {
   ANVIL_DEFAULT_KEYS,
   ASSET_KIND,
@@ -51,6 +51,11 @@ console.log('counted', rows.length);
 `);
 
 const datatokenIface = new Interface(datatokenAbi);
+
+/** `PublishParams.computeServices`: bit i set when service i is a compute service. */
+export function computeServicesOf(services: readonly { id: number | string; type: string }[]): number {
+  return services.reduce((bits, s) => (s.type === 'compute' ? bits | (1 << Number(s.id)) : bits), 0);
+}
 
 export async function createWorld() {
   const anvil = await startAnvil();
@@ -141,9 +146,11 @@ export async function createWorld() {
       name: 'Rows',
       symbol: 'ROWS',
       serviceTimeouts: [3600, 3600, 1],
+      // Bit i: service i is a compute service (the document's services 0 and 2).
+      computeServices: computeServicesOf(doc.services),
       initialSupply: 100n * ONE,
       paymentCollector: '0x0000000000000000000000000000000000000000',
-      parentJobIds: [],
+      parents: [],
       pricing: PRICING.none,
       fixedRate: { baseToken: '0x0000000000000000000000000000000000000000', rate: 0, feeCollector: '0x0000000000000000000000000000000000000000', feeBps: 0 },
       dispenser: { maxPerAddress: 0, maxTotal: 0 },
@@ -210,6 +217,45 @@ export async function createWorld() {
     return { 'x-cove-expiry': String(expiry), 'x-cove-signature': await w.signTypedData(domainOf(providerAddress), JOB_ACCESS_TYPES, { jobId, action, expiry }) };
   }
 
+  /**
+   * A job's receipt as the chain recorded it: its `JobRecorded` event (every field), the orders and assets of its
+   * `OrderConsumed` events, the transaction and block, and the batch (signer, size) its root names.
+   */
+  async function recordedJob(jobId: string) {
+    const r = c.computeReceipts;
+    const logs = (await r.queryFilter(r.filters.JobRecorded!(jobId), 0)) as EventLog[];
+    if (logs.length !== 1) throw new Error(`${logs.length} JobRecorded events for job ${jobId}`);
+    const ev = logs[0]!;
+    const consumed = (await r.queryFilter(r.filters.OrderConsumed!(null, jobId), ev.blockNumber, ev.blockNumber)) as EventLog[];
+    const batch = (await r.getFunction('batchOf')(ev.args.root)) as { provider: string; blockNumber: bigint; count: bigint };
+    return {
+      jobId: ev.args.jobId as string,
+      root: ev.args.root as string,
+      consumer: ev.args.consumer as string,
+      outputsHash: ev.args.outputsHash as string,
+      resultCid: ev.args.resultCid as string,
+      status: Number(ev.args.status),
+      runtime: Number(ev.args.runtime),
+      algorithmImageDigest: ev.args.algorithmImageDigest as string,
+      algorithmCodeHash: ev.args.algorithmCodeHash as string,
+      algorithmHash: ev.args.algorithmHash as string,
+      startedAt: ev.args.startedAt as bigint,
+      finishedAt: ev.args.finishedAt as bigint,
+      orderIds: consumed.map((l) => l.args.orderId as string),
+      assetIds: consumed.map((l) => l.args.assetId as bigint),
+      txHash: ev.transactionHash,
+      blockNumber: ev.blockNumber,
+      batch: { provider: batch.provider, blockNumber: Number(batch.blockNumber), count: Number(batch.count) },
+    };
+  }
+
+  /** The job whose receipt spent `orderId` (its `OrderConsumed` event), or undefined. */
+  async function spentBy(orderId: string): Promise<string | undefined> {
+    const r = c.computeReceipts;
+    const logs = (await r.queryFilter(r.filters.OrderConsumed!(orderId), 0)) as EventLog[];
+    return logs[0]?.args.jobId as string | undefined;
+  }
+
   async function advanceTime(seconds: number) {
     await rpc.send('evm_increaseTime', [seconds]);
     await rpc.send('evm_mine', []);
@@ -217,7 +263,7 @@ export async function createWorld() {
 
   return {
     anvil, rpc, cove, c, dir, client, buyer, stranger, publisher, buyerKeys, providerKey,
-    providerConfig, providerEnv, imageId, publish, order, computeRequest, signCompute, signDownload, accessHeaders, advanceTime,
+    providerConfig, providerEnv, imageId, publish, order, computeRequest, signCompute, signDownload, accessHeaders, advanceTime, recordedJob, spentBy,
     async close() {
       await client.stop();
       rpc.destroy();

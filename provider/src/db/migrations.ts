@@ -77,6 +77,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN runtime TEXT;   -- runc | runsc (gVisor); null until the engine reports it
     `,
   },
+  {
+    version: 4,
+    name: 'the batch and block of each posted receipt',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN receipt_root TEXT;      -- Merkle root of the receipt's batch (its leaf for a batch of one)
+      ALTER TABLE jobs ADD COLUMN receipt_block INTEGER;  -- block that recorded it
+    `,
+  },
 ];
 
 /** Thrown when the database was written by a newer provider than this one. */

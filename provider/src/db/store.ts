@@ -43,6 +43,9 @@ export type JobRecord = {
   logs: string | null;
   receiptState: ReceiptState;
   receiptTx: string | null;
+  /** The Merkle root of the batch that recorded the receipt (the receipt's leaf when posted alone). */
+  receiptRoot: string | null;
+  receiptBlock: number | null;
   receiptError: string | null;
   /** The OCI runtime the job ran under (`runsc`: gVisor), once the engine reported it. */
   runtime: JobRuntime | null;
@@ -55,7 +58,7 @@ export type Transition = { status: JobStatus; reason: string | null; at: number 
 
 /** Fields a job gains while it runs; status changes go through `transition`. */
 export type JobPatch = Partial<
-  Pick<JobRecord, 'startedAt' | 'finishedAt' | 'outputsHash' | 'resultCid' | 'resultKey' | 'logs' | 'receiptState' | 'receiptTx' | 'receiptError' | 'manifest' | 'runtime'>
+  Pick<JobRecord, 'startedAt' | 'finishedAt' | 'outputsHash' | 'resultCid' | 'resultKey' | 'logs' | 'receiptState' | 'receiptTx' | 'receiptRoot' | 'receiptBlock' | 'receiptError' | 'manifest' | 'runtime'>
 >;
 
 const COLUMNS: Record<keyof JobPatch, string> = {
@@ -67,6 +70,8 @@ const COLUMNS: Record<keyof JobPatch, string> = {
   logs: 'logs',
   receiptState: 'receipt_state',
   receiptTx: 'receipt_tx',
+  receiptRoot: 'receipt_root',
+  receiptBlock: 'receipt_block',
   receiptError: 'receipt_error',
   manifest: 'manifest_json',
   runtime: 'runtime',
@@ -93,6 +98,8 @@ function toJob(r: Row): JobRecord {
     logs: r.logs as string | null,
     receiptState: r.receipt_state as ReceiptState,
     receiptTx: r.receipt_tx as string | null,
+    receiptRoot: (r.receipt_root ?? null) as string | null,
+    receiptBlock: (r.receipt_block ?? null) as number | null,
     receiptError: r.receipt_error as string | null,
     runtime: (r.runtime ?? null) as JobRuntime | null,
   };

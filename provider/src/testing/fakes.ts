@@ -3,7 +3,7 @@ import { DataPlaneError } from '@cove/sdk';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { ProviderError } from '../errors.js';
-import type { AssetRecord, AssetView, ChainPort, CryptoPort, DocumentsPort, EngineJobSpec, EngineOutcome, EnginePort, JobReceipt, KeyBinding, OrderEvent, RecoveredJob, StoragePort } from '../ports.js';
+import { ReceiptRejectedError, type AssetRecord, type AssetView, type ChainPort, type CryptoPort, type DocumentsPort, type EngineJobSpec, type EngineOutcome, type EnginePort, type JobReceipt, type KeyBinding, type OrderEvent, type RecoveredJob, type StoragePort } from '../ports.js';
 
 const sha = (b: Uint8Array | string) => '0x' + createHash('sha256').update(b).digest('hex');
 
@@ -13,11 +13,15 @@ export function createFakeChain(chainId = 31337n) {
   const creators = new Map<bigint, string>();
   /** Current owner of each asset (`ownerOf`) when it differs from its creator; set by the test. */
   const owners = new Map<bigint, string>();
-  /** Spent orders (lower-case order id → job id); `recordReceipt` adds its orders, tests may add more. */
-  const spentOrders = new Map<string, string>();
+  /**
+   * Spent orders (lower-case order id → the job whose `OrderConsumed` log names it, undefined when no log is found);
+   * `recordReceipt` adds its orders, tests may add more.
+   */
+  const spentOrders = new Map<string, string | undefined>();
   const txs = new Map<string, OrderEvent[]>();
   const receipts: JobReceipt[] = [];
-  const state = { now: 1_000_000n, failReceipts: 0 };
+  /** `failReceipts`: the next N posts fail as an RPC would; `rejectReceipts`: jobs whose receipt the contract refuses. */
+  const state = { now: 1_000_000n, failReceipts: 0, block: 0, rejectReceipts: new Set<string>(), posts: 0 };
   const chain: ChainPort = {
     chainId,
     async getAsset(id) {
@@ -29,8 +33,9 @@ export function createFakeChain(chainId = 31337n) {
     async ownerOf(id) {
       return owners.get(id) ?? creators.get(id);
     },
-    async jobIdOfOrder(orderId) {
-      return spentOrders.get(orderId.toLowerCase());
+    async orderSpent({ orderId }) {
+      const id = orderId.toLowerCase();
+      return spentOrders.has(id) ? { jobId: spentOrders.get(id) } : undefined;
     },
     async getOrderEvents(txHash) {
       return txs.get(txHash.toLowerCase());
@@ -39,13 +44,16 @@ export function createFakeChain(chainId = 31337n) {
       return state.now;
     },
     async recordReceipt(r) {
+      state.posts++;
+      if (state.rejectReceipts.has(r.jobId)) throw new ReceiptRejectedError(`ComputeReceipts refused the receipt of job ${r.jobId}: ComputeReceiptsRecordedTooLate`, 'ComputeReceiptsRecordedTooLate');
       if (state.failReceipts > 0) {
         state.failReceipts--;
         throw new Error('rpc down');
       }
       receipts.push(r);
       for (const orderId of r.orderIds) spentOrders.set(orderId.toLowerCase(), r.jobId);
-      return { txHash: '0x' + randomBytes(32).toString('hex') };
+      state.block++;
+      return { txHash: '0x' + randomBytes(32).toString('hex'), root: '0x' + randomBytes(32).toString('hex'), blockNumber: state.block };
     },
   };
   return { chain, assets, creators, owners, spentOrders, txs, receipts, state };

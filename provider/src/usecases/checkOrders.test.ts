@@ -117,6 +117,17 @@ describe('checkOrders: an order spent on-chain is spent for every instance', () 
     assert.deepEqual(s.store.usedOrders([o.orderId]), [], 'the local store knows nothing of it');
   });
 
+  it('refuses a spent order whose OrderConsumed log is not found, without a job id', async () => {
+    const s = createScenario();
+    const a = await s.addAsset();
+    const o = s.order(a.assetId);
+    s.fchain.spentOrders.set(o.orderId.toLowerCase(), undefined);
+    await assert.rejects(
+      checkOrders(deps(s), { consumer: s.consumer.address, serviceType: 'compute', datasets: [{ assetId: String(a.assetId), serviceId: COMPUTE_SERVICE, orderTxHash: o.txHash }] }),
+      (err: unknown) => isProviderError(err) && err.code === 'ORDER_ALREADY_USED' && (err.details as { orderId: string }).orderId === o.orderId && !('jobId' in (err.details as object)),
+    );
+  });
+
   it('accepts an order no receipt names', async () => {
     const s = createScenario();
     const a = await s.addAsset();

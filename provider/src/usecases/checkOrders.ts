@@ -4,7 +4,7 @@ import type { DatasetOrderMessage } from '@cove/sdk';
 import type { Store } from '../db/store.js';
 
 export type CheckOrdersDeps = {
-  chain: Pick<ChainPort, 'chainId' | 'getAsset' | 'creatorOf' | 'jobIdOfOrder' | 'getOrderEvents' | 'latestTimestamp'>;
+  chain: Pick<ChainPort, 'chainId' | 'getAsset' | 'creatorOf' | 'orderSpent' | 'getOrderEvents' | 'latestTimestamp'>;
   documents: DocumentsPort;
   /** Opens each document's sealed key to check its binding (the key itself is wiped at once). */
   crypto: Pick<CryptoPort, 'bindingOf'>;
@@ -32,7 +32,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * consumer is the signer, whose provider is this provider, whose service matches a
  * service of `serviceType` in the asset's document (loaded and hash-checked against the
  * chain), which has not expired at the latest block, and has been spent neither on-chain
- * (a receipt names it, whichever instance posted it) nor here before. The document's
+ * (its datatoken marks it spent by a receipt, whichever instance posted it) nor here before. The document's
  * sealed key must open with this provider's key and be bound to this chain, this DataNFT
  * and the asset's creator (`creatorOf`), so a content block copied into another asset is
  * refused. Throws the first failing check as a ProviderError; nothing is consumed.
@@ -74,8 +74,10 @@ async function checkOne(
     throw new ProviderError('ORDER_EXPIRED', 'order expired', { details: { ...details, validUntil: String(order.validUntil), now: String(now) } });
   }
   // The chain is the one record every instance shares: an order a receipt spent is spent everywhere.
-  const spentBy = await deps.chain.jobIdOfOrder(order.orderId);
-  if (spentBy !== undefined) throw new ProviderError('ORDER_ALREADY_USED', 'order already spent on-chain by a job receipt', { details: { orderId: order.orderId, jobId: spentBy } });
+  const spent = await deps.chain.orderSpent({ datatoken: asset.datatoken, orderId: order.orderId });
+  if (spent !== undefined) {
+    throw new ProviderError('ORDER_ALREADY_USED', 'order already spent on-chain by a job receipt', { details: { orderId: order.orderId, ...(spent.jobId !== undefined && { jobId: spent.jobId }) } });
+  }
 
   const view = await deps.documents.load({ cid: asset.documentCid, expectedHash: asset.metadataHash, ...(p.signal ? { signal: p.signal } : {}) });
   if (!same(view.provider.address, deps.providerAddress)) throw new ProviderError('ASSET_NOT_SERVED', 'the asset names another provider', { details });

@@ -20,7 +20,7 @@ export function authorizeJobAccess(deps: JobQueryDeps, access: JobAccess): JobRe
 }
 
 function receiptView(job: JobRecord) {
-  return { state: job.receiptState, txHash: job.receiptTx, error: job.receiptError };
+  return { state: job.receiptState, txHash: job.receiptTx, root: job.receiptRoot, blockNumber: job.receiptBlock, error: job.receiptError };
 }
 
 /**

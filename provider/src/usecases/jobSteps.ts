@@ -93,6 +93,8 @@ export function buildReceipt(job: JobRecord): JobReceipt {
   const finishedAt = toSec(job.finishedAt);
   return {
     jobId: job.jobId,
+    // The request's signer, whom checkOrders required to be every order's consumer (OrderStarted), kept with the job.
+    consumer: job.consumer,
     orderIds: spec.datasets.map((d) => d.orderId),
     assetIds: spec.datasets.map((d) => BigInt(d.assetId)),
     datasetContentHashes: spec.datasets.map((d) => d.contentHash),

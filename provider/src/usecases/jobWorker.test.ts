@@ -162,6 +162,57 @@ describe('job worker', () => {
     assert.equal(s.store.getJob(jobId)!.receiptState, 'posted');
     assert.equal(s.fchain.receipts.length, 1);
   });
+
+  it("keeps the receipt's batch root and block, and signs the order's consumer into it", async () => {
+    const s = createScenario();
+    const w = worker(s);
+    const { jobId } = await submit(s, w);
+    await until(() => s.fengine.started.length === 1);
+    s.fengine.finish(jobId, { status: 'failed' });
+    await w.idle();
+    const job = s.store.getJob(jobId)!;
+    assert.match(job.receiptRoot!, /^0x[0-9a-f]{64}$/);
+    assert.equal(job.receiptBlock, s.fchain.state.block);
+    assert.equal(s.fchain.receipts[0]!.consumer.toLowerCase(), s.consumer.address.toLowerCase());
+  });
+
+  it('does not retry a receipt ComputeReceipts refuses: the job records why', async () => {
+    const s = createScenario();
+    const w = worker(s);
+    const { jobId } = await submit(s, w);
+    s.fchain.state.rejectReceipts.add(jobId);
+    await until(() => s.fengine.started.length === 1);
+    s.fengine.finish(jobId, { status: 'failed' });
+    await w.idle();
+    const job = s.store.getJob(jobId)!;
+    assert.equal(job.receiptState, 'failed');
+    assert.match(job.receiptError!, /ComputeReceiptsRecordedTooLate/);
+    assert.equal(s.fchain.state.posts, 1, 'posted once, not retried');
+  });
+
+  it('posts the receipts of jobs ending together concurrently, so the chain adapter may batch them', async () => {
+    const s = createScenario();
+    let inFlight = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const chain = {
+      recordReceipt: async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise<void>((r) => release.push(r));
+        inFlight--;
+        return { txHash: '0x' + '01'.repeat(32), root: '0x' + '02'.repeat(32), blockNumber: 7 };
+      },
+    };
+    const w = createJobWorker({ store: s.store, engine: s.fengine.engine, storage: s.storage, crypto: s.crypto, chain, workRoot: mkdtempSync(join(root, 'w-')), concurrency: 3, queueMax: 10, maxCodeBytes: 1 << 20, logger: silentLogger });
+    const jobs = [await submit(s, w), await submit(s, w), await submit(s, w)];
+    await until(() => s.fengine.started.length === 3);
+    for (const j of jobs) s.fengine.finish(j.jobId, { status: 'failed' });
+    await until(() => release.length === 3);
+    assert.equal(most, 3);
+    for (const r of release) r();
+    await w.idle();
+    for (const j of jobs) assert.equal(s.store.getJob(j.jobId)!.receiptBlock, 7);
+  });
 });
 
 describe('job worker: reconcile after a restart', () => {

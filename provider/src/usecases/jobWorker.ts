@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
 import { ProviderError } from '../errors.js';
-import type { ChainPort, CryptoPort, EngineOutcome, EnginePort, StoragePort } from '../ports.js';
+import { ReceiptRejectedError, type ChainPort, type CryptoPort, type EngineOutcome, type EnginePort, type StoragePort } from '../ports.js';
 import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs } from './jobSteps.js';
 import { specOf, type JobAdmission, type StoredJobSpec } from './startCompute.js';
 
@@ -37,7 +37,7 @@ type Active = { phase: 'preparing' | 'started' | 'adopted'; stopRequested: boole
 /**
  * The job queue and lifecycle: runs at most `concurrency` jobs (prepare workspace →
  * container → publish outputs), records every transition, posts a receipt for every
- * terminal state (serialised, retried), and after a restart reconciles the database
+ * terminal state (queued to the chain adapter, which may batch them; retried), and after a restart reconciles the database
  * with the containers the engine recovers.
  * @example
  * const worker = createJobWorker(deps);
@@ -52,7 +52,6 @@ export function createJobWorker(deps: JobWorkerDeps) {
   const active = new Map<string, Active>();
   const inflight = new Set<Promise<unknown>>();
   const receiptsInFlight = new Set<string>();
-  let receiptChain: Promise<void> = Promise.resolve();
   let closed = false;
 
   const track = <T>(p: Promise<T>): Promise<T> => {
@@ -70,20 +69,29 @@ export function createJobWorker(deps: JobWorkerDeps) {
     postReceipt(jobId);
   }
 
+  /**
+   * Posts a job's receipt, retried on transient failures (not when ComputeReceipts refuses the receipt itself).
+   * Jobs post independently: the chain adapter queues them and may record several in one batch.
+   */
   function postReceipt(jobId: string): void {
     if (receiptsInFlight.has(jobId) || closed) return;
     receiptsInFlight.add(jobId);
-    receiptChain = receiptChain.then(async () => {
+    const run = (async () => {
       try {
         for (let attempt = 1; attempt <= retry.attempts && !closed; attempt++) {
           const job = deps.store.getJob(jobId);
           if (!job || job.receiptState === 'posted') return;
           try {
-            const { txHash } = await deps.chain.recordReceipt(buildReceipt(job));
-            deps.store.update(jobId, { receiptState: 'posted', receiptTx: txHash, receiptError: null });
+            const { txHash, root, blockNumber } = await deps.chain.recordReceipt(buildReceipt(job));
+            deps.store.update(jobId, { receiptState: 'posted', receiptTx: txHash, receiptRoot: root, receiptBlock: blockNumber, receiptError: null });
             return;
           } catch (err) {
+            if (closed) return; // still pending: the next start posts it
             deps.store.update(jobId, { receiptState: 'failed', receiptError: (err as Error).message.slice(0, 500) });
+            if (err instanceof ReceiptRejectedError) {
+              deps.logger.error({ jobId, err }, 'receipt refused by ComputeReceipts');
+              return;
+            }
             deps.logger.warn({ jobId, attempt, err }, 'receipt not posted');
             await new Promise((r) => setTimeout(r, retry.delayMs * attempt));
           }
@@ -91,8 +99,8 @@ export function createJobWorker(deps: JobWorkerDeps) {
       } finally {
         receiptsInFlight.delete(jobId);
       }
-    });
-    track(receiptChain);
+    })();
+    track(run);
   }
 
   async function follow(jobId: string, spec: StoredJobSpec, signal: AbortSignal): Promise<void> {
