@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createStorageNode, decryptStream, encryptStream, generateContentKey } from '@cove/sdk';
 import { against, type BenchRow, type BenchSuite } from './lib.js';
+import { pinTransferRows } from './pin-transfer.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = 256 * MiB;
@@ -54,7 +55,7 @@ function rawEncrypt(algorithm: 'aes-256-gcm' | 'chacha20-poly1305', key: Buffer,
 
 const row = (name: string, value: number, note?: string): BenchRow => ({ suite, name, value, unit: 'MiB/s', ...(note ? { note } : {}) });
 
-/** Envelope crypto against raw node:crypto AEAD, then Helia add/cat and a two-node transfer, on 256 MiB. */
+/** Envelope crypto against raw node:crypto AEAD, then Helia add/cat and a two-node transfer, on 256 MiB; then pin throughput at 64 and 256 MiB. */
 export const dataplane: BenchSuite = {
   name: 'dataplane',
   async run() {
@@ -132,6 +133,7 @@ export const dataplane: BenchSuite = {
         for (const c of consumers) await c.stop();
         await provider.stop();
       }
+      rows.push(...(await pinTransferRows(dir, [64 * MiB, 256 * MiB])));
       return rows;
     } finally {
       await rm(dir, { recursive: true, force: true });
