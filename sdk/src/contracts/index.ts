@@ -67,6 +67,17 @@ export const JOB_RUNTIME = {
 } as const;
 export type JobRuntimeName = keyof typeof JOB_RUNTIME;
 
+const STATUS_BY_CODE = new Map(Object.entries(JOB_STATUS).map(([k, v]) => [v as number, k as JobStatusName]));
+const RUNTIME_BY_CODE = new Map(Object.entries(JOB_RUNTIME).map(([k, v]) => [v as number, k as JobRuntimeName]));
+/** The name of a receipt's status code (undefined for an unknown code). */
+export function jobStatusName(code: number): JobStatusName | undefined {
+  return STATUS_BY_CODE.get(code);
+}
+/** The name of a receipt's runtime code (undefined for an unknown code). */
+export function jobRuntimeName(code: number): JobRuntimeName | undefined {
+  return RUNTIME_BY_CODE.get(code);
+}
+
 /** Units spent by one order (one whole datatoken). */
 export const ORDER_AMOUNT = 10n ** 18n;
 

@@ -87,9 +87,16 @@ export function leafHash(receiptHash: string, jobId: string, consumer: string, s
   return keccak256(abi.encode(['bytes32', 'bytes32', 'address', 'uint8'], [receiptHash, jobId, consumer, status]));
 }
 
-/** The Merkle leaf of a receipt (the contract's `leafOf`). */
+const leaves = new WeakMap<JobReceipt, string>();
+
+/** The Merkle leaf of a receipt (the contract's `leafOf`); cached per receipt object, which must not be mutated. */
 export function receiptLeaf(receipt: JobReceipt): string {
-  return leafHash(hashReceipt(receipt), receipt.jobId, receipt.consumer, receipt.status);
+  let leaf = leaves.get(receipt);
+  if (leaf === undefined) {
+    leaf = leafHash(hashReceipt(receipt), receipt.jobId, receipt.consumer, receipt.status);
+    leaves.set(receipt, leaf);
+  }
+  return leaf;
 }
 
 /** keccak256 of the two nodes, smaller first (OpenZeppelin's `Hashes.commutativeKeccak256`). */

@@ -37,6 +37,7 @@ function context(params: { tx?: Partial<TransactionResponse>; registry?: { event
     toBlock: 20,
     transaction: async () => ({ to: RECEIPTS, data: '0x', ...params.tx }) as TransactionResponse,
     registry: async () => params.registry ?? { events: [], registeredNow: false },
+    shared: <T>(_key: string, load: () => Promise<T>) => load(),
   } as unknown as AuditIndexer;
   const client = { chainId: 31337n, addresses: { computeReceipts: RECEIPTS } } as unknown as CoveClientBase;
   return {

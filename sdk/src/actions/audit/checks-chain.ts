@@ -1,5 +1,5 @@
 import { getAddress, recoverAddress } from 'ethers';
-import { hashReceipt, hashReceiptBatch, merkleRoot, receiptDomain, receiptLeaf, type JobReceipt } from '../../contracts/index.js';
+import { hashReceiptBatch, merkleRoot, receiptDomain, receiptLeaf } from '../../contracts/index.js';
 import type { JobContext } from './context.js';
 import { isBefore } from './logs.js';
 import { decodeRecordCall } from './receipt-locator.js';
@@ -14,27 +14,40 @@ export async function checkProviderSignature(ctx: JobContext): Promise<AuditChec
   const name = 'providerSignature';
   const { stored } = ctx;
   const txHash = stored.log.transactionHash;
+  // The batch's part of the check is the same for each of its jobs: done once per batch and audit.
+  const batch = await ctx.indexer.shared(`batch-signature:${stored.root}:${txHash}`, () => checkBatch(ctx));
+  if (!batch.ok) return fail(name, batch.code, batch.reason, batch.details);
+  const { signer } = batch;
+  const named = getAddress('0x' + ctx.jobId.slice(2, 42));
+  const details = { ...batch.details, jobIdProvider: named, index: stored.index };
+  if (signer !== named) {
+    return fail(name, 'SIGNER_MISMATCH', `the batch signature recovers to ${signer}; the batch's provider is ${stored.provider} and the job id names ${named}`, details);
+  }
+  const where = stored.receipts.length === 1 ? 'its own batch' : `receipt ${stored.index + 1} of a batch of ${stored.receipts.length}`;
+  return pass(name, `${where} (root ${stored.root.slice(0, 10)}…) is signed in transaction ${txHash} by ${signer}, the provider the job id names`, details);
+}
+
+type BatchCheck = { ok: true; signer: string; details: Record<string, unknown> } | { ok: false; code: AuditFailureCode; reason: string; details?: Record<string, unknown> };
+
+/** The batch of `ctx`'s job: its events hash to its root, its calldata holds the same receipts, its signer. */
+async function checkBatch(ctx: JobContext): Promise<BatchCheck> {
+  const { stored } = ctx;
+  const txHash = stored.log.transactionHash;
+  const bad = (code: AuditFailureCode, reason: string, details?: Record<string, unknown>): BatchCheck => ({ ok: false, code, reason, ...(details && { details }) });
   const root = merkleRoot(stored.receipts.map(receiptLeaf));
   if (root !== stored.root) {
-    return fail(name, 'MERKLE_ROOT_MISMATCH', `the batch's ${stored.receipts.length} receipt(s) rebuilt from its events hash to ${root}, not to the recorded root ${stored.root}`, { root: stored.root, rebuilt: root, transactionHash: txHash });
+    return bad('MERKLE_ROOT_MISMATCH', `the batch's ${stored.receipts.length} receipt(s) rebuilt from its events hash to ${root}, not to the recorded root ${stored.root}`, { root: stored.root, rebuilt: root, transactionHash: txHash });
   }
   const tx = await ctx.indexer.transaction(txHash);
-  if (tx === null) return fail(name, 'RECORD_TX_NOT_FOUND', `transaction ${txHash} is not available from the node`);
+  if (tx === null) return bad('RECORD_TX_NOT_FOUND', `transaction ${txHash} is not available from the node`);
   const computeReceipts = ctx.client.addresses.computeReceipts;
   const decoded = tx.to !== null && getAddress(tx.to) === getAddress(computeReceipts) ? decodeRecordCall(tx.data) : undefined;
   if (decoded === undefined) {
-    return fail(name, 'SIGNATURE_NOT_DECODABLE', `transaction ${txHash} is not a direct recordJob/recordBatch call (to ${tx.to}); the signature cannot be read from its calldata`, {
-      transactionHash: txHash,
-      to: tx.to,
-    });
+    return bad('SIGNATURE_NOT_DECODABLE', `transaction ${txHash} is not a direct recordJob/recordBatch call (to ${tx.to}); the signature cannot be read from its calldata`, { transactionHash: txHash, to: tx.to });
   }
-  if (decoded.receipts.length !== stored.receipts.length || decoded.receipts.some((r, i) => !sameReceipt(r, stored.receipts[i]!))) {
-    const i = stored.index;
-    return fail(name, 'CALLDATA_RECEIPT_MISMATCH', 'the receipts in the transaction calldata differ from those its events recorded', {
-      eventsDigest: hashReceipt(stored.receipt),
-      calldataDigest: decoded.receipts[i] ? hashReceipt(decoded.receipts[i]) : undefined,
-      transactionHash: txHash,
-    });
+  // The calldata's receipts hash to the same root exactly when they are the events' receipts.
+  if (decoded.receipts.length !== stored.receipts.length || merkleRoot(decoded.receipts.map(receiptLeaf)) !== root) {
+    return bad('CALLDATA_RECEIPT_MISMATCH', 'the receipts in the transaction calldata differ from those its events recorded', { transactionHash: txHash });
   }
   const domain = receiptDomain(ctx.client.chainId, computeReceipts);
   const digest = hashReceiptBatch(domain, stored.root, stored.receipts.length);
@@ -42,15 +55,11 @@ export async function checkProviderSignature(ctx: JobContext): Promise<AuditChec
   try {
     signer = getAddress(recoverAddress(digest, decoded.signature));
   } catch (err) {
-    return fail(name, 'SIGNATURE_INVALID', `the signature does not recover: ${err instanceof Error ? err.message : String(err)}`, { signature: decoded.signature });
+    return bad('SIGNATURE_INVALID', `the signature does not recover: ${err instanceof Error ? err.message : String(err)}`, { signature: decoded.signature });
   }
-  const named = getAddress('0x' + ctx.jobId.slice(2, 42));
-  const details = { signer, recordedProvider: stored.provider, jobIdProvider: named, root: stored.root, index: stored.index, count: stored.receipts.length, digest, signature: decoded.signature, transactionHash: txHash };
-  if (signer !== stored.provider || signer !== named) {
-    return fail(name, 'SIGNER_MISMATCH', `the batch signature recovers to ${signer}; the batch's provider is ${stored.provider} and the job id names ${named}`, details);
-  }
-  const batch = stored.receipts.length === 1 ? 'its own batch' : `receipt ${stored.index + 1} of a batch of ${stored.receipts.length}`;
-  return pass(name, `${batch} (root ${stored.root.slice(0, 10)}…) is signed in transaction ${txHash} by ${signer}, the provider the job id names`, details);
+  const details = { signer, recordedProvider: stored.provider, root: stored.root, count: stored.receipts.length, digest, signature: decoded.signature, transactionHash: txHash };
+  if (signer !== stored.provider) return bad('SIGNER_MISMATCH', `the batch signature recovers to ${signer}, but the batch's provider is ${stored.provider}`, details);
+  return { ok: true, signer, details };
 }
 
 /**
@@ -135,11 +144,4 @@ export async function checkOrdersValid(ctx: JobContext): Promise<AuditCheck> {
   if (problems.length > 0) return fail(name, problems[0]!.code, problems.map((p) => p.reason).join('; '), { orders, problems });
   const summary = orders.map((o) => `${o.orderId.slice(0, 10)}… (asset ${o.assetId}, service ${o.serviceId}, consumer ${o.consumer})`).join(', ');
   return pass(name, `${orders.length} order(s) exist, name ${provider}, were valid at job start (${receipt.startedAt}) and are spent by this job: ${summary}`, { orders });
-}
-
-/** Field-by-field equality of two receipts (bigints and hex compared by value). */
-function sameReceipt(a: JobReceipt, b: JobReceipt): boolean {
-  const norm = (r: JobReceipt) =>
-    JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : typeof v === 'string' && v.startsWith('0x') ? v.toLowerCase() : v));
-  return norm(a) === norm(b);
 }

@@ -1,5 +1,5 @@
 import { algorithmHash, canonicalAlgorithmSpec, type AlgorithmSpec } from '../../algorithm/spec.js';
-import { JOB_RUNTIME, JOB_STATUS } from '../../contracts/index.js';
+import { JOB_RUNTIME, JOB_STATUS, jobRuntimeName, jobStatusName } from '../../contracts/index.js';
 import { jobTimeDocument, type JobContext } from './context.js';
 import { bareHex, hashResultFiles, imageIdOf, listingHash, sameHash, type ResultFilesInput } from './hashes.js';
 import { isBefore } from './logs.js';
@@ -123,7 +123,7 @@ export function checkAlgorithmAllowed(ctx: JobContext): Promise<AuditCheck> {
         return { problem: { code: 'SERVICE_NOT_COMPUTE', reason: `asset ${assetId}: order ${orderId} is for service ${serviceId} (${service?.type ?? 'unknown'}), not a compute service of ${doc.version.cid}` }, detail };
       }
       if (policy.requireRuntime === 'runsc' && !runtimeMeets(ctx.stored.receipt)) {
-        const ran = Object.entries(JOB_RUNTIME).find(([, v]) => v === ctx.stored.receipt.runtime)?.[0] ?? String(ctx.stored.receipt.runtime);
+        const ran = jobRuntimeName(ctx.stored.receipt.runtime) ?? String(ctx.stored.receipt.runtime);
         return { problem: { code: 'RUNTIME_NOT_ALLOWED', reason: `asset ${assetId}: the policy of ${doc.version.cid} requires gVisor (runsc), the receipt says the job ran under ${ran}` }, detail };
       }
       if (anyAlgorithm) {
@@ -170,7 +170,7 @@ export async function checkOutputsHash(ctx: JobContext, files: ResultFilesInput)
   const name = 'outputsHash';
   const { status, outputsHash } = ctx.stored.receipt;
   if (status !== JOB_STATUS.succeeded) {
-    const statusName = Object.entries(JOB_STATUS).find(([, v]) => v === status)?.[0] ?? String(status);
+    const statusName = jobStatusName(status) ?? String(status);
     return fail(name, 'JOB_NOT_SUCCEEDED', `the job ended ${statusName}: its receipt vouches for no outputs, so result files cannot match it`, { status: statusName, outputsHash });
   }
   let entries: Awaited<ReturnType<typeof hashResultFiles>>;

@@ -61,6 +61,8 @@ export type AuditIndexer = {
   /** The first `JobRecorded` log of a job. */
   recordLog(jobId: string): Promise<Log | undefined>;
   batch(root: string): Promise<BatchRecord>;
+  /** A result computed once per key for the audit's duration (e.g. a batch's signature check, shared by its jobs). */
+  shared<T>(key: string, load: () => Promise<T>): Promise<T>;
   transaction(hash: string): Promise<TransactionResponse | null>;
   /** Fetches the `JobRecorded` logs of many jobs in a few requests. */
   prefetchRecordLogs(jobIds: string[]): Promise<void>;
@@ -111,6 +113,7 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   const call = (c: { getFunction(n: string): (...a: unknown[]) => Promise<unknown> }, name: string, ...args: unknown[]) => c.getFunction(name)(...args, at);
 
   const locator = createReceiptLocator(provider, addresses.computeReceipts, range);
+  const sharedResults = new Map<string, Promise<unknown>>();
   const transactions = memo((hash) => provider.getTransaction(hash));
   const registries = memo(async (who): Promise<RegistryState> => {
     const [logs, now] = await Promise.all([
@@ -180,6 +183,14 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
     receipt: (jobId) => locator.locate(jobId),
     recordLog: async (jobId) => (await locator.recordLogs(jobId))[0],
     batch: (root) => locator.batch(root),
+    shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+      let p = sharedResults.get(key) as Promise<T> | undefined;
+      if (p === undefined) {
+        p = load();
+        sharedResults.set(key, p);
+      }
+      return p;
+    },
     transaction: (hash) => transactions.get(hash),
     prefetchRecordLogs: (ids) => locator.prefetch(ids),
     registry: (who) => registries.get(getAddress(who)),
@@ -206,8 +217,11 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   };
 }
 
+const ORDER_STARTED = tokenIface.getEvent('OrderStarted')!;
+
 function parseOrderStarted(log: Log): OrderStartedEvent {
-  const a = tokenIface.parseLog(log)!.args;
+  // A fixed fragment: `parseLog` would hash every event signature of the ABI to find it, per log.
+  const a = tokenIface.decodeEventLog(ORDER_STARTED, log.data, log.topics);
   return {
     ...refOf(log),
     datatoken: getAddress(log.address),

@@ -1,4 +1,4 @@
-import { Interface, ZeroAddress, getAddress, toBeHex, zeroPadValue, type Log, type Provider, type Result } from 'ethers';
+import { AbiCoder, Interface, ZeroAddress, getAddress, toBeHex, zeroPadValue, type Log, type Provider, type Result } from 'ethers';
 import { computeReceiptsAbi, type JobReceipt } from '../../contracts/index.js';
 import { compareLogs, getLogsForTopics, getLogsRange, memo } from './logs.js';
 
@@ -7,10 +7,12 @@ import { compareLogs, getLogsForTopics, getLogsRange, memo } from './logs.js';
 // chain's `batchOf(root)` says who signed it and where; the signature itself is read from the transaction's calldata.
 
 const receiptsIface = new Interface(computeReceiptsAbi);
-export const RECEIPT_TOPIC = {
-  jobRecorded: receiptsIface.getEvent('JobRecorded')!.topicHash,
-  orderConsumed: receiptsIface.getEvent('OrderConsumed')!.topicHash,
-};
+export const RECEIPT_TOPIC = { jobRecorded: receiptsIface.getEvent('JobRecorded')!.topicHash, orderConsumed: receiptsIface.getEvent('OrderConsumed')!.topicHash };
+// The events' non-indexed fields, decoded directly: ethers' `parseLog` hashes every event signature of the ABI to
+// find the event, per log, which dominated an audit of many jobs.
+const JOB_RECORDED_DATA = receiptsIface.getEvent('JobRecorded')!.inputs.filter((p) => !p.indexed);
+const abiCoder = AbiCoder.defaultAbiCoder();
+const jobRecordedData = (log: Log) => abiCoder.decode(JOB_RECORDED_DATA, log.data);
 
 /** A recorded batch as the chain stores it (`provider` zero: no such batch). */
 export type BatchRecord = { provider: string; blockNumber: number; count: number };
@@ -120,17 +122,17 @@ function rebuildBatch(logs: Log[], root: string): JobReceipt[] {
       orders = [];
     }
     if (log.topics[0] === RECEIPT_TOPIC.orderConsumed) {
-      const a = receiptsIface.parseLog(log)!.args;
-      orders.push({ orderId: (a.orderId as string).toLowerCase(), assetId: a.assetId as bigint, contentHash: a.contentHash as string });
+      // OrderConsumed(orderId indexed, jobId indexed, assetId indexed, contentHash): the data is the one word.
+      orders.push({ orderId: log.topics[1]!.toLowerCase(), assetId: BigInt(log.topics[3]!), contentHash: log.data.slice(0, 66) });
       continue;
     }
-    const a = receiptsIface.parseLog(log)!.args;
     const jobOrders = orders;
     orders = [];
-    if ((a.root as string).toLowerCase() !== root) continue;
+    if (log.topics[2]!.toLowerCase() !== root) continue;
+    const a = jobRecordedData(log);
     out.push({
-      jobId: (a.jobId as string).toLowerCase(),
-      consumer: getAddress(a.consumer as string),
+      jobId: log.topics[1]!.toLowerCase(),
+      consumer: getAddress('0x' + log.topics[3]!.slice(26)),
       orderIds: jobOrders.map((o) => o.orderId),
       assetIds: jobOrders.map((o) => o.assetId),
       datasetContentHashes: jobOrders.map((o) => o.contentHash),

@@ -1,6 +1,6 @@
 import { isHexString } from 'ethers';
 import type { CoveClientBase } from '../../client/base.js';
-import { JOB_RUNTIME, JOB_STATUS, type JobRuntimeName, type JobStatusName } from '../../contracts/index.js';
+import { jobRuntimeName, jobStatusName } from '../../contracts/index.js';
 import { checkOrdersValid, checkProviderRegistered, checkProviderSignature } from './checks-chain.js';
 import type { AlgorithmSpec } from '../../algorithm/spec.js';
 import { checkAlgorithmAllowed, checkAlgorithmSpec, checkDatasetContentHashes, checkDocumentUnchanged, checkOutputsHash } from './checks-documents.js';
@@ -28,8 +28,6 @@ export type VerifyJobParameters = {
 };
 export type VerifyJobReturnType = JobVerdict;
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(JOB_STATUS).map(([k, v]) => [v, k])) as Record<number, JobStatusName>;
-const RUNTIME_NAMES = Object.fromEntries(Object.entries(JOB_RUNTIME).map(([k, v]) => [v, k])) as Record<number, JobRuntimeName>;
 
 /**
  * Verifies a compute job from the chain and the bytes alone: the stored receipt, the
@@ -104,8 +102,8 @@ export async function verifyJob(client: CoveClientBase, params: VerifyJobParamet
     checks,
     skipped,
     receipt: stored.receipt,
-    status: STATUS_NAMES[stored.receipt.status],
-    runtime: RUNTIME_NAMES[stored.receipt.runtime],
+    status: jobStatusName(stored.receipt.status),
+    runtime: jobRuntimeName(stored.receipt.runtime),
     provider: stored.provider,
     recorded,
     batch: { root: stored.root, index: stored.index, count: stored.batch.count },
