@@ -4,7 +4,8 @@ pragma solidity 0.8.30;
 import {vm} from "../test/utils/Vm.sol";
 import {CoveDeployer} from "./CoveDeployer.sol";
 
-/// @notice Deploys Cove to any RPC and writes the addresses to `contracts/deployments/<chainId>.json`
+/// @notice Deploys Cove to any RPC and writes the addresses and the start block (`deploymentBlock`, also
+/// `ComputeReceipts.deploymentBlock()` on-chain: event scans begin there) to `contracts/deployments/<chainId>.json`
 /// (`31337.local.json` on anvil, which git ignores).
 /// @dev `forge script contracts/script/Deploy.s.sol --rpc-url http://127.0.0.1:8545 --broadcast`; the key comes from
 /// `PRIVATE_KEY` (default: anvil's first development key).
@@ -23,6 +24,7 @@ contract Deploy is CoveDeployer {
     function _write(CoveDeployment memory d) private {
         string memory o = "deployment";
         vm.serializeUint(o, "chainId", block.chainid);
+        vm.serializeUint(o, "deploymentBlock", d.receipts.deploymentBlock());
         vm.serializeAddress(o, "providerRegistry", address(d.registry));
         vm.serializeAddress(o, "dataNFT", address(d.dataNFT));
         vm.serializeAddress(o, "computeReceipts", address(d.receipts));
