@@ -4,7 +4,8 @@ pragma solidity 0.8.30;
 import {vm} from "../test/utils/Vm.sol";
 import {CoveDeployer} from "./CoveDeployer.sol";
 
-/// @notice Deploys Cove to any RPC and writes the addresses and the start block (`deploymentBlock`, also
+/// @notice Deploys Cove to any RPC and writes the addresses and the start block (`deploymentBlock`, as simulated: a
+/// lower bound of the real one, so scans from it miss nothing; the exact block is
 /// `ComputeReceipts.deploymentBlock()` on-chain: event scans begin there) to `contracts/deployments/<chainId>.json`
 /// (`31337.local.json` on anvil, which git ignores).
 /// @dev `forge script contracts/script/Deploy.s.sol --rpc-url http://127.0.0.1:8545 --broadcast`; the key comes from
