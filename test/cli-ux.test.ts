@@ -212,5 +212,11 @@ describe('jobs you can find again', () => {
     assert.ok(['queued', 'running', 'succeeded'].includes(status), `the job goes on: ${status}`);
     // Done with it: stopping is what ends a job (and frees its container before the devnet closes).
     if (status !== 'succeeded') await buyer.coveOk(['stop', jobId]);
+    // Once its receipt is on-chain, `cove jobs` finds it again from the chain alone: mine, with its status.
+    const ended = (await buyer.coveOk(['job', jobId, '--wait', '--get', 'status'])).trim();
+    const mine = JSON.parse(await buyer.coveOk(['--json', 'jobs'])) as { jobId: string; status: string }[];
+    assert.deepEqual(mine.find((j) => j.jobId === jobId)?.status, ended);
+    const theirs = JSON.parse(await buyer.coveOk(['--json', 'jobs', '--consumer', owner.address])) as unknown[];
+    assert.deepEqual(theirs, [], "the owner bought no job: none of the buyer's are listed as theirs");
   });
 });

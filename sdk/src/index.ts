@@ -45,6 +45,7 @@ export { packBundle, packBundleBytes, extractBundle, listBundle, bundleHeader, s
 export { startCompute, type StartComputeParameters, type StartComputeReturnType, type AlgorithmInput } from './actions/compute/startCompute.js';
 export { checkAlgorithm, type CheckAlgorithmParameters, type CheckAlgorithmReturnType } from './actions/compute/checkAlgorithm.js';
 export { getJob, type GetJobParameters, type GetJobReturnType } from './actions/compute/getJob.js';
+export { listJobs, type ListJobsParameters, type ListedJob } from './actions/compute/listJobs.js';
 export { getJobLogs, type GetJobLogsParameters, type GetJobLogsReturnType } from './actions/compute/getJobLogs.js';
 export { waitForJob, type WaitForJobParameters, type WaitForJobReturnType } from './actions/compute/waitForJob.js';
 export { stopJob, type StopJobParameters, type StopJobReturnType } from './actions/compute/stopJob.js';

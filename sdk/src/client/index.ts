@@ -13,6 +13,7 @@ import { orderAsset } from '../actions/market/orderAsset.js';
 import { startCompute } from '../actions/compute/startCompute.js';
 import { checkAlgorithm } from '../actions/compute/checkAlgorithm.js';
 import { getJob } from '../actions/compute/getJob.js';
+import { listJobs } from '../actions/compute/listJobs.js';
 import { getJobLogs } from '../actions/compute/getJobLogs.js';
 import { waitForJob } from '../actions/compute/waitForJob.js';
 import { stopJob } from '../actions/compute/stopJob.js';
@@ -42,6 +43,7 @@ const actions = {
   checkAlgorithm,
   startCompute,
   getJob,
+  listJobs,
   getJobLogs,
   waitForJob,
   stopJob,

@@ -4,6 +4,8 @@ import { publishModel } from '../../actions/assets/publishModel.js';
 import { download } from '../../actions/access/download.js';
 import { getJob } from '../../actions/compute/getJob.js';
 import { getJobLogs } from '../../actions/compute/getJobLogs.js';
+import { listJobs } from '../../actions/compute/listJobs.js';
+import { isAddress } from 'ethers';
 import { getResults } from '../../actions/compute/getResults.js';
 import { startCompute } from '../../actions/compute/startCompute.js';
 import { checkAlgorithm } from '../../actions/compute/checkAlgorithm.js';
@@ -153,6 +155,25 @@ export function registerCompute(program: Command, run: Run): void {
           const provider = providerOf(o, network);
           const job = o.wait === true ? await waitWithProgress(cove, opts.json, provider, id) : await getJob(cove, { provider, jobId: id });
           printResult(opts, job, () => jobLines(job));
+        });
+      }),
+    );
+
+  program
+    .command('jobs')
+    .description('list my jobs that have a receipt on-chain, newest first (one log query; running jobs: cove job <id>)')
+    .option('--consumer <address>', "another consumer's jobs (default: mine)")
+    .addHelpText('after', '\nExamples:\n  cove jobs\n  cove --json jobs | jq -r ".[0].jobId"')
+    .action(
+      run(async (opts, o: { consumer?: string }) => {
+        if (o.consumer !== undefined && !isAddress(o.consumer)) throw usage(`--consumer: not an address: ${o.consumer}`);
+        await withSession(opts, async ({ cove }) => {
+          const jobs = await listJobs(cove, o.consumer === undefined ? {} : { consumer: o.consumer });
+          printResult(opts, jobs, () =>
+            jobs.length === 0
+              ? ['no jobs with a receipt yet']
+              : jobs.map((j) => `${j.jobId}  ${(j.status ?? '?').padEnd(17)} ${new Date(Number(j.finishedAt) * 1000).toISOString()}  block ${j.blockNumber}`),
+          );
         });
       }),
     );
