@@ -60,7 +60,7 @@ describe('owner review before release: held, inspected, released or rejected', (
     const job = await world.buyer.cove.getJob({ provider, jobId: released });
     assert.equal(job.resultCid, null);
     assert.equal(job.receipt.state, 'none');
-    assert.equal(await world.auditor.cove.contracts.computeReceipts.getFunction('exists')(released), false);
+    assert.equal(await world.auditor.cove.getReceipt({ jobId: released }), undefined);
     await assert.rejects(world.buyer.cove.getResults({ provider, jobId: released, out: join(world.buyer.home, 'too-early') }), code('JOB_NOT_FINISHED'));
   });
 
@@ -107,7 +107,7 @@ describe('owner review before release: held, inspected, released or rejected', (
     const job = await world.buyer.cove.waitForJob({ provider, jobId, waitForReceipt: true, timeoutMs: 60_000, pollMs: 200 });
     assert.equal(job.status, 'rejected_by_owner');
     assert.equal(job.resultCid, null);
-    const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+    const receipt = (await world.auditor.cove.getReceipt({ jobId }))!;
     assert.equal(Number(receipt.status), JOB_STATUS.rejected_by_owner);
     assert.equal(receipt.outputsHash, '0x' + '00'.repeat(32));
     assert.equal(receipt.resultCid, '');

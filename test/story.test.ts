@@ -79,7 +79,7 @@ describe('the Cove story: publish → buy → order → compute → results → 
     assert.equal(job.status, 'succeeded', job.reason ?? '');
     jobId = job.jobId;
     jobRuntime = job.runtime;
-    const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+    const receipt = (await world.auditor.cove.getReceipt({ jobId }))!;
     assert.deepEqual([...receipt.orderIds], [order.orderId]);
     assert.deepEqual([...receipt.assetIds], [dataset.assetId]);
     assert.deepEqual([...receipt.datasetContentHashes], [dataset.contentHash]);
@@ -98,7 +98,7 @@ describe('the Cove story: publish → buy → order → compute → results → 
       assert.equal(bytes.byteLength, f.size, f.path);
       assert.equal(sha256(bytes), f.sha256.replace(/^0x/, ''), f.path);
     }
-    const receipt = await world.auditor.cove.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+    const receipt = (await world.auditor.cove.getReceipt({ jobId }))!;
     assert.equal(results.outputsHash, receipt.outputsHash);
     assert.equal(results.resultCid, receipt.resultCid);
     const metrics = JSON.parse(await readFile(join(resultsDir, 'metrics.json'), 'utf8')) as { rows: number; features: number; accuracy: number };

@@ -20,6 +20,7 @@ export { dataNftBytecode, datatokenBytecode, assetFactoryBytecode, fixedRateExch
 export { createCoveClient, createCoveClientBase, requireSigner, requireX25519, type CoveClient, type CoveClientBase, type CreateCoveClientParameters } from './client/index.js';
 export { loadIdentity, identityFiles, type Identity, type LoadIdentityParameters } from './identity.js';
 export { verifyJob, type VerifyJobParameters, type VerifyJobReturnType } from './actions/audit/verifyJob.js';
+export { getReceipt, type GetReceiptParameters, type GetReceiptReturnType } from './actions/audit/getReceipt.js';
 export { verifyModel, type VerifyModelParameters, type ModelVerdict } from './actions/audit/verifyModel.js';
 export { createReceiptLocator, type ReceiptLocator, type LocatedReceipt, type BatchRecord } from './actions/audit/receipt-locator.js';
 export { auditAsset, type AuditAssetParameters, type AuditAssetReturnType, type AuditAssetProgress, type AuditedOrder, type DerivedModel } from './actions/audit/auditAsset.js';

@@ -1,6 +1,7 @@
 import { createCoveClientBase, type CoveClientBase, type CreateCoveClientParameters } from './base.js';
 import { verifyJob } from '../actions/audit/verifyJob.js';
 import { verifyModel } from '../actions/audit/verifyModel.js';
+import { getReceipt } from '../actions/audit/getReceipt.js';
 import { auditAsset } from '../actions/audit/auditAsset.js';
 import { publishAsset } from '../actions/assets/publishAsset.js';
 import { publishModel } from '../actions/assets/publishModel.js';
@@ -31,6 +32,7 @@ import { rejectOutputs } from '../actions/review/rejectOutputs.js';
 const actions = {
   verifyJob,
   verifyModel,
+  getReceipt,
   auditAsset,
   publishAsset,
   publishModel,

@@ -107,7 +107,7 @@ export function getDispenser(address: string, runner: ContractRunner): Contract 
 export function getProviderRegistry(address: string, runner: ContractRunner): Contract {
   return new Contract(address, providerRegistryAbi, runner);
 }
-/** ComputeReceipts. @example await getComputeReceipts(c.computeReceipts, p).getReceipt(jobId); */
+/** ComputeReceipts. @example await getComputeReceipts(c.computeReceipts, p).batchOf(root); */
 export function getComputeReceipts(address: string, runner: ContractRunner): Contract {
   return new Contract(address, computeReceiptsAbi, runner);
 }

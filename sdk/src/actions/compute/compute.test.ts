@@ -1,3 +1,4 @@
+import { getReceipt } from '../audit/getReceipt.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, mkdir, writeFile } from 'node:fs/promises';
@@ -71,7 +72,7 @@ test('publish (pinned by the provider) → buy → order → compute → wait �
   const results = await getResults(buyer.client, { provider: provider.url, jobId, out, peers: provider.ipfs });
   assert.deepEqual(results.files.map((f) => f.path), ['metrics.json']);
   assert.deepEqual(JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8')), { rows: 300 });
-  const onChain = await buyer.client.contracts.computeReceipts.getFunction('getReceipt')(jobId);
+  const onChain = (await getReceipt(buyer.client, { jobId }))!;
   assert.equal(onChain.outputsHash, results.outputsHash);
   // A non-empty target is refused and left alone.
   const busy = join(w.dir, 'busy');

@@ -1,3 +1,4 @@
+import { getReceipt } from '../audit/getReceipt.js';
 import { requireX25519, type CoveClientBase } from '../../client/base.js';
 import type { ExtractedFile } from '../../results/bundle.js';
 import { fetchResultBundle, type FetchBundleOptions } from '../../results/fetch.js';
@@ -32,12 +33,11 @@ export async function getResults(client: CoveClientBase, params: GetResultsParam
   if (result.status !== 'succeeded' || result.manifest === null || result.resultCid === null || result.sealedKey === null) {
     throw new ActionError('JOB_FAILED', `job ${params.jobId} ended ${result.status}${result.reason ? `: ${result.reason}` : ''}`, { details: { jobId: params.jobId, status: result.status, reason: result.reason } });
   }
-  const receipts = client.contracts.computeReceipts;
-  if (!(await asAction('getResults', () => receipts.getFunction('exists')(params.jobId) as Promise<boolean>))) {
+  const onChain = await asAction('getResults', () => getReceipt(client, { jobId: params.jobId }));
+  if (onChain === undefined) {
     throw new ActionError('RECEIPT_NOT_FOUND', `job ${params.jobId} has no receipt on-chain yet (provider says ${result.receipt.state})`, { details: { jobId: params.jobId, receipt: result.receipt } });
   }
-  const onChain = await asAction('getResults', () => receipts.getFunction('getReceipt')(params.jobId));
-  const receipt = { outputsHash: onChain.outputsHash as string, resultCid: onChain.resultCid as string, status: Number(onChain.status) };
+  const receipt = { outputsHash: onChain.outputsHash, resultCid: onChain.resultCid, status: onChain.status };
   const { manifest, resultCid } = result;
   // Refuse before fetching anything when the provider's claims already disagree with the chain.
   checkResultFiles({ extracted: manifest.files.map((f) => ({ ...f })), manifest, receipt, resultCid });
