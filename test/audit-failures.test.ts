@@ -138,7 +138,7 @@ describe('verifyJob names the failing check', () => {
       assertFailsOnly(verdict, 'providerRegistered', 'PROVIDER_DEREGISTERED');
     } finally {
       // Back as it was, so the world stays usable whatever runs after.
-      await (await registry.getFunction('register')(entry.url, entry.x25519PublicKey)).wait();
+      await (await registry.getFunction('register')(entry.url, entry.x25519PublicKey, entry.ipfsAddrs)).wait();
     }
     assert.equal((await world.auditor.cove.verifyJob({ jobId, resultFiles: resultsDir })).ok, true);
   });
