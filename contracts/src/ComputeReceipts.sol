@@ -47,6 +47,13 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
 
     mapping(bytes32 root => Batch) private _batches;
 
+    /// @dev The last dataset a call looked up (its datatoken, checked to be a dataset): a batch of jobs on one dataset
+    /// asks the DataNFT once.
+    struct DatasetCache {
+        uint256 assetId;
+        address datatoken;
+    }
+
     /// @param registry_ The ProviderRegistry signers must be registered in.
     /// @param dataNFT_ The DataNFT collection that maps assets to datatokens.
     constructor(address registry_, address dataNFT_) EIP712("Cove ComputeReceipts", "2") {
@@ -59,7 +66,8 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     function recordJob(Receipt calldata receipt, bytes calldata signature) external {
         bytes32 root = leafOf(receipt);
         address provider = _storeBatch(root, 1, signature);
-        _record(receipt, root, provider);
+        DatasetCache memory cache;
+        _record(receipt, root, provider, cache);
     }
 
     /// @inheritdoc IComputeReceipts
@@ -67,14 +75,21 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         uint256 n = receipts.length;
         if (n == 0 || n > MAX_BATCH) revert ComputeReceiptsInvalidBatchSize(n);
         bytes32[] memory level = new bytes32[](n);
+        // Each iteration's scratch memory (encodings, return data) is dead once it ends: the free memory pointer is
+        // put back, so memory does not grow (quadratically priced) with the batch.
+        uint256 freeMemory = _freeMemoryPointer();
         for (uint256 i; i < n; ++i) {
             level[i] = leafOf(receipts[i]);
+            _resetFreeMemoryPointer(freeMemory);
         }
         bytes32 root = _merkleRoot(level);
         address provider = _storeBatch(root, n, signature);
+        DatasetCache memory cache;
+        freeMemory = _freeMemoryPointer();
         // Bounded by MAX_BATCH.
         for (uint256 i; i < n; ++i) {
-            _record(receipts[i], root, provider);
+            _record(receipts[i], root, provider, cache);
+            _resetFreeMemoryPointer(freeMemory);
         }
     }
 
@@ -121,34 +136,33 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     }
 
     /// @inheritdoc IComputeReceipts
-    function hashReceipt(Receipt calldata receipt) public pure returns (bytes32) {
-        // Two encodings, to keep the stack shallow; their concatenation is the EIP-712 struct encoding.
-        bytes memory head = abi.encode(
-            RECEIPT_TYPEHASH,
-            receipt.jobId,
-            receipt.consumer,
-            keccak256(abi.encodePacked(receipt.orderIds)),
-            keccak256(abi.encodePacked(receipt.assetIds)),
-            keccak256(abi.encodePacked(receipt.datasetContentHashes)),
-            receipt.algorithmImageDigest,
-            receipt.algorithmCodeHash
+    function hashReceipt(Receipt calldata receipt) public pure returns (bytes32 structHash) {
+        // The EIP-712 struct encoding (15 words) written in place at the free memory pointer, without allocating:
+        // every field is read through Solidity's (validating) calldata accessors first.
+        bytes32 orderIdsHash = _hashCalldata(receipt.orderIds);
+        bytes32 assetIdsHash = _hashCalldata(receipt.assetIds);
+        bytes32 contentHashesHash = _hashCalldata(receipt.datasetContentHashes);
+        bytes32 cidHash = keccak256(bytes(receipt.resultCid));
+        uint256 p = _freeMemoryPointer();
+        _store3(p, RECEIPT_TYPEHASH, receipt.jobId, bytes32(uint256(uint160(receipt.consumer))));
+        _store3(p + 0x60, orderIdsHash, assetIdsHash, contentHashesHash);
+        _store3(p + 0xc0, receipt.algorithmImageDigest, receipt.algorithmCodeHash, receipt.algorithmHash);
+        _store3(p + 0x120, receipt.outputsHash, cidHash, bytes32(uint256(receipt.status)));
+        _store3(
+            p + 0x180,
+            bytes32(uint256(receipt.runtime)),
+            bytes32(uint256(receipt.startedAt)),
+            bytes32(uint256(receipt.finishedAt))
         );
-        bytes memory tail = abi.encode(
-            receipt.algorithmHash,
-            receipt.outputsHash,
-            keccak256(bytes(receipt.resultCid)),
-            receipt.status,
-            receipt.runtime,
-            receipt.startedAt,
-            receipt.finishedAt
-        );
-        return keccak256(bytes.concat(head, tail));
+        assembly ("memory-safe") {
+            structHash := keccak256(p, 0x1e0)
+        }
     }
 
     /// @dev Checks the batch signature and signer, then stores the batch; returns the signer.
     function _storeBatch(bytes32 root, uint256 count, bytes calldata signature) private returns (address signer) {
         ECDSA.RecoverError err;
-        (signer, err,) = ECDSA.tryRecover(hashBatch(root, count), signature);
+        (signer, err,) = ECDSA.tryRecoverCalldata(hashBatch(root, count), signature);
         if (err != ECDSA.RecoverError.NoError) revert ComputeReceiptsInvalidSignature();
         if (!_registry.isRegistered(signer)) revert ComputeReceiptsUnregisteredProvider(signer);
         Batch storage batch = _batches[root];
@@ -161,7 +175,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     }
 
     /// @dev Checks one receipt against the chain, spends its orders and emits it.
-    function _record(Receipt calldata r, bytes32 root, address signer) private {
+    function _record(Receipt calldata r, bytes32 root, address signer, DatasetCache memory cache) private {
         bytes32 jobId = r.jobId;
         if (jobId == bytes32(0)) revert ComputeReceiptsInvalidJobId();
         // The id commits to its provider, so only the signer can use it: no one can squat another provider's ids.
@@ -182,7 +196,7 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         }
         // Bounded by MAX_DATASETS.
         for (uint256 i; i < n; ++i) {
-            _spendOrder(r.orderIds[i], r.assetIds[i], signer, r.startedAt);
+            _spendOrder(r.orderIds[i], r.assetIds[i], signer, r.startedAt, cache);
             emit OrderConsumed(r.orderIds[i], jobId, r.assetIds[i], r.datasetContentHashes[i]);
         }
         _emitJob(r, root);
@@ -210,9 +224,18 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
     /// unspent, is for a compute service, names `signer`, and the job started within the order's life (not before
     /// its block time, not after its expiry; the start within CLOCK_TOLERANCE) and is recorded within RECORD_WINDOW of
     /// the expiry by block time. Any failure reverts the spend with the rest of the transaction.
-    function _spendOrder(bytes32 orderId, uint256 assetId, address signer, uint64 startedAt) private {
-        (address datatoken, IDataNFT.AssetKind kind) = _dataNFT.datatokenAndKindOf(assetId);
-        if (kind != IDataNFT.AssetKind.Dataset) revert ComputeReceiptsNotADataset(assetId, uint8(kind));
+    function _spendOrder(bytes32 orderId, uint256 assetId, address signer, uint64 startedAt, DatasetCache memory cache)
+        private
+    {
+        address datatoken = cache.datatoken;
+        // A known asset always has a datatoken, so a zero cache never matches.
+        if (datatoken == address(0) || assetId != cache.assetId) {
+            IDataNFT.AssetKind kind;
+            (datatoken, kind) = _dataNFT.datatokenAndKindOf(assetId);
+            if (kind != IDataNFT.AssetKind.Dataset) revert ComputeReceiptsNotADataset(assetId, uint8(kind));
+            cache.assetId = assetId;
+            cache.datatoken = datatoken;
+        }
         (IDatatoken.OrderInfo memory order, uint256 timeout, bool compute) = IDatatoken(datatoken).spendOrder(orderId);
         uint64 validUntil = order.validUntil;
         if (validUntil == 0) revert ComputeReceiptsUnknownOrder(orderId, assetId);
@@ -227,6 +250,49 @@ contract ComputeReceipts is IComputeReceipts, EIP712 {
         }
         if (block.timestamp > uint256(validUntil) + RECORD_WINDOW) {
             revert ComputeReceiptsRecordedTooLate(orderId, validUntil, block.timestamp);
+        }
+    }
+
+    /// @dev keccak256 of the packed words of a calldata array (`keccak256(abi.encodePacked(words))`), hashed in
+    /// scratch memory past the free memory pointer.
+    function _hashCalldata(bytes32[] calldata words) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let size := shl(5, words.length)
+            calldatacopy(p, words.offset, size)
+            h := keccak256(p, size)
+        }
+    }
+
+    /// @dev As `_hashCalldata`, for a uint256 array.
+    function _hashCalldata(uint256[] calldata words) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            let size := shl(5, words.length)
+            calldatacopy(p, words.offset, size)
+            h := keccak256(p, size)
+        }
+    }
+
+    /// @dev Writes three words at `p` (scratch memory past the free memory pointer; nothing is allocated).
+    function _store3(uint256 p, bytes32 a, bytes32 b, bytes32 c) private pure {
+        assembly ("memory-safe") {
+            mstore(p, a)
+            mstore(add(p, 0x20), b)
+            mstore(add(p, 0x40), c)
+        }
+    }
+
+    function _freeMemoryPointer() private pure returns (uint256 p) {
+        assembly ("memory-safe") {
+            p := mload(0x40)
+        }
+    }
+
+    /// @dev Frees the memory allocated since `p` was read; nothing allocated since may be used afterwards.
+    function _resetFreeMemoryPointer(uint256 p) private pure {
+        assembly ("memory-safe") {
+            mstore(0x40, p)
         }
     }
 

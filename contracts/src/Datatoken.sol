@@ -54,6 +54,9 @@ contract Datatoken is IDatatoken, IERC20Errors {
 
     address private immutable _factory;
     address private immutable _dataNFT;
+    /// @dev The DataNFT's ComputeReceipts (the only caller of `spendOrder`), read once at deployment: the DataNFT is
+    /// deployed before this implementation (see CoveDeployer) and its wiring is immutable.
+    address private immutable _computeReceipts;
 
     Config private _config;
     mapping(address account => Account) private _accounts;
@@ -69,6 +72,7 @@ contract Datatoken is IDatatoken, IERC20Errors {
     constructor(address factory_, address dataNFT_) {
         _factory = factory_;
         _dataNFT = dataNFT_;
+        _computeReceipts = IDataNFT(dataNFT_).computeReceipts();
         // Lock the implementation itself: it has no arguments and must never be initialised.
         _config.paymentCollector = address(0xdead);
     }
@@ -148,7 +152,7 @@ contract Datatoken is IDatatoken, IERC20Errors {
 
     /// @inheritdoc IDatatoken
     function spendOrder(bytes32 orderId) external returns (OrderInfo memory order, uint256 timeout, bool compute) {
-        if (msg.sender != IDataNFT(_dataNFT).computeReceipts()) revert DatatokenOnlyComputeReceipts(msg.sender);
+        if (msg.sender != _computeReceipts) revert DatatokenOnlyComputeReceipts(msg.sender);
         OrderInfo storage stored = _orders[orderId];
         order = stored;
         if (order.validUntil == 0) return (order, 0, false);
