@@ -4500,7 +4500,7 @@ export const computeReceiptsAbi = [
     ],
     "outputs": [
       {
-        "name": "",
+        "name": "structHash",
         "type": "bytes32",
         "internalType": "bytes32"
       }
