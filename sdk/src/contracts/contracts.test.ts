@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbiCoder, Interface, TypedDataEncoder, id, keccak256 } from 'ethers';
-import { RECEIPT_EIP712_TYPES, computeOrderId, computeReceiptsAbi, datatokenAbi, decodeContractError } from './index.js';
+import { BATCH_EIP712_TYPES, RECEIPT_EIP712_TYPES, computeOrderId, computeReceiptsAbi, datatokenAbi, decodeContractError } from './index.js';
 import { isCoveError } from '../errors.js';
 
 test('the EIP-712 receipt type encodes to the contract type string', () => {
   const encoded = TypedDataEncoder.from(RECEIPT_EIP712_TYPES).encodeType('Receipt');
   assert.equal(
     encoded,
-    'Receipt(bytes32 jobId,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,' +
+    'Receipt(bytes32 jobId,address consumer,bytes32[] orderIds,uint256[] assetIds,bytes32[] datasetContentHashes,' +
       'bytes32 algorithmImageDigest,bytes32 algorithmCodeHash,bytes32 algorithmHash,bytes32 outputsHash,' +
       'string resultCid,uint8 status,uint8 runtime,uint64 startedAt,uint64 finishedAt)',
   );
@@ -17,6 +17,7 @@ test('the EIP-712 receipt type encodes to the contract type string', () => {
     RECEIPT_EIP712_TYPES.Receipt!.map((f) => `${f.type} ${f.name}`),
     fields.map((f) => `${f.type} ${f.name}`),
   );
+  assert.equal(TypedDataEncoder.from(BATCH_EIP712_TYPES).encodeType('ReceiptBatch'), 'ReceiptBatch(bytes32 root,uint256 count)');
 });
 
 test('computeOrderId hashes chain id, datatoken, payer and nonce in that order', () => {
