@@ -30,7 +30,24 @@ try {
 const logger = pino({ level: config.logLevel });
 // No input may take the process down: what escapes every handler is logged, and serving goes on.
 installCrashGuard({ logger });
-let provider: RunningProvider;
+// Signals are handled from here on, before anything is started or printed: a stop that arrives
+// while starting waits for the start and then closes (a supervisor reading the `listening` line
+// may signal at once); a second signal while still starting exits at once, one while closing is ignored.
+let provider: RunningProvider | undefined;
+let stopRequested = false;
+let closing = false;
+const stop = (): void => {
+  if (closing || provider === undefined) return;
+  closing = true;
+  void provider.close().then(() => process.exit(0));
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopRequested && provider === undefined) process.exit(1);
+    stopRequested = true;
+    stop();
+  });
+}
 try {
   provider = await startProvider(config, { logger });
 } catch (err) {
@@ -39,11 +56,4 @@ try {
   die(typeof e.code === 'string' ? e.code : 'START_FAILED', e.shortMessage ?? e.message ?? String(err));
 }
 process.stdout.write(JSON.stringify({ event: 'listening', url: provider.url, address: provider.address, ipfs: provider.ipfsAddresses }) + '\n');
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    void provider.close().then(() => process.exit(0));
-  });
-}
+if (stopRequested) stop();
