@@ -165,6 +165,20 @@ describe('scripts/audit-with-cast.sh verifies jobs without Cove code', () => {
     assertFailsOn(await audit(receipt.jobId, { ALGORITHM_SPEC: specFile }), 'algorithmAllowed', ['algorithmSpec']);
   });
 
+  it('traces a model published from the job: lineage passes with the model document fetched and hash-checked', async () => {
+    const model = await world.buyer.cove.publishModel({
+      dir: job.resultsDir,
+      parentJobIds: [job.jobId],
+      name: 'Model audited with cast',
+      description: `Trained by job ${job.jobId}.`,
+      provider: { url: world.devnet.provider.url },
+      services: [{ type: 'access', timeoutSeconds: 86_400 }],
+    });
+    const a = await audit(job.jobId, { RESULTS_DIR: job.resultsDir });
+    assertPasses(a, ['lineage', 'outputsHash']);
+    assert.match(a.lines.find((l) => l.name === 'lineage')!.reason, new RegExp(`model\\(s\\) ${model.assetId} cite this job`));
+  });
+
   it('fails documentHash when the document served for the anchored CID is another one (a swapped document)', async () => {
     const provider = world.devnet.provider.url;
     const raw = { headers: { accept: 'application/vnd.ipld.raw' } };
