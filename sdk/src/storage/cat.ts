@@ -1,4 +1,3 @@
-import type { CatOptions, UnixFS } from '@helia/unixfs';
 import { CID } from 'multiformats/cid';
 import { DataPlaneError, abortedError, type DataPlaneErrorCode } from '../crypto/errors.js';
 
@@ -23,29 +22,30 @@ export function parseCid(cid: CidInput): CID {
   }
 }
 
+/** A file's bytes under `signal`, calling `onBlock` as each block arrives (the idle clock restarts). */
+export type CatSource = (options: { signal: AbortSignal; onBlock: () => void }) => AsyncIterable<Uint8Array>;
+
 type CatInternal = {
-  fs: UnixFS;
+  source: CatSource;
   cid: CID;
   signal: AbortSignal | undefined;
   timeoutMs: number;
   onProgress: ((p: { bytes: number }) => void) | undefined;
-  /** Blocks fetched ahead in parallel; bounds memory (the exporter's default is unbounded). */
-  concurrency: number;
 };
 
 /**
- * `fs.cat` where `timeoutMs` bounds each wait for data rather than the whole transfer (a
+ * A file read (`source`, in practice {@link walkFile}) where `timeoutMs` bounds each wait for data rather than the whole transfer (a
  * large file over a slow link must not time out while it is still flowing). The clock is
  * paused while the consumer holds a chunk, so slow consumers never trigger it either.
  */
-export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgress, concurrency }: CatInternal): AsyncGenerator<Uint8Array> {
+export async function* catWithIdleTimeout({ source, cid, signal, timeoutMs, onProgress }: CatInternal): AsyncGenerator<Uint8Array> {
   const controller = new AbortController();
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
   const arm = () => {
     clearTimeout(timer);
-    // The exporter may report progress after the last chunk; a timer armed then would
+    // A read-ahead block may arrive after the last chunk; a timer armed then would
     // outlive the read and keep the process alive for `timeoutMs`.
     if (ended) return;
     timer = setTimeout(() => {
@@ -57,9 +57,7 @@ export async function* catWithIdleTimeout({ fs, cid, signal, timeoutMs, onProgre
   let bytes = 0;
   arm();
   try {
-    // the exporter reads blockReadConcurrency from the options cat passes through
-    const options: CatOptions & { blockReadConcurrency: number } = { signal: combined, onProgress: () => arm(), blockReadConcurrency: concurrency };
-    for await (const chunk of fs.cat(cid, options)) {
+    for await (const chunk of source({ signal: combined, onBlock: () => arm() })) {
       clearTimeout(timer);
       bytes += chunk.byteLength;
       onProgress?.({ bytes });

@@ -13,8 +13,9 @@ import type { CID } from 'multiformats/cid';
 import { join } from 'node:path';
 import { DataPlaneError, abortedError, throwIfAborted } from '../crypto/errors.js';
 import type { ByteSource } from '../crypto/bytes.js';
-import { catWithIdleTimeout, parseCid, storageError, type CidInput } from './cat.js';
+import { catWithIdleTimeout, parseCid, storageError, type CatSource, type CidInput } from './cat.js';
 import { fetchDag, type FetchParameters, type FetchResult } from './fetch.js';
+import { walkFile } from './walk.js';
 import { structureWalker } from './pin.js';
 
 /** The import settings' leaf size (`unixfs-v1-2025`: 1 MiB raw leaves) and links per inner node. */
@@ -36,8 +37,11 @@ export function unixfsOverheadBound(fileBytes: number): number {
   return overhead;
 }
 
-/** Blocks a `cat` fetches ahead: memory stays near this many MiB however large the file. */
-export const CAT_READ_AHEAD_BLOCKS = 8;
+/**
+ * Blocks a `cat` reads ahead of the consumer ({@link walkFile}): memory stays near this many
+ * blocks (16 MiB with 1 MiB blocks) however large the file, and blockstore reads overlap.
+ */
+export const CAT_READ_AHEAD_BLOCKS = 16;
 
 /** Default longest wait for the next block of a `cat`. */
 export const DEFAULT_CAT_TIMEOUT_MS = 30_000;
@@ -199,7 +203,9 @@ export async function createStorageNode(params: CreateStorageNodeParameters): Pr
     },
 
     cat(cid, { signal, timeoutMs = DEFAULT_CAT_TIMEOUT_MS, onProgress } = {}) {
-      return catWithIdleTimeout({ fs, cid: parseCid(cid), signal, timeoutMs, onProgress, concurrency: CAT_READ_AHEAD_BLOCKS });
+      const root = parseCid(cid);
+      const source: CatSource = (o) => walkFile({ helia, cid: root, window: CAT_READ_AHEAD_BLOCKS, ...o });
+      return catWithIdleTimeout({ source, cid: root, signal, timeoutMs, onProgress });
     },
 
     async stat(cid, { signal } = {}) {
