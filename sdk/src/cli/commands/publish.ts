@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { ZeroAddress } from 'ethers';
@@ -151,6 +152,7 @@ export function registerPublish(program: Command, run: Run): void {
                 ? { type: 'free', maxPerAddress: parseAmountOption(o.free, 'free', DATATOKEN_UNIT, opts.wei) }
                 : { type: 'none' };
           const bar = createProgress('publish', { enabled: !opts.json });
+          const { size } = statSync(file);
           const result = await publishAsset(cove, {
             file,
             contentType: o.contentType,
@@ -163,7 +165,11 @@ export function registerPublish(program: Command, run: Run): void {
             ...(computePolicy === undefined ? {} : { computePolicy }),
             pricing,
             initialSupply,
-            onProgress: (p) => (p.plaintextBytes === undefined ? bar.status(p.stage) : bar.update(p.plaintextBytes, undefined, p.stage)),
+            onProgress: (p) => {
+              if (p.pinnedBytes !== undefined) bar.update(p.pinnedBytes, p.pinTotalBytes ?? 0, 'the provider pins it');
+              else if (p.plaintextBytes !== undefined) bar.update(p.plaintextBytes, size, 'encrypting');
+              else bar.status(p.stage);
+            },
           });
           bar.done();
           printResult(opts, result, () => [
