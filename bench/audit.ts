@@ -38,7 +38,7 @@ async function fill(world: AuditWorld, count: number, batchSize: number) {
   await mined(world, orders);
 
   const relayer = new Wallet(ANVIL_DEFAULT_KEYS[4], world.rpc);
-  const receipts = client.contracts.computeReceipts.connect(relayer) as Contract;
+  const receipts = client.contracts.computeReceipts.connect(relayer);
   const domain = receiptDomain(addresses.chainId, addresses.computeReceipts);
   const jobs: JobReceipt[] = await Promise.all(orderIds.map((orderId) => world.receiptFor([{ orderId, asset }])));
   const batches: JobReceipt[][] = [];
@@ -48,8 +48,8 @@ async function fill(world: AuditWorld, count: number, batchSize: number) {
   const records: ContractTransactionResponse[] = await Promise.all(
     batches.map((batch, i) =>
       batch.length === 1
-        ? receipts.getFunction('recordJob')(batch[0], signatures[i], { nonce: relayerNonce + i, gasLimit: 1_000_000n, ...FEES })
-        : receipts.getFunction('recordBatch')(batch, signatures[i], { nonce: relayerNonce + i, gasLimit: 30_000_000n, ...FEES }),
+        ? receipts.recordJob(batch[0]!, signatures[i]!, { nonce: relayerNonce + i, gasLimit: 1_000_000n, ...FEES })
+        : receipts.recordBatch(batch, signatures[i]!, { nonce: relayerNonce + i, gasLimit: 30_000_000n, ...FEES }),
     ),
   );
   await mined(world, records);

@@ -100,7 +100,7 @@ describe('scripts/audit-with-cast.sh verifies jobs without Cove code', () => {
     const providerKey = new Wallet(ANVIL_DEFAULT_KEYS[1]);
     const { signature } = await signReceiptBatch(providerKey, receiptDomain(world.devnet.contracts.chainId, world.devnet.contracts.computeReceipts), receipts);
     const contract = getComputeReceipts(world.devnet.contracts.computeReceipts, world.devnet.deployer);
-    const tx = receipts.length === 1 ? await contract.getFunction('recordJob')(receipts[0], signature) : await contract.getFunction('recordBatch')(receipts, signature);
+    const tx = receipts.length === 1 ? await contract.getFunction('recordJob')(receipts[0]!, signature) : await contract.getFunction('recordBatch')(receipts, signature);
     await tx.wait();
   }
 

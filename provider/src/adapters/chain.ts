@@ -1,5 +1,5 @@
-import { Contract, Interface, JsonRpcProvider, ZeroAddress, type Log, type Wallet } from 'ethers';
-import { computeReceiptsAbi, dataNftAbi, datatokenAbi, decodeContractError, JOB_RUNTIME, JOB_STATUS, MAX_RECEIPT_BATCH, providerRegistryAbi, receiptDomain, signReceiptBatch, type JobReceipt as ChainReceipt } from '@cove/sdk';
+import { Interface, JsonRpcProvider, ZeroAddress, type Log, type Wallet } from 'ethers';
+import { computeReceiptsAbi, datatokenAbi, decodeContractError, getComputeReceipts, getDataNft, getDatatoken, getProviderRegistry, JOB_RUNTIME, JOB_STATUS, MAX_RECEIPT_BATCH, receiptDomain, signReceiptBatch, type JobReceipt as ChainReceipt } from '@cove/sdk';
 import { ReceiptRejectedError, type ChainPort, type JobReceipt, type OrderEvent, type RecordedReceipt } from '../ports.js';
 
 export type ChainAdapterParameters = {
@@ -82,9 +82,9 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
   const chainId = (await rpc.getNetwork()).chainId;
   const signer = params.wallet.connect(rpc);
   const me = signer.address.toLowerCase();
-  const dataNft = new Contract(params.contracts.dataNft, dataNftAbi, rpc);
-  const receipts = new Contract(params.contracts.computeReceipts, computeReceiptsAbi, signer);
-  const registry = new Contract(params.contracts.providerRegistry, providerRegistryAbi, signer);
+  const dataNft = getDataNft(params.contracts.dataNft, rpc);
+  const receipts = getComputeReceipts(params.contracts.computeReceipts, signer);
+  const registry = getProviderRegistry(params.contracts.providerRegistry, signer);
   const domain = receiptDomain(chainId, params.contracts.computeReceipts);
   let latest: Promise<bigint> | undefined;
   let deployment: Promise<number> | undefined;
@@ -98,7 +98,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
 
   /** ComputeReceipts' deployment block (where every log scan starts), read once. */
   function deploymentBlock(): Promise<number> {
-    deployment ??= (receipts.deploymentBlock!() as Promise<bigint>).then(Number, (err: unknown) => {
+    deployment ??= (receipts.deploymentBlock() as Promise<bigint>).then(Number, (err: unknown) => {
       deployment = undefined;
       throw err;
     });
@@ -131,7 +131,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
     if (!jobId.toLowerCase().startsWith(me)) return undefined;
     for (const log of await findLogs([JOB_RECORDED, jobId.toLowerCase()])) {
       const root = log.topics[2]!;
-      const batch = (await receipts.batchOf!(root)) as { provider: string };
+      const batch = (await receipts.batchOf(root)) as { provider: string };
       if (same(batch.provider, me)) return { txHash: log.transactionHash, root, blockNumber: log.blockNumber };
     }
     return undefined;
@@ -143,9 +143,10 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
   async function send(batch: JobReceipt[]): Promise<RecordedReceipt> {
     const chainReceipts = batch.map(toChain);
     const { root, signature } = await signReceiptBatch(signer, domain, chainReceipts);
-    const tx = chainReceipts.length === 1 ? await receipts.recordJob!(chainReceipts[0], signature) : await receipts.recordBatch!(chainReceipts, signature);
-    const mined = await tx.wait();
-    return { txHash: mined.hash as string, root, blockNumber: Number(mined.blockNumber) };
+    const tx = chainReceipts.length === 1 ? await receipts.recordJob(chainReceipts[0]!, signature) : await receipts.recordBatch(chainReceipts, signature);
+    // wait() resolves null only when asked for zero confirmations.
+    const mined = (await tx.wait())!;
+    return { txHash: mined.hash, root, blockNumber: mined.blockNumber };
   }
 
   /** The entry a revert names (by a job or order id among its arguments), if any. */
@@ -205,7 +206,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
 
     async getAsset(assetId) {
       try {
-        const [datatokenAddress, documentCid, metadataHash] = await Promise.all([dataNft.datatokenOf!(assetId), dataNft.cidOf!(assetId), dataNft.metadataHash!(assetId)]);
+        const [datatokenAddress, documentCid, metadataHash] = await Promise.all([dataNft.datatokenOf(assetId), dataNft.cidOf(assetId), dataNft.metadataHash(assetId)]);
         if (datatokenAddress === ZeroAddress) return undefined;
         return { datatoken: datatokenAddress as string, documentCid: documentCid as string, metadataHash: metadataHash as string };
       } catch (err) {
@@ -219,7 +220,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
       const known = creators.get(assetId);
       if (known !== undefined) return known;
       try {
-        const creator = (await dataNft.creatorOf!(assetId)) as string;
+        const creator = (await dataNft.creatorOf(assetId)) as string;
         if (creator === ZeroAddress) return undefined;
         if (creators.size >= 10_000) creators.delete(creators.keys().next().value!);
         creators.set(assetId, creator);
@@ -232,7 +233,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
 
     async ownerOf(assetId) {
       try {
-        return (await dataNft.ownerOf!(assetId)) as string;
+        return (await dataNft.ownerOf(assetId)) as string;
       } catch (err) {
         const name = decodeContractError(err)?.details?.error;
         if (name === 'ERC721NonexistentToken' || name === 'DataNFTUnknownAsset') return undefined;
@@ -241,7 +242,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
     },
 
     async orderSpent({ datatoken: address, orderId }) {
-      const info = (await new Contract(address, datatokenAbi, rpc).getFunction('orderInfo')(orderId)) as { spent: boolean };
+      const info = await getDatatoken(address, rpc).orderInfo(orderId);
       if (!info.spent) return undefined;
       // Which job spent it is only in ComputeReceipts' OrderConsumed log (indexed by order id).
       const logs = await findLogs([ORDER_CONSUMED, orderId.toLowerCase()]).catch(() => []);
@@ -299,14 +300,14 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
      * {@link registryIpfsAddrs}) in ProviderRegistry; nothing is sent when all three are as registered.
      */
     register: (p: { url: string; x25519PublicKey: string; ipfsAddrs: string }): Promise<'registered' | 'updated' | 'unchanged'> => serial(async () => {
-      const registered = (await registry.isRegistered!(signer.address)) as boolean;
+      const registered = (await registry.isRegistered(signer.address)) as boolean;
       if (registered) {
-        const current = (await registry.getProvider!(signer.address)) as { url: string; x25519PublicKey: string; ipfsAddrs: string };
+        const current = (await registry.getProvider(signer.address)) as { url: string; x25519PublicKey: string; ipfsAddrs: string };
         if (current.url === p.url && same(current.x25519PublicKey, p.x25519PublicKey) && current.ipfsAddrs === p.ipfsAddrs) return 'unchanged';
-        await (await registry.update!(p.url, p.x25519PublicKey, p.ipfsAddrs)).wait();
+        await (await registry.update(p.url, p.x25519PublicKey, p.ipfsAddrs)).wait();
         return 'updated';
       }
-      await (await registry.register!(p.url, p.x25519PublicKey, p.ipfsAddrs)).wait();
+      await (await registry.register(p.url, p.x25519PublicKey, p.ipfsAddrs)).wait();
       return 'registered';
     }),
     /** The latest block number (the health check's probe of the RPC). */

@@ -200,7 +200,7 @@ describe('provider: COVE_RECEIPT_BATCH_SIZE', () => {
         assert.equal(onChain.root, s.receipt.root);
         assert.equal(onChain.blockNumber, s.receipt.blockNumber);
         assert.equal(onChain.batch.count, 2);
-        const info = (await getDatatoken(a.datatoken, w.rpc).getFunction('orderInfo')(onChain.orderIds[0])) as { spent: boolean };
+        const info = (await getDatatoken(a.datatoken, w.rpc).getFunction('orderInfo')(onChain.orderIds[0]!)) as { spent: boolean };
         assert.equal(info.spent, true);
       }
     } finally {

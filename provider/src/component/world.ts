@@ -223,10 +223,10 @@ export async function createWorld() {
    */
   async function recordedJob(jobId: string) {
     const r = c.computeReceipts;
-    const logs = (await r.queryFilter(r.filters.JobRecorded!(jobId), 0)) as EventLog[];
+    const logs = await r.queryFilter(r.filters.JobRecorded(jobId), 0);
     if (logs.length !== 1) throw new Error(`${logs.length} JobRecorded events for job ${jobId}`);
     const ev = logs[0]!;
-    const consumed = (await r.queryFilter(r.filters.OrderConsumed!(null, jobId), ev.blockNumber, ev.blockNumber)) as EventLog[];
+    const consumed = await r.queryFilter(r.filters.OrderConsumed(undefined, jobId), ev.blockNumber, ev.blockNumber);
     const batch = (await r.getFunction('batchOf')(ev.args.root)) as { provider: string; blockNumber: bigint; count: bigint };
     return {
       jobId: ev.args.jobId as string,
@@ -252,7 +252,7 @@ export async function createWorld() {
   /** The job whose receipt spent `orderId` (its `OrderConsumed` event), or undefined. */
   async function spentBy(orderId: string): Promise<string | undefined> {
     const r = c.computeReceipts;
-    const logs = (await r.queryFilter(r.filters.OrderConsumed!(orderId), 0)) as EventLog[];
+    const logs = await r.queryFilter(r.filters.OrderConsumed(orderId), 0);
     return logs[0]?.args.jobId as string | undefined;
   }
 

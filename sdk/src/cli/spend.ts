@@ -61,21 +61,21 @@ export async function quoteBuy(client: CoveClientBase, params: { assetId: bigint
   const pricing: GetPricingReturnType = await getPricing(client, { assetId: params.assetId, amount: params.amount });
   if (pricing.type === 'none') throw new CoveError('NOT_FOR_SALE', `asset ${params.assetId} has no exchange offer or dispenser`);
   if (pricing.type === 'dispenser') {
-    const gas = await estimateGas(client, () => client.contracts.dispenser.getFunction('dispense').estimateGas(pricing.datatoken, params.amount));
+    const gas = await estimateGas(client, () => client.contracts.dispenser.dispense.estimateGas(pricing.datatoken, params.amount));
     return { assetId: params.assetId, via: 'dispenser', amount: params.amount, unit: NATIVE_UNIT, price: 0n, fee: 0n, total: 0n, gas };
   }
   const unit = await tokenUnit(client.provider, pricing.baseToken);
   const total = pricing.price + pricing.fee;
   const maxPay = params.maxPay ?? total;
   const exchange = client.contracts.fixedRateExchange;
-  const buy = () => exchange.getFunction('buy').estimateGas(pricing.offerId, params.amount, maxPay, ...(pricing.native ? [{ value: maxPay }] : []));
+  const buy = () => exchange.buy.estimateGas(pricing.offerId, params.amount, maxPay, { value: pricing.native ? maxPay : 0n });
   let gas: GasEstimate;
   if (pricing.native) gas = await estimateGas(client, buy);
   else {
     // An allowance short of the cost means an approval first; the buy cannot be estimated before it.
     const token = getMockErc20(pricing.baseToken, signer);
-    const allowance = (await token.getFunction('allowance')(await signer.getAddress(), exchange.target)) as bigint;
-    gas = allowance >= maxPay ? await estimateGas(client, buy) : sumGas([await estimateGas(client, () => token.getFunction('approve').estimateGas(exchange.target, maxPay)), { error: 'the buy follows an approval of the token, and is estimated only after it' }]);
+    const allowance = (await token.allowance(await signer.getAddress(), exchange.target)) as bigint;
+    gas = allowance >= maxPay ? await estimateGas(client, buy) : sumGas([await estimateGas(client, () => token.approve.estimateGas(exchange.target, maxPay)), { error: 'the buy follows an approval of the token, and is estimated only after it' }]);
   }
   return { assetId: params.assetId, via: 'fixedRate', amount: params.amount, unit, price: pricing.price, fee: pricing.fee, total, gas };
 }
@@ -101,9 +101,9 @@ export async function planOrder(client: CoveClientBase, params: { assetId: bigin
   const me = getAddress(await signer.getAddress());
   const { datatoken } = await getPricing(client, { assetId: params.assetId });
   const dt = getDatatoken(datatoken, signer);
-  const held = (await dt.getFunction('balanceOf')(me)) as bigint;
+  const held = (await dt.balanceOf(me)) as bigint;
   if (held >= ORDER_AMOUNT) {
-    const gas = await estimateGas(client, () => dt.getFunction('startOrder').estimateGas(me, params.serviceId, getAddress(params.provider)));
+    const gas = await estimateGas(client, () => dt.startOrder.estimateGas(me, params.serviceId, getAddress(params.provider)));
     return { assetId: params.assetId, serviceId: params.serviceId, held, gas };
   }
   const pricing = await getPricing(client, { assetId: params.assetId, amount: ORDER_AMOUNT });

@@ -22,8 +22,8 @@ export const DATATOKEN_UNIT: TokenUnit = { address: ZeroAddress, native: false, 
 export async function tokenUnit(runner: ContractRunner, address: string): Promise<TokenUnit> {
   if (BigInt(address) === 0n) return NATIVE_UNIT;
   const token = getMockErc20(address, runner);
-  const decimals = Number(await (token.getFunction('decimals')() as Promise<bigint>));
-  const symbol = await (token.getFunction('symbol')() as Promise<string>).catch(() => address);
+  const decimals = Number(await (token.decimals() as Promise<bigint>));
+  const symbol = await (token.symbol() as Promise<string>).catch(() => address);
   return { address, native: false, decimals, symbol };
 }
 

@@ -143,7 +143,7 @@ test('deployCove deploys a wired set; TS and Solidity agree on order ids and EIP
   const batch = await c.computeReceipts.getFunction('batchOf')(root);
   assert.equal(batch.provider, providerWallet.address);
   assert.equal(Number(batch.blockNumber), recordedTx.blockNumber);
-  assert.equal((await getDatatoken(datatoken, buyer).getFunction('orderInfo')(orderIds[0])).spent, true);
+  assert.equal((await getDatatoken(datatoken, buyer).getFunction('orderInfo')(orderIds[0]!)).spent, true);
   // The deployment's start block is on-chain and in what deployCove returns.
   assert.equal(Number(await c.computeReceipts.getFunction('deploymentBlock')()), cove.deploymentBlock);
 

@@ -1,3 +1,4 @@
+import type { AssetFactory, ComputeReceipts, DataNFT, Datatoken, Dispenser, FixedRateExchange, MockERC20, ProviderRegistry } from './typechain/index.js';
 import {
   AbiCoder,
   Contract,
@@ -84,46 +85,46 @@ export const ORDER_AMOUNT = 10n ** 18n;
 // ------------------------------------------------------------------ contract getters
 
 /** The DataNFT collection at `address`. @example const nft = getDataNft(c.dataNFT, provider); */
-export function getDataNft(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, dataNftAbi, runner);
+export function getDataNft(address: string, runner: ContractRunner): DataNFT {
+  return new Contract(address, dataNftAbi, runner) as unknown as DataNFT;
 }
 /** An asset's datatoken. @example const dt = getDatatoken(await nft.datatokenOf(id), signer); */
-export function getDatatoken(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, datatokenAbi, runner);
+export function getDatatoken(address: string, runner: ContractRunner): Datatoken {
+  return new Contract(address, datatokenAbi, runner) as unknown as Datatoken;
 }
 /** The AssetFactory. @example await getAssetFactory(c.assetFactory, signer).publish(params); */
-export function getAssetFactory(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, assetFactoryAbi, runner);
+export function getAssetFactory(address: string, runner: ContractRunner): AssetFactory {
+  return new Contract(address, assetFactoryAbi, runner) as unknown as AssetFactory;
 }
 /** The FixedRateExchange. @example await getFixedRateExchange(c.fixedRateExchange, signer).buy(id, amount, maxPay); */
-export function getFixedRateExchange(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, fixedRateExchangeAbi, runner);
+export function getFixedRateExchange(address: string, runner: ContractRunner): FixedRateExchange {
+  return new Contract(address, fixedRateExchangeAbi, runner) as unknown as FixedRateExchange;
 }
 /** The Dispenser. @example await getDispenser(c.dispenser, signer).dispense(datatoken, amount); */
-export function getDispenser(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, dispenserAbi, runner);
+export function getDispenser(address: string, runner: ContractRunner): Dispenser {
+  return new Contract(address, dispenserAbi, runner) as unknown as Dispenser;
 }
 /** The ProviderRegistry. @example await getProviderRegistry(c.providerRegistry, p).isRegistered(addr); */
-export function getProviderRegistry(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, providerRegistryAbi, runner);
+export function getProviderRegistry(address: string, runner: ContractRunner): ProviderRegistry {
+  return new Contract(address, providerRegistryAbi, runner) as unknown as ProviderRegistry;
 }
 /** ComputeReceipts. @example await getComputeReceipts(c.computeReceipts, p).batchOf(root); */
-export function getComputeReceipts(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, computeReceiptsAbi, runner);
+export function getComputeReceipts(address: string, runner: ContractRunner): ComputeReceipts {
+  return new Contract(address, computeReceiptsAbi, runner) as unknown as ComputeReceipts;
 }
 /** A devnet ERC-20 (MockERC20). @example await getMockErc20(token, signer).mint(to, amount); */
-export function getMockErc20(address: string, runner: ContractRunner): Contract {
-  return new Contract(address, mockErc20Abi, runner);
+export function getMockErc20(address: string, runner: ContractRunner): MockERC20 {
+  return new Contract(address, mockErc20Abi, runner) as unknown as MockERC20;
 }
 
 /** Every singleton contract of a deployment, bound to `runner`. */
 export type CoveContractSet = {
-  dataNFT: Contract;
-  assetFactory: Contract;
-  fixedRateExchange: Contract;
-  dispenser: Contract;
-  providerRegistry: Contract;
-  computeReceipts: Contract;
+  dataNFT: DataNFT;
+  assetFactory: AssetFactory;
+  fixedRateExchange: FixedRateExchange;
+  dispenser: Dispenser;
+  providerRegistry: ProviderRegistry;
+  computeReceipts: ComputeReceipts;
 };
 
 /**

@@ -1,4 +1,5 @@
-import type { Contract, ContractTransactionResponse, Log, TransactionReceipt } from 'ethers';
+import type { Addressable, ContractTransactionResponse, Interface, Log, TransactionReceipt } from 'ethers';
+import type { AssetPublishedEvent } from '../../contracts/typechain/AssetFactory.js';
 import type { CoveClientBase } from '../../client/base.js';
 import { ASSET_KIND, PRICING } from '../../contracts/index.js';
 import { throwIfAborted } from '../../crypto/errors.js';
@@ -30,7 +31,7 @@ export async function sendTx(action: string, send: () => Promise<ContractTransac
 }
 
 /** The arguments of the first `name` event `contract` emitted in `logs`. */
-export function eventArgs(logs: readonly Log[], contract: Contract, name: string): Record<string, unknown> {
+export function eventArgs(logs: readonly Log[], contract: { target: string | Addressable; interface: Interface }, name: string): Record<string, unknown> {
   const address = String(contract.target).toLowerCase();
   for (const log of logs) {
     if (log.address.toLowerCase() !== address) continue;
@@ -59,14 +60,14 @@ export type AssetRecord = {
  */
 export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' | 'addresses'>, assetId: bigint): Promise<AssetRecord> {
   const nft = client.contracts.dataNFT;
-  const datatoken = await asAction('getAsset', () => nft.getFunction('datatokenOf')(assetId) as Promise<string>);
+  const datatoken = await asAction('getAsset', () => nft.datatokenOf(assetId) as Promise<string>);
   const [owner, kind, documentCid, metadataHash, lineage] = await asAction('getAsset', () =>
     Promise.all([
-      nft.getFunction('ownerOf')(assetId) as Promise<string>,
-      nft.getFunction('kindOf')(assetId) as Promise<bigint>,
-      nft.getFunction('cidOf')(assetId) as Promise<string>,
-      nft.getFunction('metadataHash')(assetId) as Promise<string>,
-      nft.getFunction('hasLineage')(assetId) as Promise<boolean>,
+      nft.ownerOf(assetId) as Promise<string>,
+      nft.kindOf(assetId) as Promise<bigint>,
+      nft.cidOf(assetId) as Promise<string>,
+      nft.metadataHash(assetId) as Promise<string>,
+      nft.hasLineage(assetId) as Promise<boolean>,
     ]),
   );
   // Lineage lives in the mint's `LineageRecorded` events (one per parent, in order), not in storage.
@@ -89,14 +90,14 @@ export type PublishedEvent = {
 };
 
 /** Decodes an `AssetPublished` log. */
-export function toPublishedEvent(args: Record<string, unknown>, log: { blockNumber: number; transactionHash: string }): PublishedEvent {
+export function toPublishedEvent(args: AssetPublishedEvent.OutputObject, log: { blockNumber: number; transactionHash: string }): PublishedEvent {
   return {
-    assetId: args.assetId as bigint,
-    publisher: args.publisher as string,
-    datatoken: args.datatoken as string,
-    kind: kindName(args.kind as bigint),
-    pricing: pricingName(args.pricing as bigint),
-    pricingId: args.pricingId as bigint,
+    assetId: args.assetId,
+    publisher: args.publisher,
+    datatoken: args.datatoken,
+    kind: kindName(args.kind),
+    pricing: pricingName(args.pricing),
+    pricingId: args.pricingId,
     blockNumber: log.blockNumber,
     txHash: log.transactionHash,
   };
@@ -110,8 +111,8 @@ export function toPublishedEvent(args: Record<string, unknown>, log: { blockNumb
  */
 export async function findPublishedEvent(client: Pick<CoveClientBase, 'contracts'>, assetId: bigint, fromBlock = 0): Promise<PublishedEvent> {
   const factory = client.contracts.assetFactory;
-  const logs = await asAction('findPublishedEvent', () => factory.queryFilter(factory.filters.AssetPublished!(assetId), fromBlock, 'latest'));
+  const logs = await asAction('findPublishedEvent', () => factory.queryFilter(factory.filters.AssetPublished(assetId), fromBlock, 'latest'));
   const log = logs[0];
   if (log === undefined || !('args' in log)) throw new ActionError('ASSET_NOT_FOUND', `asset ${assetId} was not published by this factory`, { details: { assetId: String(assetId) } });
-  return toPublishedEvent(log.args.toObject(), log);
+  return toPublishedEvent(log.args, log);
 }

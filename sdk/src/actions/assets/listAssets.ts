@@ -1,4 +1,3 @@
-import type { EventLog } from 'ethers';
 import type { CoveClientBase } from '../../client/base.js';
 import type { AssetDocument } from '../../asset/schema.js';
 import { isCoveError } from '../../errors.js';
@@ -49,9 +48,9 @@ export async function listAssets(client: CoveClientBase, params: ListAssetsParam
   const fromBlock = params.fromBlock ?? 0;
   const toBlock = params.toBlock ?? (await asAction('listAssets', () => client.provider.getBlockNumber()));
   if (fromBlock > toBlock) return { assets: [], fromBlock, toBlock };
-  const filter = factory.filters.AssetPublished!(null, params.publisher ?? null);
+  const filter = factory.filters.AssetPublished(undefined, params.publisher);
   const logs = await asAction('listAssets', () => factory.queryFilter(filter, fromBlock, toBlock));
-  const events = logs.filter((l): l is EventLog => 'args' in l).map((l) => toPublishedEvent(l.args.toObject(), l));
+  const events = logs.filter((l) => 'args' in l).map((l) => toPublishedEvent(l.args, l));
   const wanted = events.filter((e) => params.kind === undefined || e.kind === params.kind);
   const load = async (event: PublishedEvent): Promise<ListedAsset> => {
     if (params.documents === false) return event;

@@ -176,7 +176,7 @@ export async function publishCore(client: CoveClientBase, params: PublishCorePar
   const receipt = await sendTx(
     'publishAsset',
     () =>
-      factory.getFunction('publish')({
+      factory.publish({
         kind: ASSET_KIND[params.kind],
         cid: stored.cid,
         metadataHash: stored.hash,

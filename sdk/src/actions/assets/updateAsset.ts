@@ -42,7 +42,7 @@ export async function updateAsset(client: CoveClientBase, params: UpdateAssetPar
   if (unknown.length > 0) throw new ActionError('INVALID_PARAMS', `these fields cannot change after publish: ${unknown.join(', ')}`, { details: { fields: unknown } });
   const current = await getAsset(client, { assetId: params.assetId, ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}), ...(params.signal ? { signal: params.signal } : {}) });
   const me = (await signer.getAddress()).toLowerCase();
-  const manager = (await asAction('updateAsset', () => client.contracts.dataNFT.getFunction('metadataManager')(params.assetId) as Promise<string>)).toLowerCase();
+  const manager = (await asAction('updateAsset', () => client.contracts.dataNFT.metadataManager(params.assetId) as Promise<string>)).toLowerCase();
   if (current.owner.toLowerCase() !== me && manager !== me) {
     throw new ActionError('NOT_AUTHORIZED', 'only the asset owner or its metadata manager may update it', { details: { assetId: String(params.assetId), owner: current.owner } });
   }
@@ -50,8 +50,8 @@ export async function updateAsset(client: CoveClientBase, params: UpdateAssetPar
 
   if (params.changes.services !== undefined) {
     const dt = getDatatoken(current.datatoken, client.provider);
-    const count = Number(await asAction('updateAsset', () => dt.getFunction('serviceCount')() as Promise<bigint>));
-    const timeouts = await asAction('updateAsset', () => Promise.all(Array.from({ length: count }, (_, i) => dt.getFunction('serviceTimeout')(i) as Promise<bigint>)));
+    const count = Number(await asAction('updateAsset', () => dt.serviceCount() as Promise<bigint>));
+    const timeouts = await asAction('updateAsset', () => Promise.all(Array.from({ length: count }, (_, i) => dt.serviceTimeout(i) as Promise<bigint>)));
     const bad = document.services.filter((s) => s.id >= count || BigInt(s.timeoutSeconds) !== timeouts[s.id]);
     if (bad.length > 0) {
       throw new ActionError('INVALID_PARAMS', 'services must keep the ids and order timeouts fixed on-chain at publish', {
@@ -71,6 +71,6 @@ export async function updateAsset(client: CoveClientBase, params: UpdateAssetPar
       from: client.storage.multiaddrs(),
     });
   }
-  const receipt = await sendTx('updateAsset', () => client.contracts.dataNFT.getFunction('setMetadata')(params.assetId, stored.cid, stored.hash), params.signal);
+  const receipt = await sendTx('updateAsset', () => client.contracts.dataNFT.setMetadata(params.assetId, stored.cid, stored.hash), params.signal);
   return { documentCid: stored.cid, metadataHash: stored.hash, txHash: receipt.hash, document };
 }

@@ -110,7 +110,6 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   const fromBlock = params.fromBlock ?? addresses.deploymentBlock ?? 0;
   const range = { fromBlock, toBlock, blockRange: params.blockRange };
   const at = { blockTag: toBlock };
-  const call = (c: { getFunction(n: string): (...a: unknown[]) => Promise<unknown> }, name: string, ...args: unknown[]) => c.getFunction(name)(...args, at);
 
   const locator = createReceiptLocator(provider, addresses.computeReceipts, range);
   const sharedResults = new Map<string, Promise<unknown>>();
@@ -118,15 +117,15 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
   const registries = memo(async (who): Promise<RegistryState> => {
     const [logs, now] = await Promise.all([
       getLogsRange(provider, { address: addresses.providerRegistry, topics: [[TOPIC.registered, TOPIC.deregistered], addressTopic(who)] }, range),
-      call(contracts.providerRegistry, 'isRegistered', who) as Promise<boolean>,
+      contracts.providerRegistry.isRegistered(who, at),
     ]);
     return { events: logs.map((l) => ({ ...refOf(l), registered: l.topics[0] === TOPIC.registered })), registeredNow: now };
   });
-  const datatokens = memo(async (assetId) => getAddress((await call(contracts.dataNFT, 'datatokenOf', BigInt(assetId))) as string));
+  const datatokens = memo(async (assetId) => getAddress(await contracts.dataNFT.datatokenOf(BigInt(assetId), at)));
   const orderInfos = memo(async (key): Promise<OrderInfo> => {
     const [datatoken, orderId] = key.split(':') as [string, string];
-    const info = (await call(getDatatoken(datatoken, provider), 'orderInfo', orderId)) as Result;
-    return { provider: getAddress(info.provider as string), validUntil: BigInt(info.validUntil), serviceId: BigInt(info.serviceId), spent: info.spent as boolean };
+    const info = await getDatatoken(datatoken, provider).orderInfo(orderId, at);
+    return { provider: getAddress(info.provider), validUntil: info.validUntil, serviceId: info.serviceId, spent: info.spent };
   });
   const orderEvents = memo(async (key) => {
     const [datatoken, orderId] = key.split(':') as [string, string];
@@ -144,8 +143,8 @@ export async function createAuditIndexer(client: CoveClientBase, params: CreateA
     const [published, updated, cid, hash] = await Promise.all([
       getLogsRange(provider, { address: addresses.assetFactory, topics: [TOPIC.assetPublished, id] }, range),
       getLogsRange(provider, { address: addresses.dataNFT, topics: [TOPIC.metadataUpdated, id] }, range),
-      call(contracts.dataNFT, 'cidOf', BigInt(assetId)) as Promise<string>,
-      call(contracts.dataNFT, 'metadataHash', BigInt(assetId)) as Promise<string>,
+      contracts.dataNFT.cidOf(BigInt(assetId), at),
+      contracts.dataNFT.metadataHash(BigInt(assetId), at),
     ]);
     const versions: DocumentVersion[] = [
       ...published.map((l) => {

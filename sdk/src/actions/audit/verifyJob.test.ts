@@ -278,7 +278,7 @@ describe('verifyJob on anvil + Helia', () => {
   // Last: deregistering the provider affects every job it signed.
   it('fails providerRegistered once the provider deregisters after the job (the contract refuses unregistered signers up front)', async () => {
     const { receipt } = await recordedJob();
-    const registry = world.client.contracts.providerRegistry.connect(world.providerKey) as Contract;
+    const registry = world.client.contracts.providerRegistry.connect(world.providerKey);
     const tx = await registry.getFunction('deregister')();
     const mined = (await tx.wait())!;
     const verdict = await verifyJob(world.client, { jobId: receipt.jobId, resultFiles: RESULTS });

@@ -52,7 +52,7 @@ export async function verifyModel(client: CoveClientBase, params: VerifyModelPar
   const { signal } = params;
   const indexer = await createAuditIndexer(client, params);
   const nft = client.contracts.dataNFT;
-  const [kind, creator] = await Promise.all([nft.getFunction('kindOf')(assetId, { blockTag: indexer.toBlock }), nft.getFunction('creatorOf')(assetId, { blockTag: indexer.toBlock })]).catch((err: unknown) => {
+  const [kind, creator] = await Promise.all([nft.kindOf(assetId, { blockTag: indexer.toBlock }), nft.creatorOf(assetId, { blockTag: indexer.toBlock })]).catch((err: unknown) => {
     if (decodeContractError(err)?.details?.error === 'DataNFTUnknownAsset') throw new AuditError('ASSET_NOT_FOUND', `asset ${assetId} does not exist at block ${indexer.toBlock}`, { details: { assetId } });
     throw err;
   });

@@ -50,7 +50,7 @@ export async function buyDatatokens(client: CoveClientBase, params: BuyDatatoken
   }
 
   if (pricing.type === 'dispenser') {
-    const receipt = await sendTx('buyDatatokens', () => client.contracts.dispenser.getFunction('dispense')(pricing.datatoken, params.amount), params.signal);
+    const receipt = await sendTx('buyDatatokens', () => client.contracts.dispenser.dispense(pricing.datatoken, params.amount), params.signal);
     return { via: 'dispenser', datatoken: pricing.datatoken, amount: params.amount, cost: 0n, txHash: receipt.hash };
   }
 
@@ -65,17 +65,17 @@ export async function buyDatatokens(client: CoveClientBase, params: BuyDatatoken
   } else {
     // Any ERC-20: the MockERC20 ABI's balanceOf/allowance/approve are the standard ones.
     const token = getMockErc20(pricing.baseToken, signer);
-    const balance = await asAction('buyDatatokens', () => token.getFunction('balanceOf')(buyer) as Promise<bigint>);
+    const balance = await asAction('buyDatatokens', () => token.balanceOf(buyer) as Promise<bigint>);
     if (balance < cost) throw new ActionError('INSUFFICIENT_BALANCE', `base token balance ${balance} is below the cost ${cost}`, { details: { ...details, token: pricing.baseToken, balance: String(balance), cost: String(cost) } });
-    const allowance = await asAction('buyDatatokens', () => token.getFunction('allowance')(buyer, exchange.target) as Promise<bigint>);
+    const allowance = await asAction('buyDatatokens', () => token.allowance(buyer, exchange.target) as Promise<bigint>);
     if (allowance < maxPay) {
-      approveTxHash = (await sendTx('buyDatatokens: approve', () => token.getFunction('approve')(exchange.target, maxPay), params.signal)).hash;
+      approveTxHash = (await sendTx('buyDatatokens: approve', () => token.approve(exchange.target, maxPay), params.signal)).hash;
     }
   }
   // Native offers take maxPay as value; the exchange refunds what the cost did not use.
   const receipt = await sendTx(
     'buyDatatokens',
-    () => exchange.getFunction('buy')(pricing.offerId, params.amount, maxPay, ...(pricing.native ? [{ value: maxPay }] : [])),
+    () => exchange.buy(pricing.offerId, params.amount, maxPay, { value: pricing.native ? maxPay : 0n }),
     params.signal,
   );
   const bought = receipt.logs.map((l) => exchange.interface.parseLog(l)).find((e) => e?.name === 'Bought');

@@ -30,11 +30,11 @@ export async function getPricing(client: CoveClientBase, params: GetPricingParam
   const offerId = params.offerId ?? (event.pricing === 'fixedRate' ? event.pricingId : undefined);
   if (offerId !== undefined) {
     const exchange = client.contracts.fixedRateExchange;
-    const offer = await asAction('getPricing', () => exchange.getFunction('getOffer')(offerId));
+    const offer = await asAction('getPricing', () => exchange.getOffer(offerId));
     if ((offer.datatoken as string).toLowerCase() !== event.datatoken.toLowerCase()) {
       throw new ActionError('NOT_FOR_SALE', `offer ${offerId} does not sell asset ${params.assetId}`, { details: { offerId: String(offerId) } });
     }
-    const [price, fee] = await asAction('getPricing', () => exchange.getFunction('quote')(offerId, amount) as Promise<[bigint, bigint]>);
+    const [price, fee] = await asAction('getPricing', () => exchange.quote(offerId, amount) as Promise<[bigint, bigint]>);
     const baseToken = offer.baseToken as string;
     return {
       type: 'fixedRate', datatoken: event.datatoken, offerId, baseToken, native: BigInt(baseToken) === 0n, rate: offer.rate as bigint,
@@ -42,7 +42,7 @@ export async function getPricing(client: CoveClientBase, params: GetPricingParam
     };
   }
   if (event.pricing === 'dispenser') {
-    const entry = await asAction('getPricing', () => client.contracts.dispenser.getFunction('getEntry')(event.datatoken));
+    const entry = await asAction('getPricing', () => client.contracts.dispenser.getEntry(event.datatoken));
     return {
       type: 'dispenser', datatoken: event.datatoken, active: entry.active as boolean, maxPerAddress: entry.maxPerAddress as bigint,
       maxTotal: entry.maxTotal as bigint, available: entry.balance as bigint, amount,

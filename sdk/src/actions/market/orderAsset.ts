@@ -49,13 +49,13 @@ export async function orderAsset(client: CoveClientBase, params: OrderAssetParam
   const details = { assetId: String(params.assetId), serviceId };
 
   const [count, balance, nonce] = await asAction('orderAsset', () =>
-    Promise.all([dt.getFunction('serviceCount')() as Promise<bigint>, dt.getFunction('balanceOf')(payer) as Promise<bigint>, dt.getFunction('orderNonce')(payer) as Promise<bigint>]),
+    Promise.all([dt.serviceCount() as Promise<bigint>, dt.balanceOf(payer) as Promise<bigint>, dt.orderNonce(payer) as Promise<bigint>]),
   );
   if (!Number.isInteger(serviceId) || serviceId < 0 || BigInt(serviceId) >= count) throw new ActionError('UNKNOWN_SERVICE', `asset ${params.assetId} has ${count} services`, { details });
   if (balance < ORDER_AMOUNT) throw new ActionError('INSUFFICIENT_BALANCE', `an order spends one datatoken; the payer holds ${balance} units`, { details: { ...details, balance: String(balance) } });
 
   const expected = computeOrderId({ chainId: client.chainId, datatoken: record.datatoken, payer, nonce });
-  const receipt = await sendTx('orderAsset', () => dt.getFunction('startOrder')(consumer, serviceId, provider), params.signal);
+  const receipt = await sendTx('orderAsset', () => dt.startOrder(consumer, serviceId, provider), params.signal);
   const event = eventArgs(receipt.logs, dt, 'OrderStarted');
   if (event.orderId !== expected) {
     throw new ActionError('ORDER_ID_MISMATCH', 'the order id in OrderStarted differs from the one derived before sending', { details: { ...details, expected, actual: event.orderId, txHash: receipt.hash } });

@@ -75,7 +75,7 @@ export function registerAudit(program: Command, run: Run): void {
           if (o.results !== undefined || o.algorithm !== undefined || o.provenance !== undefined) throw usage('--results, --algorithm and --provenance apply to a job id, not an asset');
           const id = assetId ?? parseAssetId(target);
           // A model is traced back to its jobs and datasets; other assets are audited through their orders.
-          if (o.model !== undefined || Number(await cove.contracts.dataNFT.getFunction('kindOf')(id).catch(() => 0)) === 2) {
+          if (o.model !== undefined || Number(await cove.contracts.dataNFT.kindOf(id).catch(() => 0)) === 2) {
             const verdict = await verifyModel(cove, { assetId: id, ...(o.model !== undefined && { files: o.model }) });
             printResult(opts, verdict, () => modelLines(verdict));
             if (!verdict.ok) throw new CoveError('AUDIT_FAILED', `model ${verdict.assetId} failed ${verdict.checks.filter((c) => !c.ok).map((c) => c.name).join(', ') || 'a parent job check'}`);

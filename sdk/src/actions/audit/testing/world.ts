@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { create as createDigest } from 'multiformats/hashes/digest';
-import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes, type Contract, type Log } from 'ethers';
+import { JsonRpcProvider, Wallet, ZeroAddress, ZeroHash, keccak256, toUtf8Bytes } from 'ethers';
 import { serializeDocument, storeDocument } from '../../../asset/document.js';
 import type { AssetDocumentInput } from '../../../asset/schema.js';
 import { createCoveClientBase, type CoveClientBase } from '../../../client/base.js';
 import { ASSET_KIND, JOB_RUNTIME, JOB_STATUS, PRICING, deployCove, getDatatoken, jobIdFor, jobProof, receiptDomain, signReceiptBatch, type CoveContracts, type JobProof, type JobReceipt } from '../../../contracts/index.js';
+import { eventArgs } from '../../assets/chain.js';
 import { computeServiceMask } from '../../assets/publishCore.js';
 import { createReceiptLocator } from '../receipt-locator.js';
 import { encodeKey, generateContentKey, generateKeyPair } from '../../../crypto/keys.js';
@@ -74,7 +75,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
   const client = createCoveClientBase({ provider: rpc, contracts: addresses, storage });
   const { assetFactory, dataNFT, providerRegistry, computeReceipts } = client.contracts;
   const providerX25519 = generateKeyPair();
-  await (await (providerRegistry.connect(providerKey) as Contract).getFunction('register')('http://127.0.0.1:8030', encodeKey(providerX25519.publicKey), '')).wait();
+  await (await providerRegistry.connect(providerKey).getFunction('register')('http://127.0.0.1:8030', encodeKey(providerX25519.publicKey), '')).wait();
   const domain = receiptDomain(addresses.chainId, addresses.computeReceipts);
 
   const world: AuditWorld = {
@@ -124,7 +125,7 @@ export async function createAuditWorld(): Promise<AuditWorld> {
       // Proofs are built without the SDK's checks, so tests can try what the contracts must refuse.
       const parents = await lineageProofs(rpc, addresses.computeReceipts, parentJobIds);
       const { cid, hash } = stored ? await storeDocument(storage, document) : unstoredCid(document);
-      const tx = await (assetFactory.connect(from) as Contract).getFunction('publish')({
+      const tx = await assetFactory.connect(from).getFunction('publish')({
         kind: ASSET_KIND[kind],
         cid,
         metadataHash: hash,
@@ -170,19 +171,19 @@ export async function createAuditWorld(): Promise<AuditWorld> {
     },
     async record(receipt, { signer = providerKey } = {}) {
       const { signature } = await signReceiptBatch(signer, domain, [receipt]);
-      const tx = await (computeReceipts.connect(relayer) as Contract).getFunction('recordJob')(receipt, signature);
+      const tx = await computeReceipts.connect(relayer).getFunction('recordJob')(receipt, signature);
       await tx.wait();
       return tx.hash as string;
     },
     async recordBatch(receipts, { signer = providerKey } = {}) {
       const { signature } = await signReceiptBatch(signer, domain, receipts);
-      const tx = await (computeReceipts.connect(relayer) as Contract).getFunction('recordBatch')(receipts, signature);
+      const tx = await computeReceipts.connect(relayer).getFunction('recordBatch')(receipts, signature);
       await tx.wait();
       return tx.hash as string;
     },
     async setDocument(assetId, document) {
       const { cid, hash } = await storeDocument(storage, document);
-      const tx = await (dataNFT.connect(publisher) as Contract).getFunction('setMetadata')(assetId, cid, hash);
+      const tx = await dataNFT.connect(publisher).getFunction('setMetadata')(assetId, cid, hash);
       const r = (await tx.wait())!;
       return { cid, transactionHash: tx.hash as string, blockNumber: r.blockNumber };
     },
@@ -211,17 +212,4 @@ async function lineageProofs(rpc: JsonRpcProvider, receiptsAddress: string, jobI
     if (found === undefined) return { root: ZeroHash, receiptHash: ZeroHash, jobId, consumer: ZeroAddress, status: 0, proof: [] };
     return jobProof(found.receipts, found.index);
   }));
-}
-
-/** The named event's arguments from a transaction's logs. */
-export function eventArgs(logs: readonly Log[], contract: Contract, name: string): Record<string, unknown> {
-  for (const log of logs) {
-    try {
-      const parsed = contract.interface.parseLog(log);
-      if (parsed?.name === name) return parsed.args.toObject();
-    } catch {
-      // another contract's log
-    }
-  }
-  throw new Error(`no ${name} event`);
 }
