@@ -36,3 +36,11 @@ describe('config: COVE_PIN_MAX_BYTES', () => {
     assert.equal(loadConfig({ ...base, COVE_PIN_IDLE_TIMEOUT_MS: '5000' }).limits.pinIdleTimeoutMs, 5000);
   });
 });
+
+describe('config: COVE_INPUT_CACHE_MAX_BYTES', () => {
+  it('defaults to 32 GiB (a 20 GiB dataset fits), takes 0 to turn the cache off, and refuses a negative size', () => {
+    assert.equal(loadConfig(base).jobs.inputCacheMaxBytes, 32 * 1024 ** 3);
+    assert.equal(loadConfig({ ...base, COVE_INPUT_CACHE_MAX_BYTES: '0' }).jobs.inputCacheMaxBytes, 0);
+    assert.throws(() => loadConfig({ ...base, COVE_INPUT_CACHE_MAX_BYTES: '-1' }), /COVE_INPUT_CACHE_MAX_BYTES/);
+  });
+});

@@ -75,6 +75,11 @@ export const EnvSchema = z.object({
   COVE_PIN_MAX_BYTES: intFromEnv(20 * 1024 ** 3, 0),
   /** How long a pin may go without a block arriving before PIN_IDLE_TIMEOUT (not a total deadline). */
   COVE_PIN_IDLE_TIMEOUT_MS: intFromEnv(60_000, 100),
+  /**
+   * Bytes of decrypted job inputs kept on disk (`<data dir>/input-cache`) so a later job on the same
+   * dataset neither fetches nor decrypts it again; least recently used first out; 0 turns it off.
+   */
+  COVE_INPUT_CACHE_MAX_BYTES: intFromEnv(32 * 1024 ** 3, 0),
   /** Token bucket per source address, taken before a request is authenticated. */
   COVE_RATE_LIMIT_PER_SECOND: intFromEnv(50, 1),
   COVE_RATE_LIMIT_BURST: intFromEnv(100, 1),
@@ -131,7 +136,7 @@ export const ConfigSchema = EnvSchema.refine((e) => e.COVE_HTTP_HEADERS_TIMEOUT_
     providerRegistry: e.COVE_PROVIDER_REGISTRY_ADDRESS,
   },
   ipfs: { listen: e.COVE_IPFS_LISTEN, port: e.COVE_IPFS_PORT, peers: e.COVE_IPFS_PEERS },
-  jobs: { concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS, runtime: e.COVE_RUNTIME, runtimeProbeImage: e.COVE_RUNTIME_PROBE_IMAGE },
+  jobs: { inputCacheMaxBytes: e.COVE_INPUT_CACHE_MAX_BYTES, concurrency: e.COVE_JOB_CONCURRENCY, queueMax: e.COVE_JOB_QUEUE_MAX, codeFetchTimeoutMs: e.COVE_CODE_FETCH_TIMEOUT_MS, runtime: e.COVE_RUNTIME, runtimeProbeImage: e.COVE_RUNTIME_PROBE_IMAGE },
   receipts: { batchSize: e.COVE_RECEIPT_BATCH_SIZE, batchAgeMs: e.COVE_RECEIPT_BATCH_AGE_MS },
   limits: {
     bodyBytes: e.COVE_BODY_LIMIT_BYTES,

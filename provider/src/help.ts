@@ -32,6 +32,7 @@ const MEANING: Record<Variable, string> = {
   COVE_CODE_FETCH_TIMEOUT_MS: 'how long admission may fetch a bundle by CID',
   COVE_PIN_MAX_BYTES: 'the largest dataset (plaintext bytes) one POST /v1/pin may carry; its envelope, DAG and document are allowed on top',
   COVE_PIN_IDLE_TIMEOUT_MS: 'how long a pin may go without a block arriving (an idle deadline, not a total one)',
+  COVE_INPUT_CACHE_MAX_BYTES: 'decrypted job inputs kept on disk for later jobs on the same dataset (least recently used out; 0: off)',
   COVE_RATE_LIMIT_PER_SECOND: 'requests per second per source address',
   COVE_RATE_LIMIT_BURST: 'burst per source address',
   COVE_SIGNER_RATE_LIMIT_PER_SECOND: 'requests per second per verified signer (default: the per-address value)',

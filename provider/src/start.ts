@@ -20,6 +20,7 @@ import { createHttpServer, openFileLimit } from './http/server.js';
 import { prepareDatabaseFiles, securePrivateDir, tightenTree } from './dataDir.js';
 import { createServices, maxCodeBytes } from './services.js';
 import { ipfsListenAddresses, recordIpfsPort } from './ipfsListen.js';
+import { createInputCache } from './usecases/inputCache.js';
 import { createJobWorker, type ReconcileReport } from './usecases/jobWorker.js';
 
 /** The raw block of zero bytes: what the IPFS probe asks the block store about. */
@@ -114,6 +115,7 @@ export async function startProvider(config: ProviderConfig, options: { logger?: 
       concurrency: config.jobs.concurrency,
       queueMax: config.jobs.queueMax,
       maxCodeBytes: maxCodeBytes(config.limits.inlineCodeBytes),
+      inputCache: createInputCache({ dir: join(dataDir, 'input-cache'), maxBytes: config.jobs.inputCacheMaxBytes, logger }),
       logger,
     });
     const reconciled = await worker.reconcile();

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { JobRecord, TerminalStatus } from '../db/store.js';
 import type { CryptoPort, JobReceipt, StoragePort } from '../ports.js';
+import type { InputCache } from './inputCache.js';
 import type { StoredJobSpec } from './startCompute.js';
 
 /** A job step failed for a reason of the job's own (bad data, bad code), not the provider's. */
@@ -24,39 +25,53 @@ export function safeFileName(name: string, fallback: string): string {
   return b === '' || b === '.' || b === '..' ? fallback : b;
 }
 
+type Dataset = StoredJobSpec['datasets'][number];
+
+/**
+ * Decrypts one dataset into `dir`, streaming it from the blockstore (memory bounded by the
+ * read-ahead, not the dataset), or links it from the input cache when this ciphertext was
+ * decrypted with this key before. Either way the plaintext has hashed to the document's
+ * contentHash: the cache re-hashes an entry before reuse.
+ */
+async function stageDataset(deps: StageDeps, d: Dataset, dir: string, opts: { signal?: AbortSignal }): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  let key: Uint8Array;
+  try {
+    ({ key } = deps.crypto.openKey(d.sealedKey));
+  } catch (cause) {
+    throw new JobFailure('failed', `dataset ${d.assetId}: its content key is not sealed to this provider (${(cause as Error).message})`);
+  }
+  const path = join(dir, safeFileName(d.fileName, 'data'));
+  const cacheKey = { encryptedContentCid: d.encryptedContentCid, contentHash: d.contentHash, contentKey: key };
+  try {
+    if (deps.inputCache !== undefined && (await deps.inputCache.take(cacheKey, path))) return;
+    const out = await deps.crypto.decryptToFile({ source: deps.storage.cat(d.encryptedContentCid, opts), key, path, ...opts });
+    if (out.sha256.toLowerCase() !== d.contentHash.toLowerCase()) {
+      throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
+    }
+    await deps.inputCache?.keep(cacheKey, path);
+  } finally {
+    key.fill(0);
+  }
+}
+
+type StageDeps = { storage: StoragePort; crypto: CryptoPort; inputCache?: InputCache | undefined };
+
 /**
  * Lays out the job workspace: each dataset decrypted to `inputs/<assetId>/<fileName>`
- * (its plaintext sha256 checked against the document's contentHash) and the algorithm
+ * (its plaintext sha256 checked against the document's contentHash; see stageDataset) and the algorithm
  * bundle extracted into `algorithm/`, hash-checked. Returns the workspace path and the
  * bundle's files.
  */
 export async function prepareWorkspace(
-  deps: { storage: StoragePort; crypto: CryptoPort; maxCodeBytes: number },
+  deps: StageDeps & { maxCodeBytes: number },
   params: { workspace: string; spec: StoredJobSpec; signal?: AbortSignal },
 ): Promise<{ workspace: string; algorithmFiles: string[] }> {
   const { workspace, spec } = params;
   const opts = params.signal ? { signal: params.signal } : {};
   await rm(workspace, { recursive: true, force: true });
   await mkdir(join(workspace, 'algorithm'), { recursive: true });
-  for (const d of spec.datasets) {
-    const dir = join(workspace, 'inputs', d.assetId);
-    await mkdir(dir, { recursive: true });
-    let key: Uint8Array;
-    try {
-      ({ key } = deps.crypto.openKey(d.sealedKey));
-    } catch (cause) {
-      throw new JobFailure('failed', `dataset ${d.assetId}: its content key is not sealed to this provider (${(cause as Error).message})`);
-    }
-    let out: { sha256: string };
-    try {
-      out = await deps.crypto.decryptToFile({ source: deps.storage.cat(d.encryptedContentCid, opts), key, path: join(dir, safeFileName(d.fileName, 'data')), ...opts });
-    } finally {
-      key.fill(0);
-    }
-    if (out.sha256.toLowerCase() !== d.contentHash.toLowerCase()) {
-      throw new JobFailure('failed', `dataset ${d.assetId}: decrypted content does not match the document's contentHash`);
-    }
-  }
+  for (const d of spec.datasets) await stageDataset(deps, d, join(workspace, 'inputs', d.assetId), opts);
   const { codeHash, codeCid } = spec.request.algorithm;
   const source = spec.inlineCode !== undefined ? [Buffer.from(spec.inlineCode, 'base64')] : deps.storage.cat(codeCid, opts);
   // Admission checked the bundle against codeHash; what is extracted is checked again.

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ACTIVE_STATUSES, isTerminal, type JobPatch, type JobStatus, type Store, type TerminalStatus } from '../db/store.js';
 import { ProviderError } from '../errors.js';
 import { ReceiptRejectedError, type ChainPort, type CryptoPort, type EngineOutcome, type EnginePort, type StoragePort } from '../ports.js';
+import type { InputCache } from './inputCache.js';
 import { buildReceipt, JobFailure, prepareWorkspace, publishOutputs } from './jobSteps.js';
 import { specOf, type JobAdmission, type StoredJobSpec } from './startCompute.js';
 
@@ -25,6 +26,8 @@ export type JobWorkerDeps = {
   /** Jobs that may wait for a slot; one more is refused with QUEUE_FULL. */
   queueMax: number;
   maxCodeBytes: number;
+  /** Decrypted inputs kept for later jobs on the same dataset (none: every job fetches and decrypts). */
+  inputCache?: InputCache;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   clock?: () => number;
   receiptRetry?: { attempts: number; delayMs: number };
