@@ -24,6 +24,7 @@ if [ -f .gas-snapshot ]; then
   step "forge snapshot --check"; forge snapshot --check --match-test '^test_gas_'
 fi
 step "tsc --noEmit";        tsc -p tsconfig.json --noEmit
+step "typedoc (the SDK's API reference; a warning fails)"; typedoc --emit none
 for ws in sdk c2d-runner provider; do
   step "unit tests: $ws";   npm test --silent -w "$ws"
 done

@@ -24,7 +24,7 @@ export { getReceipt, type GetReceiptParameters, type GetReceiptReturnType } from
 export { verifyModel, type VerifyModelParameters, type ModelVerdict } from './actions/audit/verifyModel.js';
 export { createReceiptLocator, type ReceiptLocator, type LocatedReceipt, type BatchRecord } from './actions/audit/receipt-locator.js';
 export { auditAsset, type AuditAssetParameters, type AuditAssetReturnType, type AuditAssetProgress, type AuditedOrder, type DerivedModel } from './actions/audit/auditAsset.js';
-export { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters } from './actions/audit/indexer.js';
+export { createAuditIndexer, type AuditIndexer, type CreateAuditIndexerParameters, type DocumentHistory, type DocumentVersion, type LineageEvent, type OrderInfo, type OrderStartedEvent, type RegistryEvent, type RegistryState } from './actions/audit/indexer.js';
 export { listingHash, imageIdOf, type ResultFilesInput } from './actions/audit/hashes.js';
 export { provenanceStatement, ProvenanceError, IN_TOTO_STATEMENT_V1, SLSA_PROVENANCE_V1, COVE_COMPUTE_BUILD_TYPE, type ProvenanceStatement, type ProvenanceStatementParameters, type ProvenanceErrorCode, type ProvenanceVerdict, type ProvenanceAlgorithm, type ResourceDescriptor } from './actions/audit/provenance.js';
 export { AUDIT_CHECKS, AuditError, type AuditCheck, type AuditCheckName, type AuditFailureCode, type AuditErrorCode, type JobVerdict, type ChainRef } from './actions/audit/types.js';
@@ -63,3 +63,21 @@ export { openCoveHome, defaultHome, readNetworkFile, writeNetworkFile, networkCo
 export { algorithmSpecSchema, normalizeAlgorithmSpec, parseAlgorithmSpec, canonicalAlgorithmSpec, algorithmHash, isAllowedWorkingDir, ALGORITHM_DIR, DEFAULT_WORKING_DIR, DEFAULT_ALGORITHM_USER, ALGORITHM_SPEC_VERSION, type AlgorithmSpec, type AlgorithmSpecInput } from './algorithm/spec.js';
 export { bundleFiles, bundleDirectory, codeHashOf, ALGORITHM_BUNDLE_LIMITS, type AlgorithmBundle } from './algorithm/bundle.js';
 export { prepareAlgorithm, resolveImageId, type PreparedAlgorithm } from './algorithm/prepare.js';
+// Types the API above names in its signatures.
+export type { AssetFactory, ComputeReceipts, DataNFT, Datatoken, Dispenser, FixedRateExchange, MockERC20, ProviderRegistry } from './contracts/typechain/index.js';
+export type * as AssetFactoryTypes from './contracts/typechain/AssetFactory.js';
+export type * as ComputeReceiptsTypes from './contracts/typechain/ComputeReceipts.js';
+export type * as DataNFTTypes from './contracts/typechain/DataNFT.js';
+export type * as DatatokenTypes from './contracts/typechain/Datatoken.js';
+export type * as DispenserTypes from './contracts/typechain/Dispenser.js';
+export type * as FixedRateExchangeTypes from './contracts/typechain/FixedRateExchange.js';
+export type * as MockERC20Types from './contracts/typechain/MockERC20.js';
+export type * as ProviderRegistryTypes from './contracts/typechain/ProviderRegistry.js';
+export type * as TypedContracts from './contracts/typechain/common.js';
+export type { BoundActions } from './client/index.js';
+export type { ByteSource } from './crypto/bytes.js';
+export type { ContentInput } from './actions/assets/content.js';
+export type { ComputePolicyInput, PublishCommonParameters, PublishCoreReturnType } from './actions/assets/publishCore.js';
+export type { FetchBundleOptions } from './results/fetch.js';
+export type { JobReceiptState } from './provider-api/http.js';
+export { MODEL_CHECKS } from './actions/audit/types.js';

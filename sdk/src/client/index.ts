@@ -57,7 +57,8 @@ const actions = {
   rejectOutputs,
 } as const;
 
-type BoundActions = {
+/** Every action bound to one client: `cove.publishAsset(params)` is `publishAsset(client, params)`. */
+export type BoundActions = {
   [K in keyof typeof actions]: (typeof actions)[K] extends (client: CoveClientBase, ...rest: infer A) => infer R ? (...rest: A) => R : never;
 };
 

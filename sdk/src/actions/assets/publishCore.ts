@@ -10,7 +10,8 @@ import { eventArgs, sendTx } from './chain.js';
 import { encryptToStorage, type ContentInput } from './content.js';
 import { requestPin } from './pin.js';
 
-type ComputePolicyInput = NonNullable<AssetDocumentInput['computePolicy']>;
+/** The compute policy as publish takes it (defaults filled in by the schema). */
+export type ComputePolicyInput = NonNullable<AssetDocumentInput['computePolicy']>;
 
 /** The provider that serves the asset: by URL (its `/v1/info` gives address and key), or spelled out. */
 export type PublishProvider = { url: string; address?: undefined; x25519PublicKey?: undefined } | { url: string; address: string; x25519PublicKey: string };
