@@ -10,8 +10,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { formatEther, parseEther } from 'ethers';
-import { ORDER_AMOUNT, prepareAlgorithm, writeNetworkFile } from '@cove/sdk';
+import { ORDER_AMOUNT, prepareAlgorithm } from '@cove/sdk';
 import { startDevnet } from '@cove/provider';
+import { devnetNetworkFile, keepHomes } from './keep.js';
 import { createParticipant } from './participants.js';
 import { parseLogregModel, scoreCsv } from './score.js';
 import { createStory } from './story.js';
@@ -154,14 +155,9 @@ try {
   exitCode = ok ? 0 : 1;
 
   if (keep) {
-    const { chainId, deploymentBlock, ...contracts } = devnet.contracts;
-    const network = { rpcUrl: devnet.rpcUrl, chainId: chainId.toString(), contracts, ...(deploymentBlock !== undefined && { deploymentBlock }), providerUrl: devnet.provider.url, ipfsPeers: devnet.provider.ipfsAddresses };
-    for (const name of ['owner', 'buyer', 'auditor']) await writeNetworkFile(join(dir, name, 'network.json'), network);
+    const lines = await keepHomes(dir, devnetNetworkFile(devnet), { assetId: published.assetId, jobId, modelId: model.assetId, resultsDir });
     story.step('The stack keeps running (Ctrl-C to stop). Try the CLI:');
-    story.note(`COVE_HOME=${join(dir, 'buyer')} npx cove assets`);
-    story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${published.assetId}`);
-    story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${jobId} --results ${resultsDir}`);
-    story.note(`COVE_HOME=${join(dir, 'auditor')} npx cove audit ${model.assetId} --model ${resultsDir}`);
+    for (const line of lines) story.note(line);
     for (const p of participants) await p.stop();
     participants.length = 0;
     await new Promise<void>((res) => {

@@ -68,17 +68,18 @@ export async function checkNetwork(network: NetworkFile, file: string): Promise<
 
 /**
  * Runs `fn` with a client for this user (see `openCoveHome`), closed afterwards whatever
- * happens. The network file is first checked against the chain (`checkNetwork`).
+ * happens. The network file is first checked against the chain (`checkNetwork`). Commands
+ * that only read (assets, audit) pass `{ keys: 'optional' }`: a home without keys reads too.
  */
-export async function withSession<T>(opts: GlobalOptions, fn: (s: CoveHome) => Promise<T>): Promise<T> {
+export async function withSession<T>(opts: GlobalOptions, fn: (s: CoveHome) => Promise<T>): Promise<T>;
+export async function withSession<T>(opts: GlobalOptions, fn: (s: CoveHome<Identity | undefined>) => Promise<T>, options: { keys: 'optional' }): Promise<T>;
+export async function withSession<T>(opts: GlobalOptions, fn: (s: CoveHome) => Promise<T>, options: { keys?: 'optional' } = {}): Promise<T> {
   const file = networkPath(opts);
   const network = await readNetworkFile(file);
   await checkNetwork(opts.rpc === undefined ? network : { ...network, rpcUrl: opts.rpc }, file);
-  const session = await openCoveHome({
-    home: opts.home,
-    network: file,
-    ...(opts.rpc === undefined ? {} : { rpcUrl: opts.rpc }),
-  });
+  const params = { home: opts.home, network: file, ...(opts.rpc === undefined ? {} : { rpcUrl: opts.rpc }) };
+  // Keys are missing only where the caller said they may be (its fn takes CoveHome<Identity | undefined>).
+  const session = (options.keys === 'optional' ? await openCoveHome({ ...params, keys: 'optional' }) : await openCoveHome(params)) as CoveHome;
   try {
     return await fn(session);
   } finally {

@@ -8,7 +8,9 @@ import { registerAlgorithm } from './commands/algorithm.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerCompute } from './commands/compute.js';
+import { registerDevnet } from './commands/devnet.js';
 import { registerKeys } from './commands/keys.js';
+import { registerNetwork } from './commands/network.js';
 import { registerPublish } from './commands/publish.js';
 import { registerUpdate } from './commands/update.js';
 import { registerReview } from './commands/review.js';
@@ -36,7 +38,7 @@ export function createProgram(): Command {
     .option('--wei', 'amounts in raw integers (wei, token base units) instead of token units (0.01)', false)
     .showHelpAfterError()
     .exitOverride()
-    .addHelpText('after', '\nExamples:\n  cove assets\n  cove --json audit 0x…\n  cove publish data.csv --name "Sales 2024" --price 0.01 --allow-algorithm train.spec.json\n\nExit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted (a job keeps running).');
+    .addHelpText('after', '\nExamples:\n  cove init ./network.json\n  cove assets\n  cove --json audit 0x…\n  cove publish data.csv --name "Sales 2024" --price 0.01 --allow-algorithm train.spec.json\n\nExit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted (a job keeps running).');
 
   const run: Run =
     (fn) =>
@@ -50,6 +52,7 @@ export function createProgram(): Command {
       }
     };
 
+  registerNetwork(program, run);
   registerKeys(program, run);
   registerPublish(program, run);
   registerUpdate(program, run);
@@ -58,6 +61,7 @@ export function createProgram(): Command {
   registerAlgorithm(program, run);
   registerAudit(program, run);
   registerReview(program, run);
+  registerDevnet(program, run);
   registerCompletion(program);
   return program;
 }

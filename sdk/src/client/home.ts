@@ -43,17 +43,22 @@ export async function readNetworkFile(path: string): Promise<NetworkFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new CoveError('NETWORK_NOT_CONFIGURED', `no network file at ${path} (run the demo with --keep, or pass --network <file>)`, { cause });
+    throw new CoveError('NETWORK_NOT_CONFIGURED', `no network file at ${path} (run \`cove network use <file|url>\`, or pass --network <file>)`, { cause });
   }
+  return parseNetworkFile(text, path);
+}
+
+/** Validates the text of a network file; `source` names it in errors (`NETWORK_INVALID`). */
+export function parseNetworkFile(text: string, source: string): NetworkFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new CoveError('NETWORK_INVALID', `${path} is not JSON`, { cause });
+    throw new CoveError('NETWORK_INVALID', `${source} is not JSON`, { cause });
   }
   const parsed = networkSchema.safeParse(json);
   if (!parsed.success) {
-    throw new CoveError('NETWORK_INVALID', `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new CoveError('NETWORK_INVALID', `${source}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
 }
@@ -75,12 +80,18 @@ export type OpenCoveHomeParameters = {
   network?: string;
   /** Overrides the network file's RPC URL. */
   rpcUrl?: string;
+  /**
+   * `'optional'`: a home without keys opens a read-only client (no signer, no X25519 key;
+   * listing assets and auditing need neither) instead of failing `NO_KEYS`. Default `'required'`.
+   */
+  keys?: 'required' | 'optional';
 };
 
-export type CoveHome = {
+export type CoveHome<I extends Identity | undefined = Identity> = {
   cove: CoveClient;
   network: NetworkFile;
-  identity: Identity;
+  /** The home's keys; undefined only for a home without keys opened with `keys: 'optional'`. */
+  identity: I;
   home: string;
   /** Stops the IPFS node and the RPC provider. */
   close(): Promise<void>;
@@ -90,21 +101,26 @@ export type CoveHome = {
  * A client for the user configured in a Cove home (as the `cove` CLI uses it): their keys,
  * their IPFS node (listening on loopback so a provider can fetch what they publish, and
  * connected to the network file's peers) and the network file's chain and contracts.
- * Missing keys are `NO_KEYS` (run `cove keys new`).
+ * Missing keys are `NO_KEYS` (run `cove init`), or a read-only client with `keys: 'optional'`.
  * @example
  * const { cove, close } = await openCoveHome({ home: '/home/ana/.cove' });
  * try { console.log(await cove.listAssets()); } finally { await close(); }
  */
-export async function openCoveHome(params: OpenCoveHomeParameters = {}): Promise<CoveHome> {
+export async function openCoveHome(params?: OpenCoveHomeParameters & { keys?: 'required' }): Promise<CoveHome>;
+export async function openCoveHome(params: OpenCoveHomeParameters & { keys: 'optional' }): Promise<CoveHome<Identity | undefined>>;
+export async function openCoveHome(params: OpenCoveHomeParameters = {}): Promise<CoveHome<Identity | undefined>> {
   const home = resolve(params.home ?? defaultHome());
   const file = await readNetworkFile(resolve(params.network ?? join(home, 'network.json')));
   const network = params.rpcUrl === undefined ? file : { ...file, rpcUrl: params.rpcUrl };
-  const identity = await homeIdentity(home);
+  const identity = await homeIdentity(home).catch((err: unknown) => {
+    if (params.keys === 'optional' && (err as { code?: string }).code === 'NO_KEYS') return undefined;
+    throw err;
+  });
   const storage = await createStorageNode({ directory: join(home, 'ipfs'), listen: ['/ip4/127.0.0.1/tcp/0'] });
   for (const peer of network.ipfsPeers ?? []) {
     await storage.dial(peer).catch((err: unknown) => process.stderr.write(`cove: could not reach IPFS peer ${peer}: ${(err as Error).message}\n`));
   }
-  const cove = createCoveClient({ rpcUrl: network.rpcUrl, signer: identity.wallet, contracts: networkContracts(network), storage, x25519: identity.x25519 });
+  const cove = createCoveClient({ rpcUrl: network.rpcUrl, contracts: networkContracts(network), storage, ...(identity !== undefined && { signer: identity.wallet, x25519: identity.x25519 }) });
   return {
     cove,
     network,
@@ -123,7 +139,7 @@ export async function homeIdentity(home: string): Promise<Identity> {
     return await loadIdentity(identityFiles(home));
   } catch (err) {
     if ((err as { code?: string }).code === 'KEY_FILE_NOT_FOUND') {
-      throw new CoveError('NO_KEYS', `no keys in ${home}: run \`cove keys new\` first`, { cause: err });
+      throw new CoveError('NO_KEYS', `no keys in ${home}: run \`cove init\` (or \`cove keys new\`) first`, { cause: err });
     }
     throw err;
   }

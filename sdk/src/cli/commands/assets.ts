@@ -48,7 +48,7 @@ export function registerAssets(program: Command, run: Run): void {
               ? ['no assets']
               : assets.map((a) => `${String(a.assetId).padStart(4)}  ${(a.document?.kind ?? '?').padEnd(9)} ${a.document?.name ?? `(${a.error?.code ?? 'no document'})`}`),
           );
-        });
+        }, { keys: 'optional' });
       }),
     );
 

@@ -88,7 +88,7 @@ export function registerAudit(program: Command, run: Run): void {
             ...audit.derivedModels.map((m) => `model asset ${m.assetId} trained by job(s) ${m.fromJobs.join(', ')}`),
           ]);
           if (!audit.ok) throw new CoveError('AUDIT_FAILED', `asset ${audit.assetId} has jobs that fail verification`);
-        });
+        }, { keys: 'optional' });
       }),
     );
 }

@@ -10,7 +10,6 @@ import { getResults } from '../../actions/compute/getResults.js';
 import { startCompute } from '../../actions/compute/startCompute.js';
 import { checkAlgorithm } from '../../actions/compute/checkAlgorithm.js';
 import { stopJob } from '../../actions/compute/stopJob.js';
-import { waitForJob } from '../../actions/compute/waitForJob.js';
 import { orderAsset } from '../../actions/market/orderAsset.js';
 import type { JobStatusView } from '../../provider-api/http.js';
 import type { CoveClient } from '../../client/index.js';
@@ -18,6 +17,7 @@ import { CoveError } from '../../errors.js';
 import { withSession, type NetworkFile } from '../context.js';
 import { printResult } from '../output.js';
 import { createProgress } from '../progress.js';
+import { followJob, leaveJobOnInterrupt } from '../follow.js';
 import { collect, parseAssetId, parseJobId, requireInput, usage } from '../options.js';
 import type { Run } from '../run.js';
 import { algorithmInput, algorithmSpecOptions, type AlgorithmOptions } from './algorithm.js';
@@ -30,11 +30,11 @@ function providerOf(o: { provider?: string }, network: NetworkFile): string {
 }
 
 /** The id of the asset's first service of `type` and the provider its orders name, from its verified document. */
-async function serviceOf(cove: CoveClient, assetId: bigint, type: 'access' | 'compute'): Promise<{ serviceId: number; provider: string }> {
+async function serviceOf(cove: CoveClient, assetId: bigint, type: 'access' | 'compute'): Promise<{ serviceId: number; provider: string; size: number }> {
   const { document } = await getAsset(cove, { assetId });
   const service = document.services.find((s) => s.type === type);
   if (service === undefined) throw new CoveError('SERVICE_NOT_OFFERED', `asset ${assetId} offers no ${type} service`);
-  return { serviceId: service.id, provider: document.provider.address };
+  return { serviceId: service.id, provider: document.provider.address, size: document.content.size };
 }
 
 function jobLines(job: JobStatusView): string[] {
@@ -46,37 +46,9 @@ function jobLines(job: JobStatusView): string[] {
   ];
 }
 
-/**
- * While waiting, Ctrl-C (SIGINT) stops only the waiting: it says how to find the job again
- * and exits 130; the job runs on at the provider (`cove stop <id>` stops it).
- */
-function leaveJobOnInterrupt(json: boolean, jobId: string): () => void {
-  const onInterrupt = () => {
-    const message = `job still running: cove job ${jobId} (interrupting cove does not stop it; cove stop ${jobId} does)`;
-    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'INTERRUPTED', message, details: { jobId } } })}\n`);
-    else process.stderr.write(`\ncove: ${message}\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  return () => void process.off('SIGINT', onInterrupt);
-}
-
-/** Follows a job to its end; `release` removes the Ctrl-C handler the caller installed (`leaveJobOnInterrupt`). */
-async function waitWithProgress(cove: CoveClient, json: boolean, provider: string, jobId: string, release = leaveJobOnInterrupt(json, jobId)): Promise<JobStatusView> {
-  const bar = createProgress('job', { enabled: !json });
-  let last = '';
-  const job = await waitForJob(cove, {
-    provider,
-    jobId,
-    waitForReceipt: true,
-    // A job held for its owners' review returns at once: the owners decide, not a timeout.
-    untilReleased: false,
-    onProgress: (s) => {
-      if (s.status !== last) bar.status((last = s.status));
-    },
-  }).finally(release);
-  bar.done();
-  return job;
+/** A job that did not succeed: its outcome as the exit (1), after its result was printed. */
+function jobFailed(job: JobStatusView): CoveError {
+  return new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`, { details: { jobId: job.jobId, status: job.status } });
 }
 
 export function registerCompute(program: Command, run: Run): void {
@@ -134,26 +106,34 @@ export function registerCompute(program: Command, run: Run): void {
           // The Ctrl-C handler first: a Ctrl-C as soon as the id shows must find it installed.
           const release = o.wait ? leaveJobOnInterrupt(opts.json, started.jobId) : undefined;
           process.stderr.write(`cove: job ${started.jobId} started${o.wait ? ' (Ctrl-C stops waiting, not the job)' : ''}\n`);
-          const job = release !== undefined ? await waitWithProgress(cove, opts.json, provider, started.jobId, release) : await getJob(cove, { provider, jobId: started.jobId });
+          const job = release !== undefined ? (await followJob(cove, { provider, jobId: started.jobId, json: opts.json, logs: false, untilReleased: false, plainStatus: false, release })).job : await getJob(cove, { provider, jobId: started.jobId });
           printResult(opts, job, () => jobLines(job));
-          if (o.wait && job.status === 'awaiting_release' && !opts.json) process.stderr.write(`cove: the datasets' owners review the outputs before you get them; follow with: cove job ${job.jobId} --wait\n`);
-          if (o.wait && job.status !== 'succeeded' && job.status !== 'awaiting_release') throw new CoveError('JOB_FAILED', `job ${job.jobId} ended ${job.status}${job.reason ? `: ${job.reason}` : ''}`);
+          if (o.wait && job.status === 'awaiting_release' && !opts.json) process.stderr.write(`cove: the datasets' owners review the outputs before you get them; follow with: cove job ${job.jobId} --follow\n`);
+          if (o.wait && job.status !== 'succeeded' && job.status !== 'awaiting_release') throw jobFailed(job);
         });
       }),
     );
 
   program
     .command('job <jobId>')
-    .description('show a job\'s status (with --wait, follow it to the end)')
+    .description("show a job's status (--wait: until it ends; --follow: live, with its log tail, exiting with its outcome)")
     .option('--provider <url>', 'provider (default: the network file\'s)')
-    .option('--wait', 'wait until it ends and its receipt is on-chain')
-    .addHelpText('after', '\nExamples:\n  cove job 0x…\n  cove job 0x… --wait')
+    .option('--wait', 'wait until it ends (or awaits its owners\' review) and its receipt is on-chain')
+    .option('-f, --follow', 'show its state, time and released log tail until it ends (through a review); exit 0 only if it succeeded')
+    .addHelpText('after', '\nExamples:\n  cove job 0x…\n  cove job 0x… --wait\n  cove job 0x… --follow\n\nCtrl-C while waiting or following exits 130 and leaves the job running (cove stop <id> stops it).')
     .action(
-      run(async (opts, jobId: string, o: { provider?: string; wait?: boolean }) => {
+      run(async (opts, jobId: string, o: { provider?: string; wait?: boolean; follow?: boolean }) => {
         const id = parseJobId(jobId);
+        if (o.wait === true && o.follow === true) throw usage('give --wait or --follow, not both');
         await withSession(opts, async ({ cove, network }) => {
           const provider = providerOf(o, network);
-          const job = o.wait === true ? await waitWithProgress(cove, opts.json, provider, id) : await getJob(cove, { provider, jobId: id });
+          if (o.follow === true) {
+            const { job, logs } = await followJob(cove, { provider, jobId: id, json: opts.json, logs: true, untilReleased: true, plainStatus: true });
+            printResult(opts, { ...job, logs }, () => jobLines(job));
+            if (job.status !== 'succeeded') throw jobFailed(job);
+            return;
+          }
+          const job = o.wait === true ? (await followJob(cove, { provider, jobId: id, json: opts.json, logs: false, untilReleased: false, plainStatus: false })).job : await getJob(cove, { provider, jobId: id });
           printResult(opts, job, () => jobLines(job));
         });
       }),
@@ -240,12 +220,12 @@ export function registerCompute(program: Command, run: Run): void {
       run(async (opts, assetId: string, o: { out: string; order?: string }) => {
         const id = parseAssetId(assetId);
         await withSession(opts, async ({ cove }) => {
-          const service = await serviceOf(cove, id, 'access');
+          const { size, ...service } = await serviceOf(cove, id, 'access');
           const { serviceId } = service;
           if (o.order === undefined) await takeFromDispenser(cove, await planOrder(cove, { assetId: id, ...service }));
           const orderTxHash = o.order ?? (await orderAsset(cove, { assetId: id, serviceId })).txHash;
           const bar = createProgress('download', { enabled: !opts.json });
-          const result = await download(cove, { assetId: id, orderTxHash, serviceId, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          const result = await download(cove, { assetId: id, orderTxHash, serviceId, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes, size) });
           bar.done();
           printResult(opts, result, () => [`wrote            ${result.path} (${result.bytes} bytes)`, `content hash     ${result.contentHash} (matches the asset document)`]);
         });

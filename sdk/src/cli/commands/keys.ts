@@ -1,10 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { encodeKey } from '../../crypto/keys.js';
 import { CoveError } from '../../errors.js';
 import { identityFiles, loadIdentity } from '../../identity.js';
-import { readNetworkFile } from '../../client/home.js';
 import { userIdentity } from '../context.js';
 import { printResult } from '../output.js';
 import type { Run } from '../run.js';
@@ -13,7 +11,7 @@ export function registerKeys(program: Command, run: Run): void {
   const keys = program
     .command('keys')
     .description('manage your keys (an EVM account and an X25519 key pair)')
-    .addHelpText('after', '\nExamples:\n  cove keys new\n  cove keys show');
+    .addHelpText('after', '\nExamples:\n  cove keys new\n  cove keys show\n\nTo set up a whole home (keys and network) at once: cove init <file|url>');
   keys
     .command('new')
     .description('create your keys in the Cove home directory (files readable by you only)')
@@ -40,20 +38,6 @@ export function registerKeys(program: Command, run: Run): void {
         const id = await userIdentity(opts);
         const data = { address: id.address, x25519PublicKey: encodeKey(id.x25519.publicKey) };
         printResult(opts, data, () => [`address          ${data.address}`, `x25519 key       ${data.x25519PublicKey}`]);
-      }),
-    );
-  program
-    .command('network')
-    .description('print the network this home is configured for (chain, contracts, provider)')
-    .addHelpText('after', '\nExamples:\n  cove network\n  cove --network ./devnet.json network')
-    .action(
-      run(async (opts) => {
-        const network = await readNetworkFile(opts.network ?? join(opts.home, 'network.json'));
-        printResult(opts, network, () => [
-          `rpc              ${network.rpcUrl} (chain ${network.chainId})`,
-          ...Object.entries(network.contracts).map(([name, a]) => `${name.padEnd(16)} ${a}`),
-          `provider         ${network.providerUrl ?? '-'}`,
-        ]);
       }),
     );
 }
