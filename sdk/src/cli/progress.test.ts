@@ -51,6 +51,15 @@ test('a terminal: bytes of total, rate and ETA, coloured unless NO_COLOR', async
   assert.equal(terminalOf({ enabled: true, stream: fakeStream(true), env: { FORCE_COLOR: '0' } }).color, false);
 });
 
+test('a narrow terminal: the line is cut to its width, never wrapped, and wrapping is never turned off', async () => {
+  const stream = Object.assign(fakeStream(true), { columns: 30 });
+  const out = await drive(stream, { TERM: 'xterm' });
+  const drawn = out.split('\x1b[1G').map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')).filter((l) => l.startsWith('download  '));
+  assert.ok(drawn.length > 0, out);
+  for (const line of drawn) assert.ok(line.length < 30, `cut to the width: ${JSON.stringify(line)}`);
+  assert.doesNotMatch(out, /\x1b\[\?7l|\x1b\[\?25l/, 'no wrap-off or cursor-hide escape for a Ctrl-C to leave behind');
+});
+
 test('the bytes line: bar, bytes of total, rate, ETA; no bar or ETA while the total is unknown', () => {
   assert.equal(formatBytesLine({ title: 'upload', done: MiB, total: 4 * MiB, seconds: 2, color: false }), `upload  ${'█'.repeat(6)}${'░'.repeat(18)}  1.0 MiB / 4.0 MiB  512 KiB/s  ETA 0:06`);
   assert.equal(formatBytesLine({ title: 'results', done: 2048, total: 0, seconds: 1, color: false, label: 'x' }), 'results  2.0 KiB  2.0 KiB/s  x');

@@ -74,7 +74,10 @@ export function formatBytesLine(p: { title: string; done: number; total: number;
 function createLive(opts: ProgressOptions, format: (seconds: number) => string): { status(text: string): void; redraw(): void; stop(): void } | undefined {
   if (!terminalOf(opts).live) return undefined;
   const stream = (opts.stream ?? process.stderr) as NodeJS.WriteStream;
-  const multi = new cliProgress.MultiBar({ stream, format: (_o, params) => format((Date.now() - params.startTime) / 1000), clearOnComplete: true, hideCursor: false, fps: 10, linewrap: false });
+  // The line is cut to the terminal's width here, so cli-progress need not turn line wrapping
+  // off (an escape a Ctrl-C would leave behind); the cursor is never hidden, for the same reason.
+  const fit = (line: string, width: number) => (line.length < width ? line : line.replace(/\x1b\[[0-9;]*m/g, '').slice(0, Math.max(1, width - 1)));
+  const multi = new cliProgress.MultiBar({ stream, format: (_o, params) => fit(format((Date.now() - params.startTime) / 1000), params.maxWidth), clearOnComplete: true, hideCursor: false, fps: 10, linewrap: true });
   multi.create(1, 0);
   return {
     status: (text) => multi.log(`${text}\n`),
