@@ -11,6 +11,8 @@ import { publishAsset, type PublishAssetParameters } from './publishAsset.js';
 import { getAsset } from './getAsset.js';
 import { listAssets } from './listAssets.js';
 import { updateAsset } from './updateAsset.js';
+import { getPricing } from '../market/getPricing.js';
+import { createCoveClientBase } from '../../client/base.js';
 import type { PublishProgress } from './publishCore.js';
 
 const CSV = 'id,radius,label\n' + Array.from({ length: 5000 }, (_, i) => `${i},${(i * 0.37).toFixed(2)},${i % 2}`).join('\n') + '\n';
@@ -121,4 +123,40 @@ test('unknown assets and bad publish parameters answer with codes', async (t) =>
     publishAsset(client, { provider, pin: false, computePolicy: TEST_COMPUTE_POLICY, source: [Buffer.from('x')] as never, name: 'X', contentType: 'text/plain', pricing: { type: 'fixed', baseToken: w.baseAddress, rate: 0n } }),
     (e) => isCoveError(e, 'INVALID_PARAMS'),
   );
+});
+
+test('browsing works through an RPC that refuses eth_getLogs over more than 64 blocks (public endpoints cap the range)', async (t) => {
+  const w = await createTestWorld();
+  t.after(() => w.close());
+  const owner = await w.account();
+  const file = join(w.dir, 'capped.csv');
+  await writeFile(file, CSV);
+  const provider = { url: 'http://127.0.0.1:9', address: w.provider.address, x25519PublicKey: w.provider.x25519PublicKey };
+  const published = await publishAsset(owner.client, {
+    provider, computePolicy: TEST_COMPUTE_POLICY, pin: false, file, name: 'Capped', contentType: 'text/csv',
+    services: [{ type: 'compute', timeoutSeconds: 3600 }],
+    pricing: { type: 'fixed', baseToken: w.baseAddress, rate: ONE },
+  });
+  await w.rpc.send('anvil_mine', ['0x100']);
+  const asked: number[] = [];
+  const capped = new Proxy(w.rpc, {
+    get(target, key) {
+      if (key !== 'getLogs') {
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      }
+      return async (filter: { fromBlock: number; toBlock: number }) => {
+        asked.push(filter.toBlock - filter.fromBlock + 1);
+        if (filter.toBlock - filter.fromBlock + 1 > 64) throw new Error('query exceeds max block range 64');
+        return target.getLogs(filter);
+      };
+    },
+  });
+  const reader = createCoveClientBase({ provider: capped, contracts: w.cove, storage: w.storage });
+  const listed = await listAssets(reader, { documents: false });
+  assert.deepEqual(listed.assets.map((a) => a.assetId), [published.assetId]);
+  assert.equal((await getPricing(reader, { assetId: published.assetId })).type, 'fixedRate');
+  assert.equal((await listAssets(reader, { publisher: owner.wallet.address, documents: false })).assets.length, 1);
+  assert.ok(asked.some((n) => n > 64) && asked.some((n) => n <= 64), `ranges asked: ${asked.join(', ')}`);
+  await assert.rejects(listAssets(reader, { publisher: 'not-an-address' }), { code: 'INVALID_PARAMS' });
 });

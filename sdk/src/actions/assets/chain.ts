@@ -1,8 +1,9 @@
-import type { Addressable, ContractTransactionResponse, Interface, Log, TransactionReceipt } from 'ethers';
+import { toBeHex, zeroPadValue, type Addressable, type ContractTransactionResponse, type Interface, type Log, type TransactionReceipt } from 'ethers';
 import type { AssetPublishedEvent } from '../../contracts/typechain/AssetFactory.js';
 import type { CoveClientBase } from '../../client/base.js';
 import { ASSET_KIND, PRICING } from '../../contracts/index.js';
 import { throwIfAborted } from '../../crypto/errors.js';
+import { getLogsRange } from '../audit/logs.js';
 import { ActionError, asAction } from '../errors.js';
 
 export type AssetKindName = keyof typeof ASSET_KIND;
@@ -41,6 +42,27 @@ export function eventArgs(logs: readonly Log[], contract: { target: string | Add
   throw new ActionError('TRANSACTION_FAILED', `no ${name} event in the transaction`);
 }
 
+/**
+ * The logs of one contract's event from `fromBlock` (default the deployment block) to `toBlock`
+ * (default the head), asked in bounded `eth_getLogs` ranges that halve when the RPC refuses one,
+ * so it works on public endpoints that cap the range. `topics` are the indexed arguments (null:
+ * any). Each log is returned with its parsed arguments.
+ */
+export async function queryEvents(
+  client: Pick<CoveClientBase, 'provider' | 'addresses'>,
+  contract: { target: string | Addressable; interface: Interface },
+  event: string,
+  topics: (string | null)[],
+  range: { fromBlock?: number; toBlock?: number } = {},
+): Promise<{ log: Log; args: Record<string, unknown> }[]> {
+  const fragment = contract.interface.getEvent(event);
+  if (fragment === null) throw new ActionError('TRANSACTION_FAILED', `no ${event} event in the ABI`);
+  const toBlock = range.toBlock ?? (await client.provider.getBlockNumber());
+  const fromBlock = range.fromBlock ?? client.addresses.deploymentBlock ?? 0;
+  const logs = await getLogsRange(client.provider, { address: String(contract.target), topics: [fragment.topicHash, ...topics] }, { fromBlock, toBlock });
+  return logs.map((log) => ({ log, args: contract.interface.parseLog(log)!.args.toObject() }));
+}
+
 /** What the DataNFT holds for an asset. */
 export type AssetRecord = {
   assetId: bigint;
@@ -58,7 +80,7 @@ export type AssetRecord = {
  * @example
  * const record = await readAssetRecord(client, 1n);
  */
-export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' | 'addresses'>, assetId: bigint): Promise<AssetRecord> {
+export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' | 'addresses' | 'provider'>, assetId: bigint): Promise<AssetRecord> {
   const nft = client.contracts.dataNFT;
   const datatoken = await asAction('getAsset', () => nft.datatokenOf(assetId) as Promise<string>);
   const [owner, kind, documentCid, metadataHash, lineage] = await asAction('getAsset', () =>
@@ -71,8 +93,8 @@ export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' |
     ]),
   );
   // Lineage lives in the mint's `LineageRecorded` events (one per parent, in order), not in storage.
-  const parents = lineage ? await asAction('getAsset', () => nft.queryFilter(nft.filters.LineageRecorded!(assetId), client.addresses.deploymentBlock ?? 0)) : [];
-  const parentJobIds = parents.map((l) => (nft.interface.parseLog(l)!.args.jobId as string).toLowerCase());
+  const parents = lineage ? await asAction('getAsset', () => queryEvents(client, nft, 'LineageRecorded', [zeroPadValue(toBeHex(assetId), 32)])) : [];
+  const parentJobIds = parents.map((e) => (e.args.jobId as string).toLowerCase());
   return { assetId, owner, kind: kindName(kind), datatoken, documentCid, metadataHash, parentJobIds };
 }
 
@@ -109,10 +131,9 @@ export function toPublishedEvent(args: AssetPublishedEvent.OutputObject, log: { 
  * @example
  * const { pricing, pricingId } = await findPublishedEvent(client, 1n);
  */
-export async function findPublishedEvent(client: Pick<CoveClientBase, 'contracts'>, assetId: bigint, fromBlock = 0): Promise<PublishedEvent> {
-  const factory = client.contracts.assetFactory;
-  const logs = await asAction('findPublishedEvent', () => factory.queryFilter(factory.filters.AssetPublished(assetId), fromBlock, 'latest'));
-  const log = logs[0];
-  if (log === undefined || !('args' in log)) throw new ActionError('ASSET_NOT_FOUND', `asset ${assetId} was not published by this factory`, { details: { assetId: String(assetId) } });
-  return toPublishedEvent(log.args, log);
+export async function findPublishedEvent(client: Pick<CoveClientBase, 'contracts' | 'provider' | 'addresses'>, assetId: bigint, fromBlock?: number): Promise<PublishedEvent> {
+  const found = await asAction('findPublishedEvent', () => queryEvents(client, client.contracts.assetFactory, 'AssetPublished', [zeroPadValue(toBeHex(assetId), 32)], { ...(fromBlock !== undefined && { fromBlock }) }));
+  const first = found[0];
+  if (first === undefined) throw new ActionError('ASSET_NOT_FOUND', `asset ${assetId} was not published by this factory`, { details: { assetId: String(assetId) } });
+  return toPublishedEvent(first.args as unknown as AssetPublishedEvent.OutputObject, first.log);
 }

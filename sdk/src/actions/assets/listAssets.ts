@@ -1,8 +1,10 @@
 import type { CoveClientBase } from '../../client/base.js';
 import type { AssetDocument } from '../../asset/schema.js';
 import { isCoveError } from '../../errors.js';
-import { asAction } from '../errors.js';
-import { toPublishedEvent, type AssetKindName, type PublishedEvent } from './chain.js';
+import { getAddress, isAddress, zeroPadValue } from 'ethers';
+import type { AssetPublishedEvent } from '../../contracts/typechain/AssetFactory.js';
+import { ActionError, asAction } from '../errors.js';
+import { queryEvents, toPublishedEvent, type AssetKindName, type PublishedEvent } from './chain.js';
 import { getAsset } from './getAsset.js';
 
 const LIST_CONCURRENCY = 8;
@@ -10,7 +12,7 @@ const LIST_CONCURRENCY = 8;
 export type ListAssetsParameters = {
   publisher?: string;
   kind?: AssetKindName;
-  /** First block searched (default 0). */
+  /** First block searched (default the deployment's first block, else 0). */
   fromBlock?: number;
   /** Last block searched (default the latest); the next page starts at `toBlock + 1`. */
   toBlock?: number;
@@ -45,12 +47,13 @@ export type ListAssetsReturnType = { assets: ListedAsset[]; fromBlock: number; t
  */
 export async function listAssets(client: CoveClientBase, params: ListAssetsParameters = {}): Promise<ListAssetsReturnType> {
   const factory = client.contracts.assetFactory;
-  const fromBlock = params.fromBlock ?? 0;
+  const fromBlock = params.fromBlock ?? client.addresses.deploymentBlock ?? 0;
   const toBlock = params.toBlock ?? (await asAction('listAssets', () => client.provider.getBlockNumber()));
   if (fromBlock > toBlock) return { assets: [], fromBlock, toBlock };
-  const filter = factory.filters.AssetPublished(undefined, params.publisher);
-  const logs = await asAction('listAssets', () => factory.queryFilter(filter, fromBlock, toBlock));
-  const events = logs.filter((l) => 'args' in l).map((l) => toPublishedEvent(l.args, l));
+  if (params.publisher !== undefined && !isAddress(params.publisher)) throw new ActionError('INVALID_PARAMS', `publisher ${params.publisher} is not an address`);
+  const publisher = params.publisher === undefined ? null : zeroPadValue(getAddress(params.publisher), 32);
+  const logs = await asAction('listAssets', () => queryEvents(client, factory, 'AssetPublished', [null, publisher], { fromBlock, toBlock }));
+  const events = logs.map((e) => toPublishedEvent(e.args as unknown as AssetPublishedEvent.OutputObject, e.log));
   const wanted = events.filter((e) => params.kind === undefined || e.kind === params.kind);
   const load = async (event: PublishedEvent): Promise<ListedAsset> => {
     if (params.documents === false) return event;
