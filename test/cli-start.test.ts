@@ -149,6 +149,10 @@ describe('getting started', () => {
     const json = await cove(home, ['--json', 'network', 'use', foreign]);
     assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'NETWORK_MISMATCH');
     assert.equal(await readFile(join(home, 'network.json'), 'utf8'), before, 'nothing written');
+    // cove init with a network it refuses leaves no half-made home.
+    const fresh = join(dir, 'refused-home');
+    assert.equal(oneLine(await cove(fresh, ['init', foreign]), 1), 'NETWORK_MISMATCH');
+    assert.ok(!existsSync(fresh), 'no home made');
     assert.match(await ok(home, ['network', 'use', networkUrl]), /^network +chain 31337 /m);
     assert.equal((await ok(home, ['network', '--get', 'chainId'])).trim(), '31337');
   });

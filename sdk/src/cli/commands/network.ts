@@ -34,13 +34,11 @@ export async function loadNetworkSource(source: string): Promise<NetworkFile> {
   return parseNetworkFile(await res.text(), source);
 }
 
-/** Checks `source` (unless `check` is false) and writes it as the home's network file; returns it and where it went. */
-async function useNetwork(opts: GlobalOptions, source: string, check: boolean): Promise<{ network: NetworkFile; file: string }> {
+/** The network of `source`, checked against its chain unless `check` is false; nothing written yet. */
+async function checkedNetwork(opts: GlobalOptions, source: string, check: boolean): Promise<NetworkFile> {
   const network = await loadNetworkSource(source);
   if (check) await checkNetwork(opts.rpc === undefined ? network : { ...network, rpcUrl: opts.rpc }, source);
-  const file = networkPath(opts);
-  await writeNetworkFile(file, network);
-  return { network, file };
+  return network;
 }
 
 function networkSummary(network: NetworkFile): string {
@@ -65,6 +63,16 @@ export function registerNetwork(program: Command, run: Run): void {
     .addHelpText('after', '\nExamples:\n  cove init ./devnet.json\n  COVE_HOME=~/.cove-auditor cove init https://example.org/cove/network.json --no-keys\n\nThen on a devnet: cove devnet fund; and: cove assets')
     .action(
       run(async (opts, source: string | undefined, o: { keys: boolean; check: boolean }) => {
+        const file = networkPath(opts);
+        // Without a source, the home's own network file, if any (a broken one is an error, not "none").
+        const network =
+          source !== undefined
+            ? await checkedNetwork(opts, source, o.check)
+            : await readNetworkFile(file).catch((err: unknown) => {
+                if ((err as { code?: string }).code === 'NETWORK_NOT_CONFIGURED') return undefined;
+                throw err;
+              });
+        // Keys once the network is known good: a refused network file leaves no half-made home.
         // A new home is readable by its user only (the keys in it are too); an existing one is left as it is.
         await mkdir(opts.home, { recursive: true, mode: 0o700 });
         const files = identityFiles(opts.home);
@@ -73,8 +81,7 @@ export function registerNetwork(program: Command, run: Run): void {
           () => false,
         );
         const identity = hadKeys || o.keys ? await loadIdentity({ ...files, create: !hadKeys }) : undefined;
-        const file = networkPath(opts);
-        const network = source !== undefined ? (await useNetwork(opts, source, o.check)).network : await readNetworkFile(file).catch(() => undefined);
+        if (source !== undefined && network !== undefined) await writeNetworkFile(file, network);
         const next = nextSteps(identity, network);
         const data = {
           home: opts.home,
@@ -114,8 +121,10 @@ export function registerNetwork(program: Command, run: Run): void {
     .addHelpText('after', '\nExamples:\n  cove network use ./devnet.json\n  cove network use https://example.org/cove/network.json')
     .action(
       run(async (opts, source: string, o: { check: boolean }) => {
-        const used = await useNetwork(opts, source, o.check);
-        printResult(opts, { file: used.file, ...used.network }, () => [`network          ${networkSummary(used.network)}`, `written to       ${used.file}`]);
+        const used = await checkedNetwork(opts, source, o.check);
+        const file = networkPath(opts);
+        await writeNetworkFile(file, used);
+        printResult(opts, { file, ...used }, () => [`network          ${networkSummary(used)}`, `written to       ${file}`]);
       }),
     );
 }
