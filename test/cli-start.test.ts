@@ -230,6 +230,33 @@ describe('cove job --follow', () => {
   });
 });
 
+/** Runs `cove <args>` as the user of `home` on a pseudo-terminal (script(1)); what the terminal showed. */
+async function onTerminal(home: string, args: string[], env: Record<string, string>): Promise<{ code: number; screen: string }> {
+  const line = [process.execPath, COVE_BIN, ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qec', line, '/dev/null'], { cwd: dir, env: { ...process.env, COVE_HOME: home, TERM: 'xterm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let screen = '';
+  child.stdout.on('data', (b: Buffer) => (screen += b.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  return { code, screen };
+}
+
+describe('on a terminal', () => {
+  test('cove job --follow ticks its state and time; cove results draws a bar; colour unless NO_COLOR', async () => {
+    const home = join(demoDir, 'buyer');
+    const follow = await onTerminal(home, ['job', story.jobId, '--follow'], {});
+    assert.equal(follow.code, 0, follow.screen);
+    assert.match(follow.screen, new RegExp(`job ${story.jobId.slice(0, 6)}…${story.jobId.slice(-6)} {2}succeeded {2}\\d+:\\d\\d`));
+    assert.match(follow.screen, /\x1b\[32msucceeded\x1b\[0m/, 'the outcome in colour');
+    const plain = await onTerminal(home, ['job', story.jobId, '--follow'], { NO_COLOR: '1' });
+    assert.match(plain.screen, /\] succeeded\r?\n/);
+    assert.doesNotMatch(plain.screen, /\x1b\[[0-9;]*m/, 'no colour with NO_COLOR');
+    const results = await onTerminal(home, ['results', story.jobId, '--out', join(dir, 'results-tty')], { NO_COLOR: '1' });
+    assert.equal(results.code, 0, results.screen);
+    assert.match(results.screen, /results {2}\d+(\.\d)? (B|KiB)/, 'the bytes fetched');
+    assert.doesNotMatch(results.screen, /\x1b\[[0-9;]*m/);
+  });
+});
+
 test('the homes npm run demo -- --keep prints are ready: each command runs as printed', async () => {
   const lines = await keepHomes(demoDir, network, { assetId: BigInt(assetId), jobId: story.jobId, modelId: BigInt(story.modelId), resultsDir: story.results });
   const commands = lines.map((l) => /^ {2}COVE_HOME=(\S+) npx cove (.+)$/.exec(l)).filter((m) => m !== null);
