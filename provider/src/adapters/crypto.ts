@@ -40,7 +40,8 @@ export function createCryptoAdapter(params: { keyPair: KeyPair }): CryptoPort {
         }
       }
       try {
-        await pipeline(Readable.from(hashed()), createWriteStream(partial, { mode: 0o644 }), ...(signal ? [{ signal }] : []));
+        // a byte stream with a 1 MiB mark: at most about one envelope chunk waits for the disk (object mode buffered 16, of up to 64 MiB each)
+        await pipeline(Readable.from(hashed(), { objectMode: false, highWaterMark: 1024 * 1024 }), createWriteStream(partial, { mode: 0o644 }), ...(signal ? [{ signal }] : []));
         await rename(partial, path);
       } catch (err) {
         await rm(partial, { force: true });

@@ -62,7 +62,13 @@ export function createInputCache(params: { dir: string; maxBytes: number; logger
   const entry = (key: InputCacheKey) => join(dir, inputCacheId(key) + SUFFIX);
 
   async function evictFor(incoming: number): Promise<void> {
-    const names = (await readdir(dir)).filter((n) => n.endsWith(SUFFIX));
+    const all = await readdir(dir);
+    // a keep cut short by a crash leaves its temporary link; one an hour old is no keep in progress
+    for (const name of all.filter((n) => n.endsWith('.partial'))) {
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s && Date.now() - s.ctimeMs > 3_600_000) await rm(join(dir, name), { force: true });
+    }
+    const names = all.filter((n) => n.endsWith(SUFFIX));
     const entries = [];
     for (const name of names) {
       const s = await stat(join(dir, name)).catch(() => undefined);
