@@ -85,8 +85,12 @@ export async function followJob(cove: CoveClient, p: FollowParameters): Promise<
   const viewOpts = { enabled: !p.json, plainStatus: p.plainStatus };
   const lines = timeline(terminalOf(viewOpts).color);
   let view: ReturnType<typeof createJobView> | undefined;
+  let latest: JobStatusView | undefined;
+  // The job's age while it runs; once it has ended, how long it took.
+  const elapsed = () => (latest === undefined ? 0 : ((isTerminalStatus(latest.status) ? latest.finishedAt : null) ?? Date.now()) - latest.createdAt) / 1000;
   const onProgress = (job: JobStatusView) => {
-    view ??= createJobView(p.jobId, { ...viewOpts, since: job.createdAt });
+    latest = job;
+    view ??= createJobView(p.jobId, { ...viewOpts, elapsed });
     const next = lines(job);
     if (next.length === 0) view.state(job.status);
     for (const line of next) view.state(job.status, line);

@@ -67,13 +67,13 @@ test('the bytes line: bar, bytes of total, rate, ETA; no bar or ETA while the to
 
 test('a job view: state lines plain where there is no terminal, none without plainStatus', async () => {
   const stream = fakeStream(false);
-  const view = createJobView(`0x${'ab'.repeat(32)}`, { enabled: true, stream, env: {}, plainStatus: true, since: Date.now() });
+  const view = createJobView(`0x${'ab'.repeat(32)}`, { enabled: true, stream, env: {}, plainStatus: true, elapsed: () => 0 });
   view.state('queued', '[0:00] queued');
   view.state('running');
   view.state('running', '[0:01] running');
   view.done();
   const quiet = fakeStream(false);
-  const none = createJobView(`0x${'ab'.repeat(32)}`, { enabled: true, stream: quiet, env: {}, since: Date.now() });
+  const none = createJobView(`0x${'ab'.repeat(32)}`, { enabled: true, stream: quiet, env: {}, elapsed: () => 0 });
   none.state('queued', '[0:00] queued');
   none.done();
   await new Promise((r) => setImmediate(r));

@@ -131,14 +131,14 @@ export function createProgress(title: string, opts: ProgressOptions): Progress {
 }
 
 /**
- * A ticking line for a job (`job 0x7099…19eeba  running  0:42`) with its state changes above it on
+ * A ticking line for a job (`job 0x7099…19eeba  running  0:42`: `elapsed()` seconds) with its state changes above it on
  * a terminal; elsewhere, with `plainStatus`, the state changes as plain lines.
  */
-export function createJobView(jobId: string, opts: ProgressOptions & { since: number }): { state(text: string, line?: string): void; done(): void } {
+export function createJobView(jobId: string, opts: ProgressOptions & { elapsed: () => number }): { state(text: string, line?: string): void; done(): void } {
   const stream = opts.stream ?? process.stderr;
   let current = '';
   // A job id begins with its provider's address: its end tells one job from another.
-  const live = createLive(opts, () => `job ${jobId.slice(0, 6)}…${jobId.slice(-6)}  ${current}  ${formatDuration((Date.now() - opts.since) / 1000)}`);
+  const live = createLive(opts, () => `job ${jobId.slice(0, 6)}…${jobId.slice(-6)}  ${current}  ${formatDuration(opts.elapsed())}`);
   return {
     state(text, line) {
       current = text;
