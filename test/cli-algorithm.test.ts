@@ -159,6 +159,24 @@ describe('an owner approves a spec file, a buyer runs exactly it', () => {
     assert.deepEqual(metrics, { helper: 'helper module loaded', rows: ROWS });
   });
 
+  test('a buyer whose network file names no provider finds it on-chain: compute by asset, job and results by job id', async () => {
+    const finder = await createCliUser(devnet, { dir, name: 'finder', fund: parseEther('1') });
+    const file = join(finder.home, 'network.json');
+    // The network's IPFS peers stay: asset documents are fetched through them before the provider is known.
+    const { providerUrl, ...rest } = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    assert.ok(providerUrl !== undefined);
+    await writeFile(file, JSON.stringify(rest));
+    await finder.coveOk(['buy', asset.assetId, '--amount', '1', '--yes']);
+    const id = (await finder.coveOk(['compute', asset.assetId, '--yes', '--algorithm', algoDir, ...specArgs(), '--get', 'jobId'])).trim();
+    assert.equal((await finder.coveOk(['job', id, '--get', 'status'])).trim(), 'succeeded');
+    await finder.coveOk(['results', id, '--out', 'results-found']);
+    const metrics = JSON.parse(await readFile(join(dir, 'results-found', 'metrics.json'), 'utf8')) as { rows: number };
+    assert.equal(metrics.rows, ROWS);
+    // Without discovery there is nothing to fall back on: a job id of an unregistered provider says so.
+    const unknown = await finder.cove(['job', `0x${'11'.repeat(32)}`]);
+    assert.equal(refused(unknown), 'PROVIDER_NOT_REGISTERED');
+  });
+
   test('the same directory with another command is refused before any order is spent', async () => {
     const before = await datatokenBalance(asset.datatoken, buyer.address);
     assert.equal(before, ORDER_AMOUNT, 'one order left after the first job');

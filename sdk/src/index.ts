@@ -81,3 +81,4 @@ export type { ComputePolicyInput, PublishCommonParameters, PublishCoreReturnType
 export type { FetchBundleOptions } from './results/fetch.js';
 export type { JobReceiptState } from './provider-api/http.js';
 export { MODEL_CHECKS } from './actions/audit/types.js';
+export { findProvider, type FindProviderParameters, type ProviderEndpoint } from './actions/compute/findProvider.js';

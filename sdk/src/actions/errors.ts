@@ -24,6 +24,7 @@ export type ActionErrorCode =
   | 'LINEAGE_FROZEN'
   | 'ORDER_ID_MISMATCH'
   | 'PROVIDER_CHAIN_MISMATCH'
+  | 'PROVIDER_NOT_REGISTERED'
   | 'PIN_FAILED'
   | 'TRANSACTION_FAILED'
   | 'CONTRACT_REVERTED'
@@ -54,6 +55,7 @@ const REVERT_CODES: Record<string, ActionErrorCode> = {
   DispenserPerAddressCapExceeded: 'DISPENSER_CAP_EXCEEDED',
   DispenserTotalCapExceeded: 'DISPENSER_CAP_EXCEEDED',
   DataNFTUnknownAsset: 'ASSET_NOT_FOUND',
+  ProviderRegistryNotRegistered: 'PROVIDER_NOT_REGISTERED',
   DataNFTUnauthorized: 'NOT_AUTHORIZED',
   DatatokenUnknownService: 'UNKNOWN_SERVICE',
   DataNFTUnknownParentJob: 'UNKNOWN_PARENT_JOB',

@@ -18,6 +18,7 @@ import { listJobs } from '../actions/compute/listJobs.js';
 import { getJobLogs } from '../actions/compute/getJobLogs.js';
 import { waitForJob } from '../actions/compute/waitForJob.js';
 import { stopJob } from '../actions/compute/stopJob.js';
+import { findProvider } from '../actions/compute/findProvider.js';
 import { getResults } from '../actions/compute/getResults.js';
 import { download } from '../actions/access/download.js';
 import { listPendingReleases } from '../actions/review/listPendingReleases.js';
@@ -30,6 +31,7 @@ import { rejectOutputs } from '../actions/review/rejectOutputs.js';
  * `publishAsset(client, params)`. Actions live one per file in `sdk/src/actions/`.
  */
 const actions = {
+  findProvider,
   verifyJob,
   verifyModel,
   getReceipt,

@@ -16,6 +16,7 @@ import { getJob } from './getJob.js';
 import { getJobLogs } from './getJobLogs.js';
 import { stopJob } from './stopJob.js';
 import { getResults } from './getResults.js';
+import { findProvider } from './findProvider.js';
 import { imageId, startProviderProcess, TEST_NODE_IMAGE } from './test-provider.js';
 
 const CSV = 'a,b\n' + Array.from({ length: 300 }, (_, i) => `${i},${i * 2}`).join('\n') + '\n';
@@ -59,6 +60,14 @@ test('publish (pinned by the provider) → buy → order → compute → wait �
   const order = await orderAsset(buyer.client, { assetId: asset.assetId });
   assert.equal(order.provider, provider.address);
   const { jobId } = await startCompute(buyer.client, { provider: provider.url, datasets: [{ assetId: asset.assetId, orderTxHash: order.txHash }], algorithm: { image, code: Buffer.from(COUNT_ROWS), fileName: 'count.js' } });
+  // Discovery: the asset's document and the job id each lead to the provider's registered endpoint.
+  const byAsset = await findProvider(buyer.client, { assetId: asset.assetId });
+  assert.deepEqual(await findProvider(buyer.client, { jobId }), byAsset);
+  assert.equal(byAsset.address, provider.address);
+  assert.equal(byAsset.url, provider.url);
+  assert.ok(provider.ipfs.every((a) => byAsset.ipfsAddrs.includes(a)), `${byAsset.ipfsAddrs.join(' ')} registered, ${provider.ipfs.join(' ')} listening`);
+  await assert.rejects(findProvider(buyer.client, { address: owner.wallet.address }), (e) => isCoveError(e, 'PROVIDER_NOT_REGISTERED'));
+  await assert.rejects(findProvider(buyer.client, { jobId: '0x1234' }), (e) => isCoveError(e, 'INVALID_PARAMS'));
   const seen: JobStatusView[] = [];
   const final = await waitForJob(buyer.client, { provider: provider.url, jobId, pollMs: 200, timeoutMs: 90_000, onProgress: (s) => seen.push(s) });
   assert.equal(final.status, 'succeeded', final.reason ?? '');

@@ -10,10 +10,11 @@ import { getResults } from '../../actions/compute/getResults.js';
 import { startCompute } from '../../actions/compute/startCompute.js';
 import { checkAlgorithm } from '../../actions/compute/checkAlgorithm.js';
 import { stopJob } from '../../actions/compute/stopJob.js';
+import { findProvider, type FindProviderParameters } from '../../actions/compute/findProvider.js';
 import { orderAsset } from '../../actions/market/orderAsset.js';
 import type { JobStatusView } from '../../provider-api/http.js';
 import type { CoveClient } from '../../client/index.js';
-import { CoveError } from '../../errors.js';
+import { CoveError, isCoveError } from '../../errors.js';
 import { withSession, type NetworkFile } from '../context.js';
 import { printResult } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -23,10 +24,24 @@ import type { Run } from '../run.js';
 import { algorithmInput, algorithmSpecOptions, type AlgorithmOptions } from './algorithm.js';
 import { confirmSpend, planLines, planOrder, takeFromDispenser, type OrderPlan } from '../spend.js';
 
-function providerOf(o: { provider?: string }, network: NetworkFile): string {
-  const url = o.provider ?? network.providerUrl;
-  if (url === undefined) throw usage('give --provider <url> (the network file names none)');
-  return url;
+/**
+ * The provider to talk to: --provider, else the one the chain names (an asset's document, or the address a job id
+ * starts with, looked up in the ProviderRegistry), else the network file's. Its registered IPFS addresses come along
+ * so results can be fetched from its node.
+ */
+async function providerOf(cove: CoveClient, o: { provider?: string }, network: NetworkFile, of?: FindProviderParameters): Promise<{ url: string; ipfsAddrs: string[] }> {
+  if (o.provider !== undefined) return { url: o.provider, ipfsAddrs: [] };
+  if (of !== undefined) {
+    try {
+      const found = await findProvider(cove, of);
+      return { url: found.url, ipfsAddrs: found.ipfsAddrs };
+    } catch (err) {
+      // Not registered (any more): the network file's provider may still answer.
+      if (!isCoveError(err, 'PROVIDER_NOT_REGISTERED') || network.providerUrl === undefined) throw err;
+    }
+  }
+  if (network.providerUrl === undefined) throw usage('give --provider <url> (the network file names none)');
+  return { url: network.providerUrl, ipfsAddrs: [] };
 }
 
 /** The id of the asset's first service of `type` and the provider its orders name, from its verified document. */
@@ -59,7 +74,7 @@ export function registerCompute(program: Command, run: Run): void {
       .requiredOption('--algorithm <path>', 'the algorithm: a code file (.py runs with python3, .js with node) or a directory (give --command)'),
   )
     .option('--order <txHash>', 'order transaction(s) to spend, one per asset in order; repeatable', collect, [])
-    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--provider <url>', 'provider (default: the one the chain names for it, else the network file\'s)')
     .option('--no-wait', 'return once the job is accepted')
     .option('-y, --yes', 'spend the orders without asking (needed where there is no terminal to ask)')
     .addHelpText('after', '\nExamples:\n  cove compute 1 --algorithm ./train --image sha256:… --command \'["python3","/data/transformations/algorithm/main.py"]\'\n  cove compute 1 --algorithm train.py --image sha256:… --yes\n\nIt shows the datatokens it spends (one per asset; a free asset\'s is taken from its dispenser) and the gas,\nthen asks; without a terminal it needs --yes (else CONFIRMATION_REQUIRED, exit 2, nothing spent).')
@@ -69,7 +84,7 @@ export function registerCompute(program: Command, run: Run): void {
         requireInput(o.algorithm, 'the algorithm');
         if (o.order.length > 0 && o.order.length !== ids.length) throw usage('give one --order per asset, or none');
         await withSession(opts, async ({ cove, network }) => {
-          const provider = providerOf(o, network);
+          const provider = (await providerOf(cove, o, network, { assetId: ids[0]! })).url;
           const algorithm = algorithmInput(o.algorithm, o);
           // Refuse what the policies refuse before spending any order.
           const checked = await checkAlgorithm(cove, { assetIds: ids, algorithm, provider });
@@ -117,7 +132,7 @@ export function registerCompute(program: Command, run: Run): void {
   program
     .command('job <jobId>')
     .description("show a job's status (--wait: until it ends; --follow: live, with its log tail, exiting with its outcome)")
-    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--provider <url>', 'provider (default: the one the chain names for it, else the network file\'s)')
     .option('--wait', 'wait until it ends (or awaits its owners\' review) and its receipt is on-chain')
     .option('-f, --follow', 'show its state, time and released log tail until it ends (through a review); exit 0 only if it succeeded')
     .addHelpText('after', '\nExamples:\n  cove job 0x…\n  cove job 0x… --wait\n  cove job 0x… --follow\n\nCtrl-C while waiting or following exits 130 and leaves the job running (cove stop <id> stops it).')
@@ -126,7 +141,7 @@ export function registerCompute(program: Command, run: Run): void {
         const id = parseJobId(jobId);
         if (o.wait === true && o.follow === true) throw usage('give --wait or --follow, not both');
         await withSession(opts, async ({ cove, network }) => {
-          const provider = providerOf(o, network);
+          const provider = (await providerOf(cove, o, network, { jobId: id })).url;
           if (o.follow === true) {
             const { job, logs } = await followJob(cove, { provider, jobId: id, json: opts.json, logs: true, untilReleased: true, plainStatus: true });
             printResult(opts, { ...job, logs }, () => jobLines(job));
@@ -161,13 +176,13 @@ export function registerCompute(program: Command, run: Run): void {
   program
     .command('logs <jobId>')
     .description("print the log tail a job's output policy releases (failed, timed-out and out-of-memory jobs too)")
-    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--provider <url>', 'provider (default: the one the chain names for it, else the network file\'s)')
     .addHelpText('after', '\nExample:\n  cove logs 0x…')
     .action(
       run(async (opts, jobId: string, o: { provider?: string }) => {
         const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
-          const result = await getJobLogs(cove, { provider: providerOf(o, network), jobId: id });
+          const result = await getJobLogs(cove, { provider: (await providerOf(cove, o, network, { jobId: id })).url, jobId: id });
           printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`, ...(result.logs === '' ? ['(no logs released)'] : [result.logs.replace(/\n$/, '')])]);
         });
       }),
@@ -176,13 +191,13 @@ export function registerCompute(program: Command, run: Run): void {
   program
     .command('stop <jobId>')
     .description('stop a queued or running job')
-    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--provider <url>', 'provider (default: the one the chain names for it, else the network file\'s)')
     .addHelpText('after', '\nExample:\n  cove stop 0x…')
     .action(
       run(async (opts, jobId: string, o: { provider?: string }) => {
         const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
-          const result = await stopJob(cove, { provider: providerOf(o, network), jobId: id });
+          const result = await stopJob(cove, { provider: (await providerOf(cove, o, network, { jobId: id })).url, jobId: id });
           printResult(opts, result, () => [`job ${result.jobId}: ${result.status}`]);
         });
       }),
@@ -192,14 +207,15 @@ export function registerCompute(program: Command, run: Run): void {
     .command('results <jobId>')
     .description('fetch a job\'s results, decrypt them and check them against the on-chain receipt')
     .requiredOption('--out <dir>', 'directory to create')
-    .option('--provider <url>', 'provider (default: the network file\'s)')
+    .option('--provider <url>', 'provider (default: the one the chain names for it, else the network file\'s)')
     .addHelpText('after', '\nExample:\n  cove results 0x… --out ./results')
     .action(
       run(async (opts, jobId: string, o: { out: string; provider?: string }) => {
         const id = parseJobId(jobId);
         await withSession(opts, async ({ cove, network }) => {
           const bar = createProgress('results', { enabled: !opts.json });
-          const result = await getResults(cove, { provider: providerOf(o, network), jobId: id, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          const provider = await providerOf(cove, o, network, { jobId: id });
+          const result = await getResults(cove, { provider: provider.url, peers: provider.ipfsAddrs, jobId: id, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
           bar.done();
           printResult(opts, result, () => [
             ...result.files.map((f) => `${f.path.padEnd(24)} ${String(f.size).padStart(10)} bytes  sha256 ${f.sha256}`),
@@ -250,7 +266,7 @@ export function registerCompute(program: Command, run: Run): void {
             parentJobIds,
             name: o.name,
             description: o.description ?? `Trained by Cove job(s) ${parentJobIds.join(', ')}.`,
-            provider: { url: providerOf(o, network) },
+            provider: { url: (await providerOf(cove, o, network)).url },
             services: [{ type: 'access', timeoutSeconds: 86_400 }],
           });
           printResult(opts, result, () => [`model asset      ${result.assetId}`, `lineage          ${parentJobIds.join(', ')}`, `transaction      ${result.txHash}`]);
