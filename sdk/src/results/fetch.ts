@@ -1,6 +1,7 @@
 import type { CoveClientBase } from '../client/base.js';
 import { decryptStream, type EnvelopeProgress } from '../crypto/envelope.js';
 import { openSealedKey } from '../crypto/seal.js';
+import { DEFAULT_CAT_TIMEOUT_MS } from '../storage/helia.js';
 import type { ResultManifest } from '../provider-api/http.js';
 import { writeDirAtomically } from './atomic.js';
 import { extractBundle, type ExtractedFile } from './bundle.js';
@@ -17,6 +18,8 @@ export type FetchBundleOptions = {
   /** Largest bundle accepted, default 1 GiB of file content. */
   maxBytes?: number;
   onProgress?: (p: EnvelopeProgress) => void;
+  /** The encrypted bundle's size in bytes (its UnixFS root declares it), once known: the total for `ciphertextBytes`. */
+  onSize?: (ciphertextBytes: number) => void;
   signal?: AbortSignal;
 };
 
@@ -38,6 +41,13 @@ export async function fetchResultBundle(
   const { key } = openSealedKey({ sealed: params.sealedKey, secretKey: params.secretKey });
   try {
     return await writeDirAtomically(params.out, async (dir) => {
+      if (params.onSize !== undefined) {
+        // Only for progress: a root that does not come within the idle timeout leaves the total unknown, and cat
+        // below reports the fetch's own failure.
+        const statSignal = AbortSignal.any([AbortSignal.timeout(params.timeoutMs ?? DEFAULT_CAT_TIMEOUT_MS), ...(signal ? [signal] : [])]);
+        const size = await client.storage.stat(resultCid, { signal: statSignal }).catch(() => undefined);
+        if (size !== undefined) params.onSize(size.bytes);
+      }
       const ciphertext = client.storage.cat(resultCid, { ...(signal ? { signal } : {}), ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}) });
       const plaintext = decryptStream(ciphertext, { key, ...(signal ? { signal } : {}), ...(params.onProgress ? { onProgress: params.onProgress } : {}) });
       const extracted = await extractBundle({ source: plaintext, dir, maxBytes: params.maxBytes ?? 1024 ** 3, ...(signal ? { signal } : {}) });

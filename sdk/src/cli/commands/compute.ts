@@ -215,7 +215,16 @@ export function registerCompute(program: Command, run: Run): void {
         await withSession(opts, async ({ cove, network }) => {
           const bar = createProgress('results', { enabled: !opts.json });
           const provider = await providerOf(cove, o, network, { jobId: id });
-          const result = await getResults(cove, { provider: provider.url, peers: provider.ipfsAddrs, jobId: id, out: o.out, onProgress: (p) => bar.update(p.plaintextBytes) });
+          // Bytes of the encrypted bundle, whose size its IPFS root declares; the plaintext's is known only at its end.
+          let total: number | undefined;
+          const result = await getResults(cove, {
+            provider: provider.url,
+            peers: provider.ipfsAddrs,
+            jobId: id,
+            out: o.out,
+            onSize: (bytes) => (total = bytes),
+            onProgress: (p) => bar.update(p.ciphertextBytes, total),
+          });
           bar.done();
           printResult(opts, result, () => [
             ...result.files.map((f) => `${f.path.padEnd(24)} ${String(f.size).padStart(10)} bytes  sha256 ${f.sha256}`),
