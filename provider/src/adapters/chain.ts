@@ -98,7 +98,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
 
   /** ComputeReceipts' deployment block (where every log scan starts), read once. */
   function deploymentBlock(): Promise<number> {
-    deployment ??= (receipts.deploymentBlock() as Promise<bigint>).then(Number, (err: unknown) => {
+    deployment ??= receipts.deploymentBlock().then(Number, (err: unknown) => {
       deployment = undefined;
       throw err;
     });
@@ -220,7 +220,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
       const known = creators.get(assetId);
       if (known !== undefined) return known;
       try {
-        const creator = (await dataNft.creatorOf(assetId)) as string;
+        const creator = await dataNft.creatorOf(assetId);
         if (creator === ZeroAddress) return undefined;
         if (creators.size >= 10_000) creators.delete(creators.keys().next().value!);
         creators.set(assetId, creator);
@@ -233,7 +233,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
 
     async ownerOf(assetId) {
       try {
-        return (await dataNft.ownerOf(assetId)) as string;
+        return await dataNft.ownerOf(assetId);
       } catch (err) {
         const name = decodeContractError(err)?.details?.error;
         if (name === 'ERC721NonexistentToken' || name === 'DataNFTUnknownAsset') return undefined;
@@ -300,7 +300,7 @@ export async function createChainAdapter(params: ChainAdapterParameters) {
      * {@link registryIpfsAddrs}) in ProviderRegistry; nothing is sent when all three are as registered.
      */
     register: (p: { url: string; x25519PublicKey: string; ipfsAddrs: string }): Promise<'registered' | 'updated' | 'unchanged'> => serial(async () => {
-      const registered = (await registry.isRegistered(signer.address)) as boolean;
+      const registered = await registry.isRegistered(signer.address);
       if (registered) {
         const current = (await registry.getProvider(signer.address)) as { url: string; x25519PublicKey: string; ipfsAddrs: string };
         if (current.url === p.url && same(current.x25519PublicKey, p.x25519PublicKey) && current.ipfsAddrs === p.ipfsAddrs) return 'unchanged';

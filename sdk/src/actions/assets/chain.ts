@@ -82,14 +82,14 @@ export type AssetRecord = {
  */
 export async function readAssetRecord(client: Pick<CoveClientBase, 'contracts' | 'addresses' | 'provider'>, assetId: bigint): Promise<AssetRecord> {
   const nft = client.contracts.dataNFT;
-  const datatoken = await asAction('getAsset', () => nft.datatokenOf(assetId) as Promise<string>);
+  const datatoken = await asAction('getAsset', () => nft.datatokenOf(assetId));
   const [owner, kind, documentCid, metadataHash, lineage] = await asAction('getAsset', () =>
     Promise.all([
-      nft.ownerOf(assetId) as Promise<string>,
-      nft.kindOf(assetId) as Promise<bigint>,
-      nft.cidOf(assetId) as Promise<string>,
-      nft.metadataHash(assetId) as Promise<string>,
-      nft.hasLineage(assetId) as Promise<boolean>,
+      nft.ownerOf(assetId),
+      nft.kindOf(assetId),
+      nft.cidOf(assetId),
+      nft.metadataHash(assetId),
+      nft.hasLineage(assetId),
     ]),
   );
   // Lineage lives in the mint's `LineageRecorded` events (one per parent, in order), not in storage.
